@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# hellod: a greeting daemon (RFC 865 style) and its health-check client.
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+EXEC_PREFIX ?= $(PREFIX)
+SBINDIR ?= $(EXEC_PREFIX)/sbin
+BINDIR ?= $(EXEC_PREFIX)/bin
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+UNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+INSTALL ?= install
+CFLAGS ?= -O2 -g
+BUILDDIR ?= build
+
+# Warnings are ours (STYLE.md); CFLAGS, CPPFLAGS and LDFLAGS are the distribution's and come last.
+WARNFLAGS = -std=gnu17 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
+	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough -Wvla \
+	-Werror=implicit-function-declaration -fno-common -Wno-unused-parameter
+WERROR ?=
+# Recursive (=) on purpose: evaluated after `make check` or `make run` installed the libraries.
+LIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsystemd inih)
+LIB_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd inih)
+ALL_CFLAGS = $(WARNFLAGS) $(WERROR) -D_GNU_SOURCE -Isrc/common -DHELLOD_VERSION='"$(VERSION)"' \
+	-DHELLOD_CONFIG_PATH='"$(SYSCONFDIR)/hellod/hellod.conf"' $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+
+COMMON = src/common/addr.c src/common/config.c src/common/log.c src/common/util.c
+HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/daemon.c
+UNIT_TESTS = test_config test_addr test_util
+TEST_TOOLS = client
+
+obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
+
+# Debian packages: to build, and to run the tests (ss, systemd-socket-activate, /etc/services).
+BUILD_DEPS = gcc libc6-dev make pkgconf libsystemd-dev libinih-dev
+CHECK_DEPS = $(BUILD_DEPS) systemd iproute2 netbase procps
+
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+all: $(BUILDDIR)/hellod
+
+$(BUILDDIR)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILDDIR)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+
+# An archive: a unit test that includes a module's .c to reach its statics replaces that member.
+$(BUILDDIR)/libcommon.a: $(call obj,$(COMMON))
+	$(AR) rcs $@ $^
+
+$(BUILDDIR)/hellod: $(call obj,$(HELLOD)) $(BUILDDIR)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+$(BUILDDIR)/tests/test_%: $(BUILDDIR)/obj/tests/unit/test_%.o $(BUILDDIR)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+$(BUILDDIR)/tests/%: $(BUILDDIR)/obj/tests/tools/%.o $(BUILDDIR)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+tests: all $(addprefix $(BUILDDIR)/tests/,$(UNIT_TESTS) $(TEST_TOOLS))
+
+-include $(shell find $(BUILDDIR)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	@packaging/build-deps.sh $(BUILD_DEPS)
+
+check-deps:
+	@packaging/build-deps.sh $(CHECK_DEPS)
+
+# The daemon in the foreground on 127.0.0.1:12345: the repository's etc/hellod.conf with the
+# host narrowed to loopback, so that a try-out is not reachable from the network.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@{ cat etc/hellod.conf; printf '\n[server]\nhost = 127.0.0.1\n'; } > $(BUILDDIR)/run.conf
+	@echo "hellod listens on 127.0.0.1:12345 in the foreground; stop it with Ctrl-C."
+	@echo "Probe it from another terminal:  nc 127.0.0.1 12345"
+	@echo "          (without netcat, bash): cat < /dev/tcp/127.0.0.1/12345"
+	exec $(BUILDDIR)/hellod -c $(BUILDDIR)/run.conf
+
+# The test build treats warnings as errors, in its own directory.
+check: check-deps
+	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
+	@tests/run.sh build/check
+
+check-asan: check-deps
+	@$(MAKE) --no-print-directory BUILDDIR=build/asan WERROR=-Werror CFLAGS="$(ASAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/run.sh build/asan
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/hellod \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 755 $(BUILDDIR)/hellod $(DESTDIR)$(SBINDIR)/hellod
+	test -e $(DESTDIR)$(SYSCONFDIR)/hellod/hellod.conf || \
+		$(INSTALL) -m 644 etc/hellod.conf $(DESTDIR)$(SYSCONFDIR)/hellod/hellod.conf
+	$(INSTALL) -m 644 src/hellod/hellod.8 $(DESTDIR)$(MANDIR)/man8/hellod.8
+	$(INSTALL) -m 644 src/hellod/hellod.conf.5 $(DESTDIR)$(MANDIR)/man5/hellod.conf.5
+
+# The configuration file stays: it may hold the administrator's changes.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/hellod $(DESTDIR)$(MANDIR)/man8/hellod.8 \
+		$(DESTDIR)$(MANDIR)/man5/hellod.conf.5
+
+clean:
+	rm -rf build
+
+.PHONY: all tests deps check-deps run check check-asan install uninstall clean

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Parsing and formatting of hosts, ports and socket addresses; nothing here logs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "addr.h"
+#include "defaults.h"
+#include "util.h"
+
+static bool
+host_is_ipv6(const char *s)
+{
+	struct in6_addr a6;
+	char buf[INET6_ADDRSTRLEN];
+	const char *zone = strchr(s, '%');
+	size_t n = zone ? (size_t)(zone - s) : strlen(s);
+
+	if (n >= sizeof(buf) || (zone && zone[1] == '\0'))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET6, buf, &a6) == 1;
+}
+
+static bool
+host_is_name(const char *s)
+{
+	size_t label = 0;
+
+	/* RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens. */
+	for (const char *p = s; ; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return *p == '\0' && label == 0 && p > s && p[-1] == '.';
+			if (*p == '\0')
+				return true;
+			label = 0;
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || (*p == '-' && label > 0) || *p == '_')
+			label++;
+		else
+			return false;
+	}
+}
+
+int
+addr_check_host(const char *s)
+{
+	struct in_addr a4;
+
+	if (strlen(s) > HELLOD_HOST_MAX)
+		return -EINVAL;
+	if (inet_pton(AF_INET, s, &a4) == 1 || host_is_ipv6(s) || host_is_name(s))
+		return 0;
+	return -EINVAL;
+}
+
+int
+addr_parse_port(const char *s, uint16_t *ret)
+{
+	struct servent *se;
+	unsigned long v;
+	int r;
+
+	r = parse_uint(s, 1, 65535, &v);
+	if (r == 0) {
+		*ret = (uint16_t)v;
+		return 0;
+	}
+	if (*s >= '0' && *s <= '9')
+		return r;
+
+	se = getservbyname(s, "tcp");
+	if (!se)
+		se = getservbyname(s, "udp");
+	endservent();
+	if (!se)
+		return -EINVAL;
+	*ret = ntohs((uint16_t)se->s_port);
+	return 0;
+}
+
+char *
+addr_format(const struct sockaddr *sa, socklen_t salen, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
+
+	switch (sa->sa_family) {
+	case AF_INET: {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(in->sin_port));
+		break;
+	}
+	case AF_INET6: {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		if (in6->sin6_scope_id != 0)
+			snprintf(host + strlen(host), sizeof(host) - strlen(host), "%%%u",
+			    in6->sin6_scope_id);
+		snprintf(buf, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+		break;
+	}
+	case AF_UNIX: {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+		size_t n = salen > offsetof(struct sockaddr_un, sun_path) ?
+		    salen - offsetof(struct sockaddr_un, sun_path) : 0;
+
+		if (n > sizeof(un->sun_path))
+			n = sizeof(un->sun_path);
+		if (n == 0)
+			snprintf(buf, len, "unix:(unnamed)");
+		else if (un->sun_path[0] == '\0')
+			snprintf(buf, len, "unix:@%.*s", (int)(n - 1), un->sun_path + 1);
+		else
+			snprintf(buf, len, "unix:%.*s", (int)strnlen(un->sun_path, n), un->sun_path);
+		break;
+	}
+	default:
+		snprintf(buf, len, "(address family %d)", sa->sa_family);
+	}
+	return buf;
+}

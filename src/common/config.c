@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The configuration: one immutable struct, read from an INI file with inih and validated. */
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define MSG_LEN (HELLOD_CONFIG_ERROR_LEN - 64)
+
+struct config_key {
+	const char *section;
+	const char *name;
+	int (*parse)(struct hellod_config *c, const char *value, char *msg);
+};
+
+struct parse_ctx {
+	FILE *f;
+	const char *name;
+	unsigned line;
+	struct hellod_config *config;
+	struct config_errors *errors;
+	unsigned seen[8];       /* line where each key of config_keys was set, 0: not yet */
+	bool oom;
+};
+
+static int
+set_string(char **p, const char *value)
+{
+	char *s = strdup(value);
+
+	if (!s)
+		return -ENOMEM;
+	free(*p);
+	*p = s;
+	return 0;
+}
+
+static int
+parse_host(struct hellod_config *c, const char *value, char *msg)
+{
+	if (value[0] == '\0' || strcmp(value, "*") == 0) {
+		free(c->host);
+		c->host = NULL;
+		return 0;
+	}
+	if (addr_check_host(value) < 0) {
+		snprintf(msg, MSG_LEN, "not a host name or address; allowed: * (every address), "
+		    "a host name, an IPv4 or an IPv6 address");
+		return -EINVAL;
+	}
+	return set_string(&c->host, value);
+}
+
+static int
+parse_port(struct hellod_config *c, const char *value, char *msg)
+{
+	int r = addr_parse_port(value, &c->port);
+
+	if (r < 0)
+		snprintf(msg, MSG_LEN, "%s; allowed: 1-65535 or a service name from /etc/services",
+		    r == -ERANGE ? "out of range" : "not a port number or a known service name");
+	return r;
+}
+
+static int
+parse_backlog(struct hellod_config *c, const char *value, char *msg)
+{
+	unsigned long v;
+	int r = parse_uint(value, 1, HELLOD_BACKLOG_MAX, &v);
+
+	if (r < 0) {
+		snprintf(msg, MSG_LEN, "%s; allowed: 1-%d", r == -ERANGE ? "out of range" :
+		    "not a number", HELLOD_BACKLOG_MAX);
+		return r;
+	}
+	c->backlog = (int)v;
+	return 0;
+}
+
+static int
+parse_greeting(struct hellod_config *c, const char *value, char *msg)
+{
+	size_t n = strlen(value);
+
+	if (n == 0 || n > HELLOD_GREETING_MAX) {
+		snprintf(msg, MSG_LEN, "%zu bytes long; allowed: 1-%d bytes (RFC 865)", n,
+		    HELLOD_GREETING_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)value[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+			snprintf(msg, MSG_LEN, "control character \\x%02x at byte %zu; allowed: "
+			    "text and tabs", ch, i + 1);
+			return -EINVAL;
+		}
+	}
+	return set_string(&c->greeting, value);
+}
+
+static int
+parse_bool_into(bool *p, const char *value, char *msg)
+{
+	if (parse_boolean(value, p) < 0) {
+		snprintf(msg, MSG_LEN, "not a boolean; allowed: yes/no, true/false, on/off, 1/0");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+parse_udp(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_bool_into(&c->udp, value, msg);
+}
+
+static int
+parse_workers(struct hellod_config *c, const char *value, char *msg)
+{
+	unsigned long v;
+
+	if (strcmp(value, "auto") == 0) {
+		c->workers = 0;
+		return 0;
+	}
+	if (parse_uint(value, 1, HELLOD_WORKERS_MAX, &v) < 0) {
+		snprintf(msg, MSG_LEN, "allowed: auto (one per CPU) or 1-%d", HELLOD_WORKERS_MAX);
+		return -EINVAL;
+	}
+	c->workers = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_level(struct hellod_config *c, const char *value, char *msg)
+{
+	int level = log_level_from_string(value);
+
+	if (level < 0) {
+		snprintf(msg, MSG_LEN, "not a log level; allowed: err, warning, notice, info, debug");
+		return -EINVAL;
+	}
+	c->log_level = level;
+	return 0;
+}
+
+static int
+parse_connections(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_bool_into(&c->log_connections, value, msg);
+}
+
+static const struct config_key config_keys[] = {
+	{ "server", "host", parse_host },
+	{ "server", "port", parse_port },
+	{ "server", "backlog", parse_backlog },
+	{ "server", "greeting", parse_greeting },
+	{ "server", "udp", parse_udp },
+	{ "server", "workers", parse_workers },
+	{ "log", "level", parse_level },
+	{ "log", "connections", parse_connections },
+};
+
+static const char *const config_sections[] = { "server", "log" };
+static const char server_keys[] = "host, port, backlog, greeting, udp, workers";
+static const char log_keys[] = "level, connections";
+
+static void
+add_error(struct parse_ctx *ctx, unsigned line, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+add_error(struct parse_ctx *ctx, unsigned line, const char *format, ...)
+{
+	struct config_errors *e = ctx->errors;
+	char msg[HELLOD_CONFIG_ERROR_LEN];
+	unsigned i;
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(msg, sizeof(msg), format, ap);
+	va_end(ap);
+
+	/* Keep the list in line order: inih's own syntax error arrives after the fact. */
+	if (e->n < HELLOD_CONFIG_ERRORS_MAX) {
+		for (i = e->n; i > 0 && e->line[i - 1] > line; i--) {
+			e->line[i] = e->line[i - 1];
+			memcpy(e->text[i], e->text[i - 1], sizeof(e->text[i]));
+		}
+		e->line[i] = line;
+		memcpy(e->text[i], msg, sizeof(msg));
+	}
+	e->n++;
+}
+
+static bool
+section_known(const char *name, size_t n)
+{
+	for (size_t i = 0; i < ELEMENTSOF(config_sections); i++)
+		if (strlen(config_sections[i]) == n && strncmp(config_sections[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+/* Checks one line before inih sees it; a rejected line is handed on blank, so that inih
+ * neither acts on it nor loses count of lines. */
+static void
+check_line(struct parse_ctx *ctx, char *str, size_t total, bool nul, int num)
+{
+	const char *p = str + strspn(str, " \t\r");
+	char escaped[64];
+
+	if (total > (size_t)num - 1) {
+		add_error(ctx, ctx->line, "line is %zu bytes long; allowed: at most %d", total,
+		    num - 1);
+		str[0] = '\0';
+	} else if (nul) {
+		add_error(ctx, ctx->line, "NUL byte in line; allowed: text only");
+		str[0] = '\0';
+	} else if (p != str && *p != '\0' && *p != ';' && *p != '#') {
+		/* inih would append it to the previous key's value (or act on it as a key). */
+		add_error(ctx, ctx->line, "indented line; allowed: no leading whitespace "
+		    "(continuation lines are not supported)");
+		str[0] = '\0';
+	} else if (*p == '[') {
+		const char *end = strchr(p, ']');
+
+		if (end && !section_known(p + 1, (size_t)(end - p - 1)))
+			add_error(ctx, ctx->line, "unknown section [%s]; allowed: [server], [log]",
+			    str_escape(p + 1, (size_t)(end - p - 1), escaped, sizeof(escaped)));
+	}
+}
+
+/* An ini_reader: hands inih one line per call, like fgets(), and counts them. */
+static char *
+config_reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *ctx = stream;
+	size_t n = 0, total = 0;
+	bool nul = false, any = false;
+	int ch;
+
+	while ((ch = getc(ctx->f)) != EOF) {
+		any = true;
+		if (ch == '\n')
+			break;
+		if (ch == '\0')
+			nul = true;
+		if (n < (size_t)num - 1)
+			str[n++] = (char)ch;
+		total++;
+	}
+	if (!any)
+		return NULL;
+	str[n] = '\0';
+	ctx->line++;
+
+	/* A UTF-8 byte order mark is allowed on the first line, as inih allows it. */
+	if (ctx->line == 1 && strncmp(str, "\xef\xbb\xbf", 3) == 0) {
+		memmove(str, str + 3, n - 2);
+		total -= 3;
+	}
+	check_line(ctx, str, total, nul, num);
+	return str;
+}
+
+static int
+config_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *ctx = user;
+	char msg[MSG_LEN], escaped[64];
+	size_t k;
+	int r;
+
+	if (section[0] == '\0') {
+		add_error(ctx, ctx->line, "key '%s' outside any section; allowed: under [server] "
+		    "or [log]", str_escape(name, strlen(name), escaped, sizeof(escaped)));
+		return 1;
+	}
+	if (!section_known(section, strlen(section)))
+		return 1; /* reported at the section's line */
+
+	for (k = 0; k < ELEMENTSOF(config_keys); k++)
+		if (strcmp(config_keys[k].section, section) == 0 &&
+		    strcmp(config_keys[k].name, name) == 0)
+			break;
+	if (k == ELEMENTSOF(config_keys)) {
+		add_error(ctx, ctx->line, "unknown key '%s' in [%s]; allowed: %s",
+		    str_escape(name, strlen(name), escaped, sizeof(escaped)), section,
+		    strcmp(section, "server") == 0 ? server_keys : log_keys);
+		return 1;
+	}
+	if (ctx->seen[k]) {
+		add_error(ctx, ctx->line, "duplicate key '%s' (first set on line %u); allowed: "
+		    "once per file", name, ctx->seen[k]);
+		return 1;
+	}
+	ctx->seen[k] = ctx->line;
+
+	r = config_keys[k].parse(ctx->config, value, msg);
+	if (r == -ENOMEM)
+		ctx->oom = true;
+	else if (r < 0)
+		add_error(ctx, ctx->line, "%s = '%s': %s", name,
+		    str_escape(value, strlen(value), escaped, sizeof(escaped)), msg);
+	return 1;
+}
+
+/* Derives what is sent from what was configured, once per config. */
+static int
+config_validate(struct hellod_config *c)
+{
+	size_t n = strlen(c->greeting);
+
+	free(c->line);
+	c->line = malloc(n + 2);
+	if (!c->line)
+		return -ENOMEM;
+	memcpy(c->line, c->greeting, n);
+	c->line[n] = '\n';
+	c->line[n + 1] = '\0';
+	c->line_len = n + 1;
+	return 0;
+}
+
+struct hellod_config *
+config_new_defaults(void)
+{
+	struct hellod_config *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->refs = 1;
+	c->port = HELLOD_PORT_DEFAULT;
+	c->backlog = HELLOD_BACKLOG_DEFAULT;
+	c->workers = 1;
+	c->log_level = LOG_INFO;
+	c->greeting = strdup(HELLOD_GREETING_DEFAULT);
+	if (!c->greeting || config_validate(c) < 0)
+		return config_unref(c);
+	return c;
+}
+
+int
+config_parse(FILE *f, const char *name, struct hellod_config **ret,
+    struct config_errors *errors)
+{
+	struct parse_ctx ctx = { .f = f, .name = name, .errors = errors };
+	int r;
+
+	_Static_assert(ELEMENTSOF(config_keys) <= ELEMENTSOF(ctx.seen), "seen[] too small");
+	memset(errors, 0, sizeof(*errors));
+	errors->file = name;
+	ctx.config = config_new_defaults();
+	if (!ctx.config)
+		return -ENOMEM;
+
+	r = ini_parse_stream(config_reader, &ctx, config_handler, &ctx);
+	if (r == -2 || ctx.oom)
+		r = -ENOMEM;
+	else if (r > 0) {
+		/* Handlers report their own errors and return 1: this is a line inih could not
+		 * read at all. inih names only the first one. */
+		add_error(&ctx, (unsigned)r, "syntax error; allowed: [section], key = value, "
+		    "; comment or # comment");
+		r = 0;
+	}
+	if (r == 0 && ferror(f)) {
+		r = errno > 0 ? -errno : -EIO;
+		add_error(&ctx, ctx.line + 1, "cannot read: %s", strerror(-r));
+	}
+	if (r == 0 && errors->n > 0)
+		r = -EINVAL;
+	if (r == 0)
+		r = config_validate(ctx.config);
+	if (r == 0 && name)
+		r = set_string(&ctx.config->path, name);
+	if (r < 0) {
+		config_unref(ctx.config);
+		return r;
+	}
+	*ret = ctx.config;
+	return 0;
+}
+
+int
+config_load(const char *path, bool required, struct hellod_config **ret,
+    struct config_errors *errors)
+{
+	FILE *f;
+	int r;
+
+	memset(errors, 0, sizeof(*errors));
+	errors->file = path;
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		if (r == -ENOENT && !required) {
+			*ret = config_new_defaults();
+			return *ret ? 0 : -ENOMEM;
+		}
+		snprintf(errors->text[0], sizeof(errors->text[0]), "%s", strerror(-r));
+		errors->n = 1;
+		return r;
+	}
+	r = config_parse(f, path, ret, errors);
+	fclose(f);
+	return r;
+}
+
+struct hellod_config *
+config_ref(struct hellod_config *c)
+{
+	c->refs++;
+	return c;
+}
+
+struct hellod_config *
+config_unref(struct hellod_config *c)
+{
+	if (!c || --c->refs > 0)
+		return NULL;
+	free(c->path);
+	free(c->host);
+	free(c->greeting);
+	free(c->line);
+	free(c);
+	return NULL;
+}
+
+bool
+config_same_listen(const struct hellod_config *a, const struct hellod_config *b)
+{
+	bool same_host = (!a->host && !b->host) ||
+	    (a->host && b->host && strcmp(a->host, b->host) == 0);
+
+	return same_host && a->port == b->port && a->backlog == b->backlog &&
+	    a->udp == b->udp && a->workers == b->workers;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The configuration: one immutable struct, read from an INI file with inih and validated. */
+#ifndef HELLOD_CONFIG_H
+#define HELLOD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "defaults.h"
+
+struct hellod_config {
+	unsigned refs;
+	char *path;             /* the file it came from; NULL for the built-in defaults */
+	char *host;             /* NULL: every address, IPv4 and IPv6 */
+	uint16_t port;
+	int backlog;
+	bool udp;
+	unsigned workers;       /* 0: one per CPU ("auto") */
+	char *greeting;         /* as configured, without the newline */
+	char *line;             /* greeting and "\n": the bytes sent */
+	size_t line_len;
+	int log_level;          /* LOG_ERR..LOG_DEBUG */
+	bool log_connections;
+};
+
+/* What was wrong with a file, in line order: shown as "file:line: text". */
+struct config_errors {
+	const char *file;       /* the name given to config_load() or config_parse() */
+	unsigned n;             /* errors found; those beyond HELLOD_CONFIG_ERRORS_MAX are only counted */
+	unsigned line[HELLOD_CONFIG_ERRORS_MAX];        /* 0: about the whole file */
+	char text[HELLOD_CONFIG_ERRORS_MAX][HELLOD_CONFIG_ERROR_LEN];
+};
+
+/* Returns a new config holding the built-in defaults, or NULL when out of memory. */
+struct hellod_config *config_new_defaults(void);
+
+/* Reads the file at path. When it does not exist and required is false, the built-in defaults
+ * are returned instead (with path NULL). Returns 0 and sets *ret, or a negative errno with
+ * errors filled in: -EINVAL for a bad file, others for failing to read it. */
+int config_load(const char *path, bool required, struct hellod_config **ret,
+    struct config_errors *errors);
+
+/* Parses an open stream; name is used in error messages. Returns as config_load(). */
+int config_parse(FILE *f, const char *name, struct hellod_config **ret,
+    struct config_errors *errors);
+
+struct hellod_config *config_ref(struct hellod_config *c);
+/* Drops a reference; frees at the last one. Accepts NULL, returns NULL. */
+struct hellod_config *config_unref(struct hellod_config *c);
+
+/* True when the two configs would bind the same sockets (host, port, backlog, udp, workers). */
+bool config_same_listen(const struct hellod_config *a, const struct hellod_config *b);
+
+#endif

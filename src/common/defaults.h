@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Every default and limit of hellod and hellod-check, each named once. */
+#ifndef HELLOD_DEFAULTS_H
+#define HELLOD_DEFAULTS_H
+
+#ifndef HELLOD_VERSION
+#define HELLOD_VERSION "0.1.0"
+#endif
+
+#ifndef HELLOD_CONFIG_PATH
+#define HELLOD_CONFIG_PATH "/etc/hellod/hellod.conf"
+#endif
+
+/* [server] defaults (DESIGN.md section 4). */
+#define HELLOD_PORT_DEFAULT 12345
+#define HELLOD_BACKLOG_DEFAULT 4096        /* SOMAXCONN on current kernels */
+#define HELLOD_BACKLOG_MAX 65535
+#define HELLOD_GREETING_DEFAULT "Thank you for connecting"
+#define HELLOD_GREETING_MAX 511            /* RFC 865: less than 512 characters, newline included */
+#define HELLOD_WORKERS_MAX 64
+#define HELLOD_HOST_MAX 253                /* longest DNS name; IPv6 literals with a zone fit too */
+
+/* Config files: Debian's libinih reads lines into a 200-byte buffer (INI_MAX_LINE). */
+#define HELLOD_CONFIG_ERRORS_MAX 16        /* errors reported per file; the rest are counted */
+#define HELLOD_CONFIG_ERROR_LEN 256        /* one formatted error message */
+
+/* Serving. */
+#define HELLOD_CONNECTIONS_MAX 16384       /* lingering connections, upper bound */
+#define HELLOD_CONNECTIONS_MIN 16          /* lower bound whatever RLIMIT_NOFILE says */
+#define HELLOD_FD_RESERVE 32               /* fds kept free for listeners, logging, reload */
+#define HELLOD_NOFILE_WANT 65536           /* soft RLIMIT_NOFILE raised up to this */
+#define HELLOD_LINGER_USEC (5 * 1000000ULL) /* wait this long for a client's FIN (nginx: 5 s) */
+#define HELLOD_DRAIN_CHUNK 4096            /* bytes read per recv() when discarding input */
+#define HELLOD_DRAIN_BURST (64 * 1024)     /* bytes discarded per wakeup before yielding */
+#define HELLOD_ACCEPT_BURST 256            /* accepts per wakeup: level-triggered, so fair */
+#define HELLOD_ACCEPT_PAUSE_USEC (100 * 1000ULL) /* listener pause after EMFILE and friends */
+#define HELLOD_UDP_BURST 64                /* datagrams answered per wakeup */
+#define HELLOD_UDP_REQUEST_MAX 2048        /* bytes of a request we look at (its length) */
+#define HELLOD_STATUS_USEC (1000000ULL)    /* STATUS= at most this often, only when it changed */
+#define HELLOD_STATUS_LEN 512
+#define HELLOD_WARN_INTERVAL_USEC (60 * 1000000ULL) /* repeated warnings at most this often */
+
+/* MESSAGE_IDs, explained in systemd/hellod.catalog. */
+#define HELLOD_MESSAGE_START "ed62cd858f7c40809cf7035928d4d752"
+#define HELLOD_MESSAGE_STOP "c2054fa791d84b8780411f05f366ae31"
+#define HELLOD_MESSAGE_RELOAD "132b84d7401841bba1d29539f83e89fd"
+#define HELLOD_MESSAGE_RELOAD_FAILED "041559bbb4d34c6584bc82ca7ca37fa5"
+#define HELLOD_MESSAGE_CONFIG_ERROR "38dfa4736a4a46668bc9191f2e3985f6"
+#define HELLOD_MESSAGE_LISTEN "f71c21a006784ebf88e0e15c9fbdb972"
+
+#endif

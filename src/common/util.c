@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Small checked parsers and string helpers shared by both programs; none of them logs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+int
+parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret)
+{
+	unsigned long v;
+	char *end;
+
+	/* strtoul() would accept leading spaces, a sign and wrap negative numbers. */
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int
+parse_boolean(const char *s, bool *ret)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*ret = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*ret = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+char *
+str_escape(const char *s, size_t n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char tmp[5];
+
+		if (c == '\n')
+			memcpy(tmp, "\\n", 3);
+		else if (c == '\r')
+			memcpy(tmp, "\\r", 3);
+		else if (c == '\t')
+			memcpy(tmp, "\\t", 3);
+		else if (c == '\\')
+			memcpy(tmp, "\\\\", 3);
+		else if (c < 0x20 || c >= 0x7f)
+			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+		else {
+			tmp[0] = (char)c;
+			tmp[1] = '\0';
+		}
+
+		size_t t = strlen(tmp);
+		/* Keep room for "..." and the NUL: o never exceeds len - 4. */
+		if (o + t > len - 4) {
+			memcpy(buf + o, "...", 4);
+			return buf;
+		}
+		memcpy(buf + o, tmp, t);
+		o += t;
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Small checked parsers and string helpers shared by both programs; none of them logs. */
+#ifndef HELLOD_UTIL_H
+#define HELLOD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parses a decimal number in [min, max]: digits only, no sign, no spaces.
+ * Returns 0, -EINVAL when it is not a number, -ERANGE when out of range. */
+int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret);
+
+/* Parses yes/no, true/false, on/off, 1/0 (any case). Returns 0 or -EINVAL. */
+int parse_boolean(const char *s, bool *ret);
+
+/* Copies s into buf (of size len, >= 4) with control characters, backslashes and bytes >= 0x7f
+ * escaped as \n, \t, \\ or \xHH, cutting it with "..." when it does not fit. Returns buf. */
+char *str_escape(const char *s, size_t n, char *buf, size_t len);
+
+#endif

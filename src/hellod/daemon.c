@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The classic forking daemon (daemon(7)): double fork, readiness pipe, PID file, privilege drop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+/* The pipe carries lines: "E<message>" for each error, then "R" (ready) or "X<status>". */
+#define DAEMON_STATUS_LOST 71  /* EX_OSERR: the daemon died without a word */
+
+static int
+wait_for_daemon(int fd)
+{
+	char buf[4096], *line, *nl;
+	size_t have = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			*nl = '\0';
+			if (line[0] == 'R')
+				return 0;
+			if (line[0] == 'X')
+				return atoi(line + 1) > 0 ? atoi(line + 1) : DAEMON_STATUS_LOST;
+			if (line[0] == 'E')
+				dprintf(STDERR_FILENO, "hellod: %s\n", line + 1);
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)
+			have = 0;       /* an over-long line: drop it rather than stall */
+	}
+	dprintf(STDERR_FILENO, "hellod: the daemon exited before it was ready\n");
+	return DAEMON_STATUS_LOST;
+}
+
+int
+daemon_fork(int *ret_ready_fd, int *ret_status)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int p[2], status;
+	pid_t pid;
+
+	/* daemon(7) steps 2 and 3: default signal handlers and an empty signal mask. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE)
+			(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		(void)waitpid(pid, &status, 0);
+		*ret_status = wait_for_daemon(p[0]);
+		close(p[0]);
+		return 1;
+	}
+
+	/* A new session without a controlling terminal, then a second fork so that the daemon
+	 * is not a session leader and can never acquire one again. */
+	close(p[0]);
+	if (setsid() < 0)
+		_exit(DAEMON_STATUS_LOST);
+	pid = fork();
+	if (pid < 0)
+		_exit(DAEMON_STATUS_LOST);
+	if (pid > 0)
+		_exit(0);
+
+	umask(022);
+	if (chdir("/") < 0)
+		_exit(DAEMON_STATUS_LOST);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+	    dup2(null, STDERR_FILENO) < 0)
+		_exit(DAEMON_STATUS_LOST);
+	if (null > STDERR_FILENO)
+		close(null);
+	*ret_ready_fd = p[1];
+	return 0;
+}
+
+static void
+report_error(const char *message, void *userdata)
+{
+	int fd = *(int *)userdata;
+
+	dprintf(fd, "E%s\n", message);
+}
+
+void
+daemon_report_errors(int ready_fd)
+{
+	static int fd;
+
+	fd = ready_fd;
+	log_set_error_hook(report_error, &fd);
+}
+
+void
+daemon_done(int ready_fd, int status)
+{
+	log_set_error_hook(NULL, NULL);
+	if (status == 0)
+		dprintf(ready_fd, "R\n");
+	else
+		dprintf(ready_fd, "X%d\n", status);
+	close(ready_fd);
+}
+
+int
+pidfile_write(const char *path)
+{
+	char tmp[PATH_MAX];
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Readers see the old file or the whole new one, never a half-written one. */
+	if (fchmod(fd, 0644) < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+int
+privileges_drop(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (setgroups(1, &gid) < 0 && !(errno == EPERM && getgid() == gid && getuid() == uid))
+		return -errno;
+	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return -errno;
+
+	/* Trust, but verify: every id switched, and root is out of reach. */
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return -errno;
+	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+		return -EPERM;
+	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+		return -EPERM;
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The classic forking daemon (daemon(7)): double fork, readiness pipe, PID file, privilege drop. */
+#ifndef HELLOD_DAEMON_H
+#define HELLOD_DAEMON_H
+
+#include <sys/types.h>
+
+/* Forks into the background. In the daemon returns 0 and sets *ret_ready_fd, the pipe to the
+ * original process, which waits on it; there returns 1 with *ret_status set to the status it
+ * must exit with: 0 once the daemon reported ready, else the daemon's, its errors printed.
+ * Returns a negative errno when it could not fork. */
+int daemon_fork(int *ret_ready_fd, int *ret_status);
+
+/* Forwards every error logged from now on to the waiting original process. */
+void daemon_report_errors(int ready_fd);
+
+/* Tells the waiting process the daemon serves (status 0) or failed with status; closes fd. */
+void daemon_done(int ready_fd, int status);
+
+/* Writes our PID to path atomically (a temporary file renamed over it). Returns 0 or -errno. */
+int pidfile_write(const char *path);
+
+/* Switches to uid and gid for good, with no supplementary groups, and checks that root cannot
+ * be regained. Returns 0 or a negative errno. */
+int privileges_drop(uid_t uid, gid_t gid);
+
+#endif

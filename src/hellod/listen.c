@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The listening sockets: adopted from systemd, or bound from the config. Never serves. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "util.h"
+
+const char *
+listen_type_name(int type)
+{
+	return type == SOCK_STREAM ? "TCP" : type == SOCK_DGRAM ? "UDP" : "?";
+}
+
+static void
+log_listening(const struct listen_socket *ls, bool passed)
+{
+	char address[ADDR_STR_MAX + 32], proto[32], how[64] = "";
+	const char *const fields[] = { address, proto, NULL };
+
+	snprintf(address, sizeof(address), "HELLOD_ADDRESS=%s", ls->address);
+	snprintf(proto, sizeof(proto), "HELLOD_PROTOCOL=%s", listen_type_name(ls->type));
+	if (passed)
+		snprintf(how, sizeof(how), " (passed by systemd%s%s)", ls->name[0] ? " as " : "",
+		    ls->name);
+	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_LISTEN, fields, "Serving %s on %s%s",
+	    listen_type_name(ls->type), ls->address, how);
+}
+
+static void
+socket_describe(struct listen_socket *ls)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(ls->fd, (struct sockaddr *)&ss, &len) < 0) {
+		snprintf(ls->address, sizeof(ls->address), "fd %d", ls->fd);
+		return;
+	}
+	ls->family = ss.ss_family;
+	addr_format((struct sockaddr *)&ss, len, ls->address, sizeof(ls->address));
+}
+
+static int
+adopt_one(struct listen_set *set, int fd, const char *name)
+{
+	struct listen_socket *ls;
+	int type, flags;
+
+	if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0)
+		type = SOCK_STREAM;
+	else if (sd_is_socket(fd, AF_UNSPEC, SOCK_DGRAM, -1) > 0)
+		type = SOCK_DGRAM;
+	else {
+		log_warning("Passed fd %d (%s) is neither a listening stream socket nor a "
+		    "datagram socket, ignoring", fd, name ? name : "unnamed");
+		close(fd);
+		return 0;
+	}
+	if (set->n == LISTEN_SOCKETS_MAX) {
+		log_warning("More than %d sockets passed, ignoring fd %d", LISTEN_SOCKETS_MAX, fd);
+		close(fd);
+		return 0;
+	}
+
+	/* systemd hands sockets over blocking unless NonBlocking=yes: accept() must not block. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return log_error_errno(errno, "Failed to make fd %d non-blocking: %m", fd);
+
+	ls = &set->sockets[set->n++];
+	ls->fd = fd;
+	ls->type = type;
+	snprintf(ls->name, sizeof(ls->name), "%s", name && strcmp(name, "unknown") ? name : "");
+	socket_describe(ls);
+	return 1;
+}
+
+int
+listen_adopt(struct listen_set *set)
+{
+	char **names = NULL;
+	int n, r = 0;
+
+	set->n = 0;
+	n = sd_listen_fds_with_names(1, &names);
+	if (n < 0)
+		return log_error_errno(n, "Failed to read the sockets systemd passed: %m");
+	for (int i = 0; i < n; i++) {
+		int q = adopt_one(set, SD_LISTEN_FDS_START + i, names ? names[i] : NULL);
+
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	if (r < 0)
+		return r;
+	if (n > 0 && set->n == 0)
+		return log_error_errno(EBADF, "None of the %d passed sockets can be served", n);
+	set->activated = n > 0;
+	for (size_t i = 0; i < set->n; i++)
+		log_listening(&set->sockets[i], true);
+	return (int)set->n;
+}
+
+static int
+bind_one(const struct hellod_config *config, const struct addrinfo *ai, int type,
+    struct listen_socket *ls)
+{
+	static const int one = 1;
+	int fd;
+
+	addr_format(ai->ai_addr, ai->ai_addrlen, ls->address, sizeof(ls->address));
+	ls->type = type;
+	ls->family = ai->ai_family;
+	ls->name[0] = '\0';
+
+	fd = socket(ai->ai_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The IPv4 socket serves IPv4: without V6ONLY, [::] would take 0.0.0.0's port. */
+	if ((ai->ai_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    (type == SOCK_STREAM &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, config->backlog) < 0)) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	ls->fd = fd;
+	return 0;
+}
+
+static bool
+seen_before(const struct addrinfo *list, const struct addrinfo *ai)
+{
+	for (const struct addrinfo *p = list; p != ai; p = p->ai_next)
+		if (p->ai_addrlen == ai->ai_addrlen &&
+		    memcmp(p->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
+			return true;
+	return false;
+}
+
+int
+listen_bind(const struct hellod_config *config, struct listen_set *set)
+{
+	struct addrinfo hints = {
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+	};
+	struct addrinfo *list, *ai;
+	char port[8];
+	int r;
+
+	set->n = 0;
+	set->activated = 0;
+	snprintf(port, sizeof(port), "%u", config->port);
+	r = getaddrinfo(config->host, port, &hints, &list);
+	if (r != 0)
+		return log_error_errno(r == EAI_SYSTEM ? errno : EADDRNOTAVAIL,
+		    "Failed to resolve host %s: %s", config->host ? config->host : "*",
+		    gai_strerror(r));
+
+	for (ai = list; ai; ai = ai->ai_next) {
+		if (seen_before(list, ai))
+			continue;
+		for (int udp = 0; udp <= config->udp; udp++) {
+			struct listen_socket *ls = &set->sockets[set->n];
+			int type = udp ? SOCK_DGRAM : SOCK_STREAM;
+
+			if (set->n == LISTEN_SOCKETS_MAX) {
+				log_warning("Host %s has more than %d addresses, ignoring the rest",
+				    config->host, LISTEN_SOCKETS_MAX / 2);
+				goto done;
+			}
+			r = bind_one(config, ai, type, ls);
+			if (r == -EAFNOSUPPORT) {
+				/* A kernel without IPv6 still serves IPv4. */
+				log_warning_errno(r, "Cannot serve %s on %s: %m, ignoring",
+				    listen_type_name(type), ls->address);
+				continue;
+			}
+			if (r < 0) {
+				log_error_errno(r, "Failed to listen on %s (%s): %m", ls->address,
+				    listen_type_name(type));
+				goto fail;
+			}
+			set->n++;
+			log_listening(ls, false);
+		}
+	}
+done:
+	freeaddrinfo(list);
+	if (set->n == 0)
+		return log_error_errno(EADDRNOTAVAIL, "No address of host %s can be served",
+		    config->host ? config->host : "*");
+	return (int)set->n;
+fail:
+	freeaddrinfo(list);
+	listen_close(set);
+	return r;
+}
+
+void
+listen_close(struct listen_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->sockets[i].fd >= 0)
+			close(set->sockets[i].fd);
+	set->n = 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The listening sockets: adopted from systemd, or bound from the config. Never serves. */
+#ifndef HELLOD_LISTEN_H
+#define HELLOD_LISTEN_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "config.h"
+
+#define LISTEN_SOCKETS_MAX 64
+
+struct listen_socket {
+	int fd;
+	int type;               /* SOCK_STREAM or SOCK_DGRAM */
+	int family;
+	char address[ADDR_STR_MAX];
+	char name[32];          /* FileDescriptorName=, or "" */
+};
+
+struct listen_set {
+	size_t n;
+	struct listen_socket sockets[LISTEN_SOCKETS_MAX];
+	int activated;          /* 1: passed by systemd */
+};
+
+/* Adopts the sockets systemd passed ($LISTEN_FDS). Returns the number adopted (0: none were
+ * passed) or a negative errno, having logged why. */
+int listen_adopt(struct listen_set *set);
+
+/* Binds and listens on every address config's host and port resolve to (TCP, and UDP when
+ * enabled). Returns the number of sockets or a negative errno, having logged why. */
+int listen_bind(const struct hellod_config *config, struct listen_set *set);
+
+/* Closes every socket of the set. */
+void listen_close(struct listen_set *set);
+
+/* "TCP" or "UDP" (or the socket type's number). */
+const char *listen_type_name(int type);
+
+#endif

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* hellod: options, mode (foreground, socket-activated, forking) and exit codes. */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "listen.h"
+#include "log.h"
+#include "server.h"
+
+static const char *arg_config = HELLOD_CONFIG_PATH;
+static bool arg_config_given;
+static bool arg_test;
+static bool arg_daemon;
+static const char *arg_pidfile;
+static const char *arg_user;
+static bool arg_verbose;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "Usage: hellod [-c FILE] [-t] [-d] [-P PIDFILE] [-u USER] [-v]\n"
+	    "Greets each TCP client (and, if enabled, each UDP datagram) with one line, "
+	    "RFC 865 style.\n\n"
+	    "  -c, --config FILE    read FILE (default %s; optional unless given)\n"
+	    "  -t, --test           check the configuration, print the result and exit\n"
+	    "  -d, --daemon         fork into the background; return once it serves\n"
+	    "  -P, --pidfile FILE   write the daemon's PID to FILE, removed at exit\n"
+	    "  -u, --user USER      switch to USER once the sockets are bound\n"
+	    "  -v, --verbose        log debug messages too\n"
+	    "  -h, --help           show this help and exit\n"
+	    "  -V, --version        show the version and exit\n\n"
+	    "Systemd socket activation is used when sockets are passed ($LISTEN_FDS).\n"
+	    "SIGHUP reloads the configuration; SIGTERM and SIGINT stop.\n"
+	    "Exit status: 0 ok, 64 usage, 67 unknown user, 71 system error, 78 bad config.\n"
+	    "See hellod(8) and hellod.conf(5).\n", HELLOD_CONFIG_PATH);
+}
+
+/* Returns 0 to go on, 1 to exit successfully (help, version), -EINVAL on bad usage. */
+static int
+parse_argv(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, 'P' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:tdP:u:vhV", options, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			arg_config = optarg;
+			arg_config_given = true;
+			break;
+		case 't':
+			arg_test = true;
+			break;
+		case 'd':
+			arg_daemon = true;
+			break;
+		case 'P':
+			arg_pidfile = optarg;
+			break;
+		case 'u':
+			arg_user = optarg;
+			break;
+		case 'v':
+			arg_verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("hellod %s\n", HELLOD_VERSION);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hellod: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Loads the configuration, logging each error. Returns it, or NULL. */
+static struct hellod_config *
+load_config(void)
+{
+	struct config_errors *errors = malloc(sizeof(*errors));
+	struct hellod_config *c = NULL;
+	int r;
+
+	if (!errors) {
+		log_error_errno(ENOMEM, "Out of memory");
+		return NULL;
+	}
+	r = config_load(arg_config, arg_config_given, &c, errors);
+	if (r < 0)
+		server_log_config_errors(errors);
+	else if (!c->path)
+		log_debug("No %s, serving the built-in defaults", arg_config);
+	free(errors);
+	return c;
+}
+
+static int
+lookup_user(uid_t *ret_uid, gid_t *ret_gid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(arg_user);
+	if (!pw) {
+		log_error_errno(errno, "Unknown user '%s'%s%m", arg_user, errno ? ": " : "");
+		return EX_NOUSER;
+	}
+	if (pw->pw_uid == 0) {
+		log_error("Refusing -u %s: it would keep running as root", arg_user);
+		return EX_USAGE;
+	}
+	*ret_uid = pw->pw_uid;
+	*ret_gid = pw->pw_gid;
+	return 0;
+}
+
+/* Everything after the configuration: sockets, PID file, privileges, the loop. Returns an
+ * exit status. ready_fd is the forking mode's pipe to the waiting parent, or -1. */
+static int
+run(struct hellod_config *config, int ready_fd)
+{
+	struct server_options options = {
+		.config_path = arg_config,
+		.config_required = arg_config_given,
+		.log_level_override = arg_verbose ? LOG_DEBUG : -1,
+	};
+	static struct listen_set set;
+	struct server *server = NULL;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	sigset_t mask;
+	int r;
+
+	if (arg_user && (r = lookup_user(&uid, &gid)) > 0)
+		return r;
+
+	/* sd-event takes these as signalfd events: they must not be delivered otherwise. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	r = arg_daemon ? 0 : listen_adopt(&set);
+	if (r == 0)
+		r = listen_bind(config, &set);
+	if (r < 0)
+		return EX_OSERR;
+	if (arg_pidfile && (r = pidfile_write(arg_pidfile)) < 0) {
+		log_error_errno(r, "Failed to write PID file %s: %m", arg_pidfile);
+		listen_close(&set);
+		return EX_OSERR;
+	}
+	if (arg_user && (r = privileges_drop(uid, gid)) < 0) {
+		log_error_errno(r, "Failed to switch to user %s: %m", arg_user);
+		r = EX_OSERR;
+		listen_close(&set);
+		goto out;
+	}
+	if (server_new(config, &set, &options, &server) < 0) {
+		r = EX_OSERR;
+		goto out;
+	}
+	if (ready_fd >= 0)
+		daemon_done(ready_fd, 0);
+	r = server_run(server) < 0 ? EX_OSERR : 0;
+	server_free(server);
+out:
+	if (arg_pidfile && unlink(arg_pidfile) < 0)
+		log_warning_errno(errno, "Failed to remove PID file %s: %m", arg_pidfile);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct hellod_config *config;
+	int r, ready_fd = -1, status;
+
+	/* Sends use MSG_NOSIGNAL; this covers anything else that writes to a closed peer. */
+	signal(SIGPIPE, SIG_IGN);
+	r = parse_argv(argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : EX_USAGE;
+
+	/* daemon(7) step 1: close every inherited fd beyond stdin, stdout and stderr. */
+	if (arg_daemon && !arg_test)
+		(void)close_range(3, ~0U, 0);
+	log_open_auto("hellod");
+	if (arg_test)
+		log_set_target(LOG_TARGET_STDERR);
+	log_set_max_level(arg_verbose ? LOG_DEBUG : LOG_INFO);
+
+	config = load_config();
+	if (!config) {
+		if (arg_test)
+			fprintf(stderr, "hellod: configuration test failed\n");
+		return EX_CONFIG;
+	}
+	if (arg_test) {
+		printf("hellod: %s: configuration OK\n",
+		    config->path ? config->path : "built-in defaults (no file)");
+		config_unref(config);
+		return EXIT_SUCCESS;
+	}
+	log_set_max_level(arg_verbose ? LOG_DEBUG : config->log_level);
+
+	if (arg_daemon) {
+		r = daemon_fork(&ready_fd, &status);
+		if (r < 0) {
+			log_error_errno(r, "Failed to fork: %m");
+			return EX_OSERR;
+		}
+		if (r > 0)
+			return status;  /* the original process, once the daemon is up or failed */
+		log_set_target(LOG_TARGET_SYSLOG);
+		daemon_report_errors(ready_fd);
+	}
+
+	status = run(config, ready_fd);
+	if (ready_fd >= 0 && status != 0)
+		daemon_done(ready_fd, status);
+	config_unref(config);
+	return status;
+}

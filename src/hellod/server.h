@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The sd-event loop: greets on whatever sockets it is given, reloads, reports, stops. */
+#ifndef HELLOD_SERVER_H
+#define HELLOD_SERVER_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "listen.h"
+
+struct server;
+
+struct server_options {
+	const char *config_path;        /* re-read on SIGHUP */
+	bool config_required;           /* a missing file is an error, not the defaults */
+	int log_level_override;         /* -v: LOG_DEBUG whatever the file says; -1: none */
+};
+
+/* Sets up the event loop over the sockets of set (which the server then owns) with config (a
+ * reference is taken). Signals SIGTERM, SIGINT and SIGHUP must be blocked already.
+ * Returns 0 and sets *ret, or a negative errno, having logged why. */
+int server_new(struct hellod_config *config, struct listen_set *set,
+    const struct server_options *options, struct server **ret);
+
+/* Tells systemd READY=1 and serves until SIGTERM or SIGINT. Returns 0 or a negative errno. */
+int server_run(struct server *s);
+
+/* Frees everything, closing the sockets. Accepts NULL, returns NULL. */
+struct server *server_free(struct server *s);
+
+/* Logs each error of a config that failed to load, with MESSAGE_ID and file and line fields. */
+void server_log_config_errors(const struct config_errors *errors);
+
+#endif

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A test client for hellod: plays the clients a greeting server meets, and reads sd_notify. */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int timeout_ms = 5000;
+static const char *send_data;
+static size_t send_bytes;
+
+static void
+die(int status, const char *what)
+{
+	fprintf(stderr, "client: %s: %s\n", what, strerror(errno));
+	exit(status);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int
+wait_for(int fd, short events, long long deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	long long left = deadline - now_ms();
+	int r;
+
+	r = poll(&p, 1, left > 0 ? (int)left : 0);
+	if (r == 0) {
+		fprintf(stderr, "client: timed out\n");
+		exit(3);
+	}
+	return r;
+}
+
+static int
+connect_to(const char *host, const char *port, int type)
+{
+	struct addrinfo hints = { .ai_socktype = type, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+	struct addrinfo *ai;
+	int fd, r;
+
+	r = getaddrinfo(host, port, &hints, &ai);
+	if (r != 0) {
+		fprintf(stderr, "client: %s: %s\n", host, gai_strerror(r));
+		exit(1);
+	}
+	fd = socket(ai->ai_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+		die(1, "connect");
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static void
+send_request(int fd)
+{
+	char junk[4096];
+	size_t left = send_bytes;
+
+	if (send_data && send(fd, send_data, strlen(send_data), MSG_NOSIGNAL) < 0)
+		die(2, "send");
+	memset(junk, 'j', sizeof(junk));
+	while (left > 0) {
+		ssize_t n = send(fd, junk, left < sizeof(junk) ? left : sizeof(junk), MSG_NOSIGNAL);
+
+		if (n < 0)
+			die(2, "send");
+		left -= (size_t)n;
+	}
+}
+
+/* Reads to EOF and prints what came; a reset is exit status 2, a timeout 3. */
+static int
+stream_read_all(int fd)
+{
+	long long deadline = now_ms() + timeout_ms;
+	char buf[4096];
+	size_t total = 0;
+
+	send_request(fd);
+	for (;;) {
+		ssize_t n;
+
+		wait_for(fd, POLLIN, deadline);
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			fprintf(stderr, "client: %s after %zu bytes\n", strerror(errno), total);
+			return 2;
+		}
+		fwrite(buf, 1, (size_t)n, stdout);
+		total += (size_t)n;
+	}
+}
+
+/* The seed tutorial's client: connect, one recv(1024), print it, close. */
+static int
+tutorial(int fd)
+{
+	char buf[1024];
+	ssize_t n;
+
+	wait_for(fd, POLLIN, now_ms() + timeout_ms);
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		die(2, "recv");
+	fwrite(buf, 1, (size_t)n, stdout);
+	return 0;
+}
+
+static int
+dgram_exchange(int fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	if (send(fd, send_data ? send_data : "x", send_data ? strlen(send_data) : 1, 0) < 0)
+		die(2, "send");
+	wait_for(fd, POLLIN, now_ms() + timeout_ms);
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		die(2, "recv");
+	fwrite(buf, 1, (size_t)n, stdout);
+	return 0;
+}
+
+static int
+unix_socket(const char *path, int type, bool bind_self)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die(1, "socket");
+	if (bind_self) {
+		/* A datagram client needs an address of its own to be answered. */
+		struct sockaddr_un me = { .sun_family = AF_UNIX };
+
+		snprintf(me.sun_path + 1, sizeof(me.sun_path) - 1, "hellod-test-%d", getpid());
+		if (bind(fd, (struct sockaddr *)&me, offsetof(struct sockaddr_un, sun_path) + 1 +
+		    strlen(me.sun_path + 1)) < 0)
+			die(1, "bind");
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die(1, "connect");
+	return fd;
+}
+
+/* Prints each sd_notify datagram sent to path, then a line "--", until the timeout. */
+static int
+notify_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	long long deadline = now_ms() + timeout_ms;
+	char buf[4096];
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die(1, "bind");
+	setvbuf(stdout, NULL, _IONBF, 0);
+	printf("listening\n--\n");
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return 0;
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			continue;
+		buf[n] = '\0';
+		printf("%s\n--\n", buf);
+	}
+}
+
+/* A port free for TCP and UDP on 127.0.0.1 (and ::1, where there is IPv6). */
+static int
+free_port(void)
+{
+	for (int attempt = 0; attempt < 50; attempt++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+		socklen_t len = sizeof(sa);
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok = 1;
+
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+			die(1, "bind");
+		close(fd);
+		for (int type = SOCK_STREAM; type <= SOCK_DGRAM; type++) {
+			struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = sa.sin_port,
+				.sin6_addr = IN6ADDR_LOOPBACK_INIT };
+			int f4 = socket(AF_INET, type, 0), f6 = socket(AF_INET6, type, 0);
+
+			if (bind(f4, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				ok = 0;
+			if (f6 >= 0 && bind(f6, (struct sockaddr *)&s6, sizeof(s6)) < 0 &&
+			    errno == EADDRINUSE)
+				ok = 0;
+			close(f4);
+			if (f6 >= 0)
+				close(f6);
+		}
+		if (ok) {
+			printf("%u\n", ntohs(sa.sin_port));
+			return 0;
+		}
+	}
+	fprintf(stderr, "client: no free port found\n");
+	return 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: client [-t MS] [-s DATA] [-n BYTES] MODE ARGS\n"
+	    "  tcp HOST PORT       connect, send DATA/BYTES, print all until EOF\n"
+	    "  tutorial HOST PORT  connect, one recv(1024), print\n"
+	    "  udp HOST PORT       send DATA (default \"x\"), print the one reply\n"
+	    "  unix PATH           like tcp over an AF_UNIX stream socket\n"
+	    "  unixgram PATH       like udp over an AF_UNIX datagram socket\n"
+	    "  notify PATH         print sd_notify messages sent to PATH, each ending \"--\"\n"
+	    "  freeport            print a port free for TCP and UDP on loopback\n");
+	exit(64);
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned long v;
+	int c;
+
+	while ((c = getopt(argc, argv, "t:s:n:")) >= 0) {
+		switch (c) {
+		case 't':
+			if (parse_uint(optarg, 1, 600000, &v) < 0)
+				usage();
+			timeout_ms = (int)v;
+			break;
+		case 's':
+			send_data = optarg;
+			break;
+		case 'n':
+			if (parse_uint(optarg, 0, 1UL << 30, &v) < 0)
+				usage();
+			send_bytes = v;
+			break;
+		default:
+			usage();
+		}
+	}
+	argv += optind;
+	argc -= optind;
+	if (argc < 1)
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(argv[0], "tcp") == 0 && argc == 3)
+		return stream_read_all(connect_to(argv[1], argv[2], SOCK_STREAM));
+	if (strcmp(argv[0], "tutorial") == 0 && argc == 3)
+		return tutorial(connect_to(argv[1], argv[2], SOCK_STREAM));
+	if (strcmp(argv[0], "udp") == 0 && argc == 3)
+		return dgram_exchange(connect_to(argv[1], argv[2], SOCK_DGRAM));
+	if (strcmp(argv[0], "unix") == 0 && argc == 2)
+		return stream_read_all(unix_socket(argv[1], SOCK_STREAM, false));
+	if (strcmp(argv[0], "unixgram") == 0 && argc == 2)
+		return dgram_exchange(unix_socket(argv[1], SOCK_DGRAM, true));
+	if (strcmp(argv[0], "notify") == 0 && argc == 2)
+		return notify_listen(argv[1]);
+	if (strcmp(argv[0], "freeport") == 0 && argc == 1)
+		return free_port();
+	usage();
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Unit tests of host checking, port parsing and socket address formatting. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/un.h>
+
+#include "addr.h"
+#include "test.h"
+
+static void
+hosts_accepted(void)
+{
+	CHECK(addr_check_host("127.0.0.1") == 0);
+	CHECK(addr_check_host("::1") == 0);
+	CHECK(addr_check_host("fe80::1%lo") == 0);
+	CHECK(addr_check_host("2001:db8::42") == 0);
+	CHECK(addr_check_host("localhost") == 0);
+	CHECK(addr_check_host("greeter-1.example.com") == 0);
+	CHECK(addr_check_host("example.com.") == 0);
+}
+
+static void
+hosts_rejected(void)
+{
+	char long_name[300];
+
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	CHECK(addr_check_host("bad host") == -EINVAL);
+	CHECK(addr_check_host("-leading.example") == -EINVAL);
+	CHECK(addr_check_host("trailing-.example") == -EINVAL);
+	CHECK(addr_check_host("a..b") == -EINVAL);
+	CHECK(addr_check_host(".") == -EINVAL);
+	CHECK(addr_check_host("[::1]") == -EINVAL);
+	CHECK(addr_check_host("::1%") == -EINVAL);
+	CHECK(addr_check_host("1.2.3.4:80") == -EINVAL);
+	CHECK(addr_check_host(long_name) == -EINVAL);
+}
+
+static void
+ports(void)
+{
+	uint16_t p = 0;
+
+	CHECK(addr_parse_port("1", &p) == 0 && p == 1);
+	CHECK(addr_parse_port("65535", &p) == 0 && p == 65535);
+	CHECK(addr_parse_port("0", &p) == -ERANGE);
+	CHECK(addr_parse_port("65536", &p) == -ERANGE);
+	CHECK(addr_parse_port("-1", &p) == -EINVAL);
+	CHECK(addr_parse_port("12ab", &p) == -EINVAL);
+	CHECK(addr_parse_port("no-such-service-here", &p) == -EINVAL);
+	CHECK(p == 65535);
+}
+
+static void
+ports_by_service_name(void)
+{
+	uint16_t p = 0;
+
+	/* /etc/services comes with Debian's netbase, which make check installs. */
+	CHECK(addr_parse_port("http", &p) == 0 && p == 80);
+	CHECK(addr_parse_port("qotd", &p) == 0 && p == 17);
+}
+
+static void
+format_inet(void)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(12345) };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(7),
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	char buf[ADDR_STR_MAX];
+
+	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
+	CHECK_STR(addr_format((struct sockaddr *)&in, sizeof(in), buf, sizeof(buf)),
+	    "127.0.0.1:12345");
+	CHECK_STR(addr_format((struct sockaddr *)&in6, sizeof(in6), buf, sizeof(buf)), "[::1]:7");
+	inet_pton(AF_INET6, "fe80::1", &in6.sin6_addr);
+	in6.sin6_scope_id = 2;
+	CHECK_STR(addr_format((struct sockaddr *)&in6, sizeof(in6), buf, sizeof(buf)),
+	    "[fe80::1%2]:7");
+}
+
+static void
+format_unix(void)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX, .sun_path = "/run/hellod.sock" };
+	struct sockaddr_un ab = { .sun_family = AF_UNIX, .sun_path = "\0hellod" };
+	char buf[ADDR_STR_MAX];
+
+	CHECK_STR(addr_format((struct sockaddr *)&un, sizeof(un), buf, sizeof(buf)),
+	    "unix:/run/hellod.sock");
+	CHECK_STR(addr_format((struct sockaddr *)&ab, offsetof(struct sockaddr_un, sun_path) + 7,
+	    buf, sizeof(buf)), "unix:@hellod");
+	CHECK_STR(addr_format((struct sockaddr *)&un, sizeof(sa_family_t), buf, sizeof(buf)),
+	    "unix:(unnamed)");
+}
+
+int
+main(void)
+{
+	RUN("unit/addr", hosts_accepted);
+	RUN("unit/addr", hosts_rejected);
+	RUN("unit/addr", ports);
+	RUN("unit/addr", ports_by_service_name);
+	RUN("unit/addr", format_inet);
+	RUN("unit/addr", format_unix);
+	return tests_failed ? 1 : 0;
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Unit tests of the configuration: every rule, valid and invalid, with the exact file:line. */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Included to reach parse_greeting(): its limits lie beyond what a 199-byte line can hold. */
+#include "../../src/common/config.c"
+#include "test.h"
+
+static struct config_errors errs;
+
+/* Parses text through the same line reader as a file. Returns config_parse()'s result. */
+static int
+parse(const char *text, struct hellod_config **ret)
+{
+	FILE *f = *text ? fmemopen((void *)(uintptr_t)text, strlen(text), "r") :
+	    fopen("/dev/null", "r");
+	int r;
+
+	r = config_parse(f, "t.conf", ret, &errs);
+	fclose(f);
+	return r;
+}
+
+/* True when the only error is on line and its text contains what. */
+static bool
+only_error(unsigned line, const char *what)
+{
+	if (errs.n != 1 || errs.line[0] != line || !strstr(errs.text[0], what)) {
+		printf("# %u errors; first: line %u: %s\n", errs.n, errs.line[0], errs.text[0]);
+		return false;
+	}
+	return true;
+}
+
+/* Parses text that must be rejected with one error on line mentioning what. */
+static bool
+rejected(const char *text, unsigned line, const char *what)
+{
+	struct hellod_config *c = (struct hellod_config *)&errs;  /* a sentinel */
+
+	if (parse(text, &c) != -EINVAL || c != (struct hellod_config *)&errs)
+		return false;
+	return only_error(line, what);
+}
+
+static void
+empty_file_gives_defaults(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("", &c) == 0);
+	CHECK(c && c->host == NULL && c->port == 12345 && c->backlog == 4096);
+	CHECK(c && !c->udp && c->workers == 1 && c->log_level == LOG_INFO && !c->log_connections);
+	CHECK_STR(c ? c->greeting : NULL, "Thank you for connecting");
+	CHECK_STR(c ? c->line : NULL, "Thank you for connecting\n");
+	CHECK(c && c->line_len == 25);
+	CHECK_STR(c ? c->path : NULL, "t.conf");
+	config_unref(c);
+}
+
+static void
+every_key_set(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("; comment\n# comment\n\n[server]\nhost = 127.0.0.1\nport = 8007\n"
+	    "backlog = 77\ngreeting = Hello, world\nudp = yes\nworkers = 4\n"
+	    "[log]\nlevel = debug\nconnections = on\n", &c) == 0);
+	CHECK(c && strcmp(c->host, "127.0.0.1") == 0 && c->port == 8007 && c->backlog == 77);
+	CHECK(c && c->udp && c->workers == 4 && c->log_level == LOG_DEBUG && c->log_connections);
+	CHECK_STR(c ? c->line : NULL, "Hello, world\n");
+	config_unref(c);
+}
+
+static void
+hosts(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("[server]\nhost = *\n", &c) == 0 && c->host == NULL);
+	config_unref(c);
+	CHECK(parse("[server]\nhost =\n", &c) == 0 && c->host == NULL);
+	config_unref(c);
+	CHECK(parse("[server]\nhost = ::1\n", &c) == 0 && strcmp(c->host, "::1") == 0);
+	config_unref(c);
+	CHECK(parse("[server]\nhost = greeter.example.org\n", &c) == 0);
+	config_unref(c);
+	CHECK(rejected("[server]\nhost = not a host\n", 2, "host = 'not a host': not a host"));
+	CHECK(rejected("[server]\n\nhost = 1.2.3.4:80\n", 3, "allowed: * (every address)"));
+}
+
+static void
+ports(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("[server]\nport = http\n", &c) == 0 && c->port == 80);
+	config_unref(c);
+	CHECK(rejected("[server]\nport = 0\n", 2, "port = '0': out of range; allowed: 1-65535"));
+	CHECK(rejected("[server]\nport = 65536\n", 2, "out of range"));
+	CHECK(rejected("[server]\nport = -5\n", 2, "not a port number or a known service name"));
+	CHECK(rejected("[server]\nport = nosuchservice\n", 2, "service name from /etc/services"));
+}
+
+static void
+numbers(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("[server]\nbacklog = 65535\nworkers = auto\n", &c) == 0);
+	CHECK(c && c->backlog == 65535 && c->workers == 0);
+	config_unref(c);
+	CHECK(rejected("[server]\nbacklog = 0\n", 2, "backlog = '0': out of range; allowed: 1-65535"));
+	CHECK(rejected("[server]\nbacklog = 65536\n", 2, "out of range"));
+	CHECK(rejected("[server]\nbacklog = many\n", 2, "not a number"));
+	CHECK(rejected("[server]\nbacklog = 12 34\n", 2, "not a number"));
+	CHECK(rejected("[server]\nworkers = 0\n", 2, "allowed: auto (one per CPU) or 1-64"));
+	CHECK(rejected("[server]\nworkers = 65\n", 2, "workers = '65'"));
+}
+
+static void
+booleans_and_levels(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("[server]\nudp = true\n[log]\nlevel = err\nconnections = 0\n", &c) == 0);
+	CHECK(c && c->udp && c->log_level == LOG_ERR && !c->log_connections);
+	config_unref(c);
+	CHECK(rejected("[server]\nudp = maybe\n", 2, "allowed: yes/no, true/false, on/off, 1/0"));
+	CHECK(rejected("[log]\nlevel = loud\n", 2,
+	    "allowed: err, warning, notice, info, debug"));
+	CHECK(rejected("[log]\nconnections = sometimes\n", 2, "not a boolean"));
+}
+
+static void
+greetings(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("[server]\ngreeting = tabs\tare fine, and UTF-8: \xc3\xa9t\xc3\xa9\n", &c) == 0);
+	CHECK_STR(c ? c->greeting : NULL, "tabs\tare fine, and UTF-8: \xc3\xa9t\xc3\xa9");
+	config_unref(c);
+	/* Debian's inih ends the value at " ;": documented in etc/hellod.conf. */
+	CHECK(parse("[server]\ngreeting = Hi ; there\n", &c) == 0);
+	CHECK_STR(c ? c->greeting : NULL, "Hi");
+	config_unref(c);
+	CHECK(rejected("[server]\ngreeting = ring\x07the bell\n", 2,
+	    "control character \\x07 at byte 5; allowed: text and tabs"));
+	CHECK(rejected("[server]\ngreeting = del\x7f\n", 2, "control character \\x7f"));
+	CHECK(rejected("[server]\ngreeting =\n", 2, "0 bytes long; allowed: 1-511 bytes"));
+}
+
+static void
+greeting_length_limit(void)
+{
+	struct hellod_config *c = config_new_defaults();
+	char value[HELLOD_GREETING_MAX + 2], msg[MSG_LEN];
+
+	memset(value, 'g', sizeof(value));
+	value[HELLOD_GREETING_MAX] = '\0';
+	CHECK(parse_greeting(c, value, msg) == 0 && strlen(c->greeting) == 511);
+	value[HELLOD_GREETING_MAX] = 'g';
+	value[HELLOD_GREETING_MAX + 1] = '\0';
+	CHECK(parse_greeting(c, value, msg) == -EINVAL);
+	CHECK(strstr(msg, "512 bytes long; allowed: 1-511 bytes") != NULL);
+	config_unref(c);
+}
+
+static void
+unknown_names(void)
+{
+	CHECK(rejected("[server]\nport = 1\n[extra]\n", 3,
+	    "unknown section [extra]; allowed: [server], [log]"));
+	/* Keys of an unknown section are not reported again. */
+	CHECK(rejected("[extra]\nkey = 1\nother = 2\n", 1, "unknown section [extra]"));
+	CHECK(rejected("[server]\nprot = 1\n", 2, "unknown key 'prot' in [server]; allowed: "
+	    "host, port, backlog, greeting, udp, workers"));
+	CHECK(rejected("[log]\nport = 1\n", 2, "unknown key 'port' in [log]; allowed: level, "
+	    "connections"));
+	CHECK(rejected("port = 1\n", 1, "key 'port' outside any section"));
+}
+
+static void
+duplicates(void)
+{
+	CHECK(rejected("[server]\nport = 1\n\n[server]\nport = 2\n", 5,
+	    "duplicate key 'port' (first set on line 2)"));
+}
+
+static void
+long_lines(void)
+{
+	char text[600];
+	struct hellod_config *c = NULL;
+
+	/* 199 bytes fit Debian's inih buffer: accepted, whole. */
+	snprintf(text, sizeof(text), "[server]\ngreeting = %0188d\n", 0);
+	CHECK(parse(text, &c) == 0 && c && strlen(c->greeting) == 188);
+	config_unref(c);
+	/* 200 do not: inih would split the line and read its tail as a line of its own. */
+	snprintf(text, sizeof(text), "[server]\n\ngreeting = %0189d\n", 0);
+	CHECK(rejected(text, 3, "line is 200 bytes long; allowed: at most 199"));
+	/* The lines after a long one keep their numbers. */
+	snprintf(text, sizeof(text), "[server]\ngreeting = %0400d\nport = x\n", 0);
+	CHECK(parse(text, &c) == -EINVAL && errs.n == 2 && errs.line[0] == 2 && errs.line[1] == 3);
+	CHECK(strstr(errs.text[0], "line is 411 bytes long") != NULL);
+}
+
+static void
+indented_lines(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(rejected("[server]\ngreeting = first\n  second\n", 3,
+	    "indented line; allowed: no leading whitespace"));
+	CHECK(rejected("[server]\n\tport = 1\n", 2, "indented line"));
+	/* Indented comments and blank lines with spaces are harmless. */
+	CHECK(parse("[server]\n   ; note\n  \t\nport = 7\n", &c) == 0 && c && c->port == 7);
+	config_unref(c);
+}
+
+static void
+syntax_errors(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(rejected("[server]\nport 1\n", 2, "syntax error; allowed: [section], key = value"));
+	/* The section never opened, so its key is outside any section: two errors. */
+	CHECK(parse("[server\nport = 1\n", &c) == -EINVAL && errs.n == 2);
+	CHECK(errs.line[0] == 1 && strstr(errs.text[0], "syntax error"));
+	CHECK(errs.line[1] == 2 && strstr(errs.text[1], "outside any section"));
+}
+
+static void
+nul_bytes(void)
+{
+	static const char text[] = "[server]\nport = 1\ngreeting = a\0b\n";
+	struct hellod_config *c = (struct hellod_config *)&errs;
+	FILE *f = fmemopen((void *)(uintptr_t)text, sizeof(text) - 1, "r");
+
+	CHECK(config_parse(f, "t.conf", &c, &errs) == -EINVAL);
+	CHECK(only_error(3, "NUL byte in line"));
+	fclose(f);
+}
+
+static void
+errors_in_line_order(void)
+{
+	struct hellod_config *c = NULL;
+
+	/* inih reports its syntax error (line 2) after the handler's errors (lines 4 and 6). */
+	CHECK(parse("[server]\nbroken\n[server]\nport = x\n[log]\nlevel = x\n", &c) == -EINVAL);
+	CHECK(errs.n == 3 && errs.line[0] == 2 && errs.line[1] == 4 && errs.line[2] == 6);
+	CHECK(strstr(errs.text[0], "syntax error") && strstr(errs.text[1], "port = 'x'"));
+	CHECK_STR(errs.file, "t.conf");
+}
+
+static void
+many_errors_counted(void)
+{
+	char text[2048] = "[server]\n";
+	struct hellod_config *c = NULL;
+
+	for (int i = 0; i < 20; i++)
+		strcat(text, "bogus = 1\n");
+	CHECK(parse(text, &c) == -EINVAL && errs.n == 20);
+	CHECK(errs.line[HELLOD_CONFIG_ERRORS_MAX - 1] == HELLOD_CONFIG_ERRORS_MAX + 1);
+}
+
+static void
+crlf_and_bom(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("\xef\xbb\xbf[server]\r\nport = 99\r\ngreeting = dos\r\n", &c) == 0);
+	CHECK(c && c->port == 99);
+	CHECK_STR(c ? c->greeting : NULL, "dos");
+	config_unref(c);
+	CHECK(rejected("\xef\xbb\xbf[serverx]\r\n", 1, "unknown section [serverx]"));
+}
+
+static void
+load_missing_and_unreadable(void)
+{
+	struct hellod_config *c = NULL;
+	char dir[] = "/tmp/hellod-test-XXXXXX";
+
+	CHECK(config_load("/nonexistent/hellod.conf", false, &c, &errs) == 0);
+	CHECK(c && c->path == NULL && c->port == 12345);
+	config_unref(c);
+	c = NULL;
+	CHECK(config_load("/nonexistent/hellod.conf", true, &c, &errs) == -ENOENT && !c);
+	CHECK(errs.n == 1 && errs.line[0] == 0 && strstr(errs.text[0], "No such file"));
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(config_load(dir, true, &c, &errs) < 0 && !c);
+	CHECK(errs.n == 1 && strstr(errs.text[0], "Is a directory"));
+	rmdir(dir);
+}
+
+static void
+same_listen(void)
+{
+	struct hellod_config *a = NULL, *b = NULL;
+
+	CHECK(parse("[server]\ngreeting = one\n", &a) == 0);
+	CHECK(parse("[server]\ngreeting = two\n[log]\nlevel = debug\n", &b) == 0);
+	CHECK(a && b && config_same_listen(a, b));
+	config_unref(b);
+	CHECK(parse("[server]\nport = 1\n", &b) == 0);
+	CHECK(a && b && !config_same_listen(a, b));
+	config_unref(b);
+	CHECK(parse("[server]\nhost = ::1\n", &b) == 0);
+	CHECK(a && b && !config_same_listen(a, b) && !config_same_listen(b, a));
+	config_unref(b);
+	config_unref(a);
+}
+
+int
+main(void)
+{
+	RUN("unit/config", empty_file_gives_defaults);
+	RUN("unit/config", every_key_set);
+	RUN("unit/config", hosts);
+	RUN("unit/config", ports);
+	RUN("unit/config", numbers);
+	RUN("unit/config", booleans_and_levels);
+	RUN("unit/config", greetings);
+	RUN("unit/config", greeting_length_limit);
+	RUN("unit/config", unknown_names);
+	RUN("unit/config", duplicates);
+	RUN("unit/config", long_lines);
+	RUN("unit/config", indented_lines);
+	RUN("unit/config", syntax_errors);
+	RUN("unit/config", nul_bytes);
+	RUN("unit/config", errors_in_line_order);
+	RUN("unit/config", many_errors_counted);
+	RUN("unit/config", crlf_and_bom);
+	RUN("unit/config", load_missing_and_unreadable);
+	RUN("unit/config", same_listen);
+	return tests_failed ? 1 : 0;
+}
