@@ -16,7 +16,7 @@
 #define HELLOD_BACKLOG_DEFAULT 4096        /* SOMAXCONN on current kernels */
 #define HELLOD_BACKLOG_MAX 65535
 #define HELLOD_GREETING_DEFAULT "Thank you for connecting"
-#define HELLOD_GREETING_MAX 511            /* RFC 865: less than 512 characters, newline included */
+#define HELLOD_GREETING_MAX 511            /* RFC 865 wants < 512 characters; +1 for the newline */
 #define HELLOD_WORKERS_MAX 64
 #define HELLOD_HOST_MAX 253                /* longest DNS name; IPv6 literals with a zone fit too */
 

@@ -132,7 +132,10 @@ lookup_user(uid_t *ret_uid, gid_t *ret_gid)
 	errno = 0;
 	pw = getpwnam(arg_user);
 	if (!pw) {
-		log_error_errno(errno, "Unknown user '%s'%s%m", arg_user, errno ? ": " : "");
+		if (errno)
+			log_error_errno(errno, "Failed to look up user '%s': %m", arg_user);
+		else
+			log_error("Unknown user '%s'", arg_user);
 		return EX_NOUSER;
 	}
 	if (pw->pw_uid == 0) {
@@ -234,6 +237,13 @@ main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	log_set_max_level(arg_verbose ? LOG_DEBUG : config->log_level);
+	if (config->workers != 1) {
+		char n[16] = "auto";
+
+		if (config->workers > 0)
+			snprintf(n, sizeof(n), "%u", config->workers);
+		log_warning("workers = %s: only one worker is implemented yet, serving with one", n);
+	}
 
 	if (arg_daemon) {
 		r = daemon_fork(&ready_fd, &status);

@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Runs every test against the build in $1 and ends with "N passed, N failed, N skipped".
+# Each test prints PASS/FAIL/SKIP lines; one that dies without saying FAIL is a failure too.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+HELLOD_BUILD=$(cd "$1" && pwd)
+HELLOD_TOP=$top
+export HELLOD_BUILD HELLOD_TOP
+log=$(mktemp)
+trap 'rm -f "$log" "$log.out"' EXIT
+
+run_test() {
+	name=$1
+	shift
+	# Bounded: no test may hang CI. Output streams to the terminal as it comes.
+	timeout -k 5 300 "$@" >"$log.out" 2>&1
+	status=$?
+	sed -e '/^\(PASS\|FAIL\|SKIP\) /!s/^/# /' "$log.out"
+	cat "$log.out" >>"$log"
+	if [ "$status" != 0 ] && ! grep -q '^FAIL ' "$log.out"; then
+		echo "FAIL $name: exited with status $status" | tee -a "$log"
+	elif ! grep -q '^\(PASS\|FAIL\|SKIP\) ' "$log.out"; then
+		echo "FAIL $name: reported no result" | tee -a "$log"
+	fi
+}
+
+for t in "$HELLOD_BUILD"/tests/test_*; do
+	run_test "unit/$(basename "$t")" "$t"
+done
+for t in "$top"/tests/system/[0-9]*.sh; do
+	if [ -n "${TESTS:-}" ] && ! echo "$t" | grep -q -- "$TESTS"; then
+		continue
+	fi
+	run_test "system/$(basename "$t" .sh)" bash "$t"
+done
+
+passed=$(grep -c '^PASS ' "$log")
+failed=$(grep -c '^FAIL ' "$log")
+skipped=$(grep -c '^SKIP ' "$log")
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
