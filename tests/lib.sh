@@ -14,6 +14,7 @@ KILL_PIDS=""
 HPID=""
 
 cleanup() {
+	exec 2>/dev/null  # bash reports the jobs killed below: noise
 	for p in $KILL_PIDS; do
 		kill -9 "$p" 2>/dev/null
 	done
@@ -86,6 +87,10 @@ wait_until() {
 }
 
 log_has() { grep -Eq -- "$1" "$T/hellod.log"; }
+
+# at_least N PATTERN FILE: FILE has N or more lines matching PATTERN (re-read at each call,
+# so that wait_until can poll it).
+at_least() { [ "$(grep -Eac -- "$2" "$3")" -ge "$1" ]; }
 
 # start_hellod CONF [ARGS...]: runs hellod in the background, logging to $T/hellod.log, and
 # waits until it says it started. Sets HPID.

@@ -15,9 +15,11 @@
 #include "util.h"
 
 const char *
-listen_type_name(int type)
+listen_kind(const struct listen_socket *ls)
 {
-	return type == SOCK_STREAM ? "TCP" : type == SOCK_DGRAM ? "UDP" : "?";
+	if (ls->family == AF_UNIX)
+		return ls->type == SOCK_STREAM ? "unix stream" : "unix datagram";
+	return ls->type == SOCK_STREAM ? "TCP" : "UDP";
 }
 
 static void
@@ -27,12 +29,12 @@ log_listening(const struct listen_socket *ls, bool passed)
 	const char *const fields[] = { address, proto, NULL };
 
 	snprintf(address, sizeof(address), "HELLOD_ADDRESS=%s", ls->address);
-	snprintf(proto, sizeof(proto), "HELLOD_PROTOCOL=%s", listen_type_name(ls->type));
+	snprintf(proto, sizeof(proto), "HELLOD_PROTOCOL=%s", listen_kind(ls));
 	if (passed)
 		snprintf(how, sizeof(how), " (passed by systemd%s%s)", ls->name[0] ? " as " : "",
 		    ls->name);
 	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_LISTEN, fields, "Serving %s on %s%s",
-	    listen_type_name(ls->type), ls->address, how);
+	    listen_kind(ls), ls->address, how);
 }
 
 static void
@@ -191,12 +193,12 @@ listen_bind(const struct hellod_config *config, struct listen_set *set)
 			if (r == -EAFNOSUPPORT) {
 				/* A kernel without IPv6 still serves IPv4. */
 				log_warning_errno(r, "Cannot serve %s on %s: %m, ignoring",
-				    listen_type_name(type), ls->address);
+				    listen_kind(ls), ls->address);
 				continue;
 			}
 			if (r < 0) {
 				log_error_errno(r, "Failed to listen on %s (%s): %m", ls->address,
-				    listen_type_name(type));
+				    listen_kind(ls));
 				goto fail;
 			}
 			set->n++;

@@ -35,7 +35,7 @@ int listen_bind(const struct hellod_config *config, struct listen_set *set);
 /* Closes every socket of the set. */
 void listen_close(struct listen_set *set);
 
-/* "TCP" or "UDP" (or the socket type's number). */
-const char *listen_type_name(int type);
+/* "TCP", "UDP", "unix stream" or "unix datagram". */
+const char *listen_kind(const struct listen_socket *ls);
 
 #endif

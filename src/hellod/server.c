@@ -424,11 +424,12 @@ server_reload(struct server *s)
 		if (!s->listen->activated && !config_same_listen(s->config, c))
 			log_warning("host, port, backlog, udp and workers take effect at the next "
 			    "start, ignoring their changes");
+		/* Said before the new log level applies: a quieter one must not hide it. */
+		log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s",
+		    c->path ? c->path : "the built-in defaults (no configuration file)");
 		config_unref(s->config);
 		s->config = c;
 		apply_log_level(s);
-		log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s",
-		    c->path ? c->path : "the built-in defaults (no configuration file)");
 	}
 	free(errors);
 	notify_status(s, "READY=1\n");
@@ -493,7 +494,7 @@ build_summary(struct server *s)
 	s->summary[0] = '\0';
 	for (size_t i = 0; i < s->listen->n && o + 1 < sizeof(s->summary); i++) {
 		int k = snprintf(s->summary + o, sizeof(s->summary) - o, "%s%s %s", i ? ", " : "",
-		    listen_type_name(s->listen->sockets[i].type), s->listen->sockets[i].address);
+		    listen_kind(&s->listen->sockets[i]), s->listen->sockets[i].address);
 
 		o += k > 0 ? (size_t)k : 0;
 	}
