@@ -92,8 +92,7 @@ check: check-deps
 check-asan: check-deps
 	@$(MAKE) --no-print-directory BUILDDIR=build/asan WERROR=-Werror CFLAGS="$(ASAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" tests
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		tests/run.sh build/asan
+	@HELLOD_SANITIZER=1 tests/run.sh build/asan
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/hellod \

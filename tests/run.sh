@@ -8,7 +8,16 @@ HELLOD_BUILD=$(cd "$1" && pwd)
 HELLOD_TOP=$top
 export HELLOD_BUILD HELLOD_TOP
 log=$(mktemp)
-trap 'rm -f "$log" "$log.out"' EXIT
+# Sanitizer reports go to files, so that those of daemons (stderr on /dev/null) count too;
+# the directory is world-writable for daemons that dropped to another user.
+reports=$(mktemp -d /tmp/hellod-reports.XXXXXX)
+chmod 1777 "$reports"
+trap 'rm -rf "$log" "$log.out" "$reports"' EXIT
+if [ -n "${HELLOD_SANITIZER:-}" ]; then
+	ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$reports/asan"
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+fi
 
 run_test() {
 	name=$1
@@ -33,6 +42,12 @@ for t in "$top"/tests/system/[0-9]*.sh; do
 		continue
 	fi
 	run_test "system/$(basename "$t" .sh)" bash "$t"
+done
+
+for report in "$reports"/*; do
+	[ -e "$report" ] || continue
+	echo "FAIL sanitizer: $(basename "$report")" | tee -a "$log"
+	sed -n '1,60s/^/# /p' "$report"
 done
 
 passed=$(grep -c '^PASS ' "$log")

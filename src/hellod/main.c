@@ -247,12 +247,15 @@ main(int argc, char **argv)
 
 	if (arg_daemon) {
 		r = daemon_fork(&ready_fd, &status);
-		if (r < 0) {
-			log_error_errno(r, "Failed to fork: %m");
-			return EX_OSERR;
+		if (r != 0) {
+			if (r < 0) {
+				log_error_errno(r, "Failed to fork: %m");
+				status = EX_OSERR;
+			}
+			/* The original process, once the daemon is up or failed. */
+			config_unref(config);
+			return status;
 		}
-		if (r > 0)
-			return status;  /* the original process, once the daemon is up or failed */
 		log_set_target(LOG_TARGET_SYSLOG);
 		daemon_report_errors(ready_fd);
 	}
