@@ -94,6 +94,11 @@ check-asan: check-deps
 		LDFLAGS="-fsanitize=address,undefined" tests
 	@HELLOD_SANITIZER=1 tests/run.sh build/asan
 
+check-valgrind: check-deps
+	@packaging/build-deps.sh valgrind
+	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
+	@HELLOD_VALGRIND=1 tests/run.sh build/check
+
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/hellod \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -111,4 +116,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests deps check-deps run check check-asan install uninstall clean
+.PHONY: all tests deps check-deps run check check-asan check-valgrind install uninstall clean

@@ -73,6 +73,19 @@ expect_no_grep() {
 
 free_port() { "$CLIENT" freeport; }
 
+# hellod ARGS...: the daemon under test, under $HELLOD_WRAPPER (valgrind) when set. In the
+# background use spawn_hellod, so that $! is hellod itself, not a shell around it.
+hellod() { $HELLOD_WRAPPER "$HELLOD" "$@"; }
+
+# spawn_hellod LOG ARGS...: hellod in the background, output appended to LOG; sets HPID.
+spawn_hellod() {
+	spawn_log=$1
+	shift
+	( exec $HELLOD_WRAPPER "$HELLOD" "$@" >>"$spawn_log" 2>&1 ) &
+	HPID=$!
+	KILL_PIDS="$KILL_PIDS $HPID"
+}
+
 # wait_until SECONDS COMMAND...: polls COMMAND every 50 ms; false when time runs out.
 wait_until() {
 	limit=$(( $1 * 20 ))
@@ -98,9 +111,7 @@ start_hellod() {
 	conf=$1
 	shift
 	: >"$T/hellod.log"
-	$HELLOD_WRAPPER "$HELLOD" -c "$conf" "$@" >>"$T/hellod.log" 2>&1 &
-	HPID=$!
-	KILL_PIDS="$KILL_PIDS $HPID"
+	spawn_hellod "$T/hellod.log" -c "$conf" "$@"
 	if ! wait_until 20 log_has 'Started hellod'; then
 		fail "hellod starts" "$(cat "$T/hellod.log")"
 		exit 1

@@ -13,6 +13,13 @@ log=$(mktemp)
 reports=$(mktemp -d /tmp/hellod-reports.XXXXXX)
 chmod 1777 "$reports"
 trap 'rm -rf "$log" "$log.out" "$reports"' EXIT
+if [ -n "${HELLOD_VALGRIND:-}" ]; then
+	# Every hellod the system tests start runs under memcheck (tests/lib.sh).
+	HELLOD_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full"
+	HELLOD_WRAPPER="$HELLOD_WRAPPER --errors-for-leak-kinds=definite,indirect --track-fds=yes"
+	HELLOD_WRAPPER="$HELLOD_WRAPPER --log-file=$reports/valgrind.%p"
+	export HELLOD_WRAPPER
+fi
 if [ -n "${HELLOD_SANITIZER:-}" ]; then
 	ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$reports/asan"
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
@@ -46,7 +53,27 @@ done
 
 for report in "$reports"/*; do
 	[ -e "$report" ] || continue
-	echo "FAIL sanitizer: $(basename "$report")" | tee -a "$log"
+	case $report in
+	*/valgrind.*)
+		# Quiet memcheck logs nothing but errors and the fds open at exit: an fd beyond
+		# stdin, stdout and stderr that hellod did not inherit is a leak, except the
+		# journal socket that libsystemd keeps open by design for the process's life.
+		awk 'function flush() {
+			if (inblock && fd > 2 && block !~ /inherited from parent/ &&
+			    block !~ /sd_journal_sendv/)
+				bad = 1
+			inblock = 0
+		    }
+		    /Open .*(descriptor|socket) [0-9]+:/ { flush(); fd = $0
+			sub(/.*(descriptor|socket) /, "", fd); fd = fd + 0; inblock = 1; block = ""; next }
+		    inblock && /^==[0-9]+== *$/ { flush(); next }
+		    inblock { block = block $0 "\n"; next }
+		    /FILE DESCRIPTORS:/ || /^==[0-9]+== *$/ { next }
+		    { bad = 1 }
+		    END { flush(); exit !bad }' "$report" || continue
+		;;
+	esac
+	echo "FAIL $(basename "$report"): a sanitizer or memcheck report" | tee -a "$log"
 	sed -n '1,60s/^/# /p' "$report"
 done
 

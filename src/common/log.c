@@ -71,6 +71,12 @@ log_set_target(enum log_target target)
 	log_target = target;
 }
 
+void
+log_close(void)
+{
+	log_set_target(LOG_TARGET_STDERR);
+}
+
 enum log_target
 log_get_target(void)
 {

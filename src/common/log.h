@@ -17,6 +17,8 @@ void log_open_auto(const char *ident);
 /* Switches to target (opening syslog with LOG_NDELAY so it survives a later chroot or drop). */
 void log_set_target(enum log_target target);
 enum log_target log_get_target(void);
+/* Closes the syslog connection, if any; messages go to stderr afterwards. */
+void log_close(void);
 /* Messages above level (LOG_ERR..LOG_DEBUG) are not written. */
 void log_set_max_level(int level);
 int log_get_max_level(void);

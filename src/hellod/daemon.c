@@ -92,8 +92,10 @@ daemon_fork(int *ret_ready_fd, int *ret_status)
 	pid = fork();
 	if (pid < 0)
 		_exit(DAEMON_STATUS_LOST);
-	if (pid > 0)
+	if (pid > 0) {
+		close(p[1]);
 		_exit(0);
+	}
 
 	umask(022);
 	if (chdir("/") < 0)

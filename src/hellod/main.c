@@ -264,5 +264,6 @@ main(int argc, char **argv)
 	if (ready_fd >= 0 && status != 0)
 		daemon_done(ready_fd, status);
 	config_unref(config);
+	log_close();
 	return status;
 }

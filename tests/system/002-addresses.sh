@@ -73,7 +73,7 @@ fi
 # Port in use: a clear error and exit status 71, in the foreground too.
 printf '[server]\nhost = 127.0.0.1\nport = %s\n' "$port" >"$T/busy.conf"
 start_hellod "$T/busy.conf"
-"$HELLOD" -c "$T/busy.conf" >"$T/second.log" 2>&1
+hellod -c "$T/busy.conf" >"$T/second.log" 2>&1
 expect_eq "a second hellod on a port in use exits 71" 71 "$?"
 expect_grep "... saying which address and why" \
 	"Failed to listen on 127.0.0.1:$port \(TCP\): Address already in use" "$T/second.log"

@@ -14,9 +14,7 @@ notified() { grep -Eq -- "$1" "$T/notify.out"; }
 
 # READY=1 must come only once the socket accepts: connect the moment it arrives.
 : >"$T/hellod.log"
-NOTIFY_SOCKET=$T/notify $HELLOD_WRAPPER "$HELLOD" -c "$conf" >>"$T/hellod.log" 2>&1 &
-HPID=$!
-KILL_PIDS="$KILL_PIDS $HPID"
+NOTIFY_SOCKET=$T/notify spawn_hellod "$T/hellod.log" -c "$conf"
 if wait_until 20 notified '^READY=1$'; then
 	greeting_of 127.0.0.1 "$port" >"$T/got"
 	check "READY=1 is sent, and the port serves when it arrives" \
