@@ -35,6 +35,10 @@ sleep 0.5
 kill -TERM \$pid
 wait \$pid
 echo "status \$?" >"$T/status"
+i=0
+while ! grep -q '^MESSAGE=Stopped' "$T/journal.out" && [ \$i -lt 100 ]; do
+	sleep 0.05; i=\$((i + 1))
+done
 kill \$listener
 INNER
 unshare -m --propagation private sh "$T/inner.sh" >"$T/inner.log" 2>&1
