@@ -214,12 +214,13 @@ section_known(const char *name, size_t n)
 static void
 check_line(struct parse_ctx *ctx, char *str, size_t total, bool nul, int num)
 {
-	const char *p = str + strspn(str, " \t\r");
+	/* Whatever inih's isspace() skips is indentation, \f and \v included. */
+	const char *p = str + strspn(str, " \t\r\n\v\f");
 	char escaped[64];
 
-	if (total > (size_t)num - 1) {
+	if (total > (size_t)num - 2) {
 		add_error(ctx, ctx->line, "line is %zu bytes long; allowed: at most %d", total,
-		    num - 1);
+		    num - 2);
 		str[0] = '\0';
 	} else if (nul) {
 		add_error(ctx, ctx->line, "NUL byte in line; allowed: text only");
@@ -238,7 +239,9 @@ check_line(struct parse_ctx *ctx, char *str, size_t total, bool nul, int num)
 	}
 }
 
-/* An ini_reader: hands inih one line per call, like fgets(), and counts them. */
+/* An ini_reader: hands inih one line per call, newline included as fgets() would (newer inih
+ * tells a whole line from a cut one by it), and counts them. A line has room for num - 2
+ * bytes besides its newline and the NUL. */
 static char *
 config_reader(char *str, int num, void *stream)
 {
@@ -253,18 +256,20 @@ config_reader(char *str, int num, void *stream)
 			break;
 		if (ch == '\0')
 			nul = true;
-		if (n < (size_t)num - 1)
+		if (n < (size_t)num - 2)
 			str[n++] = (char)ch;
 		total++;
 	}
 	if (!any)
 		return NULL;
+	if (ch == '\n')
+		str[n++] = '\n';
 	str[n] = '\0';
 	ctx->line++;
 
 	/* A UTF-8 byte order mark is allowed on the first line, as inih allows it. */
 	if (ctx->line == 1 && strncmp(str, "\xef\xbb\xbf", 3) == 0) {
-		memmove(str, str + 3, n - 2);
+		memmove(str, str + 3, n - 2);   /* the rest and its NUL */
 		total -= 3;
 	}
 	check_line(ctx, str, total, nul, num);

@@ -26,8 +26,7 @@
 
 /* Serving. */
 #define HELLOD_CONNECTIONS_MAX 16384       /* lingering connections, upper bound */
-#define HELLOD_CONNECTIONS_MIN 16          /* lower bound whatever RLIMIT_NOFILE says */
-#define HELLOD_FD_RESERVE 32               /* fds kept free for listeners, logging, reload */
+#define HELLOD_FD_RESERVE 32               /* fds kept free for logging, reloads (or 1/4 of the limit) */
 #define HELLOD_NOFILE_WANT 65536           /* soft RLIMIT_NOFILE raised up to this */
 #define HELLOD_LINGER_USEC (5 * 1000000ULL) /* wait this long for a client's FIN (nginx: 5 s) */
 #define HELLOD_DRAIN_CHUNK 4096            /* bytes read per recv() when discarding input */

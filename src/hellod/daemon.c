@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "util.h"
 
 /* The pipe carries lines: "E<message>" for each error, then "R" (ready) or "X<status>". */
 #define DAEMON_STATUS_LOST 71  /* EX_OSERR: the daemon died without a word */
@@ -22,6 +23,7 @@ static int
 wait_for_daemon(int fd)
 {
 	char buf[4096], *line, *nl;
+	unsigned long status;
 	size_t have = 0;
 	ssize_t n;
 
@@ -38,7 +40,8 @@ wait_for_daemon(int fd)
 			if (line[0] == 'R')
 				return 0;
 			if (line[0] == 'X')
-				return atoi(line + 1) > 0 ? atoi(line + 1) : DAEMON_STATUS_LOST;
+				return parse_uint(line + 1, 1, 255, &status) == 0 ? (int)status :
+				    DAEMON_STATUS_LOST;
 			if (line[0] == 'E')
 				dprintf(STDERR_FILENO, "hellod: %s\n", line + 1);
 		}

@@ -20,7 +20,7 @@ void daemon_done(int ready_fd, int status);
 /* Writes our PID to path atomically (a temporary file renamed over it). Returns 0 or -errno. */
 int pidfile_write(const char *path);
 
-/* Switches to uid and gid for good, with no supplementary groups, and checks that root cannot
+/* Switches to uid and gid for good, gid the only supplementary group, and checks that root cannot
  * be regained. Returns 0 or a negative errno. */
 int privileges_drop(uid_t uid, gid_t gid);
 

@@ -186,7 +186,7 @@ listen_bind(const struct hellod_config *config, struct listen_set *set)
 
 			if (set->n == LISTEN_SOCKETS_MAX) {
 				log_warning("Host %s has more than %d addresses, ignoring the rest",
-				    config->host, LISTEN_SOCKETS_MAX / 2);
+				    config->host ? config->host : "*", LISTEN_SOCKETS_MAX / 2);
 				goto done;
 			}
 			r = bind_one(config, ai, type, ls);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* hellod: options, mode (foreground, socket-activated, forking) and exit codes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -103,6 +105,32 @@ parse_argv(int argc, char **argv)
 	return 0;
 }
 
+/* Opens /dev/null on any of fds 0-2 that is closed, so that no later file lands there and is
+ * mistaken for stdin, stdout or stderr (the readiness pipe, say). Returns 0 or -errno. */
+static int
+open_std_fds(void)
+{
+	/* Going up from 0, the lowest free fd, which open() returns, is the one being filled. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) < 0)
+			return -errno;
+	return 0;
+}
+
+/* The daemon works in /: a relative path must be made absolute before it gets there. Returns
+ * a new string (or NULL when out of memory). */
+static char *
+absolute_path(const char *path)
+{
+	char cwd[PATH_MAX], *s;
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(path);
+	if (asprintf(&s, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return s;
+}
+
 /* Loads the configuration, logging each error. Returns it, or NULL. */
 static struct hellod_config *
 load_config(void)
@@ -148,9 +176,10 @@ lookup_user(uid_t *ret_uid, gid_t *ret_gid)
 }
 
 /* Everything after the configuration: sockets, PID file, privileges, the loop. Returns an
- * exit status. ready_fd is the forking mode's pipe to the waiting parent, or -1. */
+ * exit status. *ready_fd is the forking mode's pipe to the waiting parent, or -1; it is set to
+ * -1 once the parent was told the daemon serves. */
 static int
-run(struct hellod_config *config, int ready_fd)
+run(struct hellod_config *config, int *ready_fd)
 {
 	struct server_options options = {
 		.config_path = arg_config,
@@ -194,8 +223,10 @@ run(struct hellod_config *config, int ready_fd)
 		r = EX_OSERR;
 		goto out;
 	}
-	if (ready_fd >= 0)
-		daemon_done(ready_fd, 0);
+	if (*ready_fd >= 0) {
+		daemon_done(*ready_fd, 0);
+		*ready_fd = -1;
+	}
 	r = server_run(server) < 0 ? EX_OSERR : 0;
 	server_free(server);
 out:
@@ -208,6 +239,7 @@ int
 main(int argc, char **argv)
 {
 	struct hellod_config *config;
+	char *abs_config = NULL, *abs_pidfile = NULL;
 	int r, ready_fd = -1, status;
 
 	/* Sends use MSG_NOSIGNAL; this covers anything else that writes to a closed peer. */
@@ -216,9 +248,20 @@ main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EX_USAGE;
 
+	if (open_std_fds() < 0)
+		return EX_OSERR;
 	/* daemon(7) step 1: close every inherited fd beyond stdin, stdout and stderr. */
-	if (arg_daemon && !arg_test)
+	if (arg_daemon && !arg_test) {
 		(void)close_range(3, ~0U, 0);
+		abs_config = absolute_path(arg_config);
+		abs_pidfile = arg_pidfile ? absolute_path(arg_pidfile) : NULL;
+		if (!abs_config || (arg_pidfile && !abs_pidfile)) {
+			fprintf(stderr, "hellod: out of memory\n");
+			return EX_OSERR;
+		}
+		arg_config = abs_config;
+		arg_pidfile = abs_pidfile;
+	}
 	log_open_auto("hellod");
 	if (arg_test)
 		log_set_target(LOG_TARGET_STDERR);
@@ -228,6 +271,8 @@ main(int argc, char **argv)
 	if (!config) {
 		if (arg_test)
 			fprintf(stderr, "hellod: configuration test failed\n");
+		free(abs_config);
+		free(abs_pidfile);
 		return EX_CONFIG;
 	}
 	if (arg_test) {
@@ -254,16 +299,20 @@ main(int argc, char **argv)
 			}
 			/* The original process, once the daemon is up or failed. */
 			config_unref(config);
+			free(abs_config);
+			free(abs_pidfile);
 			return status;
 		}
 		log_set_target(LOG_TARGET_SYSLOG);
 		daemon_report_errors(ready_fd);
 	}
 
-	status = run(config, ready_fd);
+	status = run(config, &ready_fd);
 	if (ready_fd >= 0 && status != 0)
 		daemon_done(ready_fd, status);
 	config_unref(config);
 	log_close();
+	free(abs_config);
+	free(abs_pidfile);
 	return status;
 }

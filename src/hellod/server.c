@@ -35,6 +35,7 @@ struct conn {
 struct server {
 	sd_event *event;
 	struct hellod_config *config;
+	struct hellod_config *bound;    /* the config the sockets were bound with */
 	struct server_options options;
 	struct listen_set *listen;
 	sd_event_source *listen_sources[LISTEN_SOCKETS_MAX];
@@ -63,7 +64,8 @@ now_usec(struct server *s)
 static void
 notify_status(struct server *s, const char *extra)
 {
-	if (!s->notify)
+	/* Once stopping, "Serving" would be a lie: STOPPING=1 said the last word. */
+	if (!s->notify || s->stopping)
 		return;
 	sd_notifyf(0, "%sSTATUS=Serving %s; greetings: %llu TCP, %llu UDP", extra, s->summary,
 	    (unsigned long long)s->tcp_greetings, (unsigned long long)s->udp_greetings);
@@ -325,6 +327,12 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 				return 0;
 			if (accept_error_transient(errno))
 				continue;
+			if ((errno == EMFILE || errno == ENFILE) && s->oldest) {
+				/* Out of fds: the oldest connection has had its greeting longest. */
+				s->evicted++;
+				conn_close(s->oldest);
+				continue;
+			}
 			accept_pause(s, errno);
 			return 0;
 		}
@@ -352,8 +360,9 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 				break;
 			continue;       /* a queued ICMP error or EINTR: the next datagram */
 		}
-		/* An unbound AF_UNIX sender has no address to answer. */
-		if (ss.ss_family == AF_UNIX && len <= offsetof(struct sockaddr_un, sun_path)) {
+		/* An unbound AF_UNIX sender has no address to answer (len may even be 0). */
+		if (len <= offsetof(struct sockaddr_un, sun_path) && (len < sizeof(sa_family_t) ||
+		    ss.ss_family == AF_UNIX)) {
 			s->udp_unanswered++;
 			continue;
 		}
@@ -405,6 +414,10 @@ server_reload(struct server *s)
 	struct timespec ts;
 	int r;
 
+	if (s->stopping) {
+		log_info("Stopping, not reloading");
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (s->notify)
 		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
@@ -421,7 +434,7 @@ server_reload(struct server *s)
 		    "Reloading %s failed, still serving the previous configuration",
 		    s->options.config_path);
 	} else {
-		if (!s->listen->activated && !config_same_listen(s->config, c))
+		if (!s->listen->activated && !config_same_listen(s->bound, c))
 			log_warning("host, port, backlog, udp and workers take effect at the next "
 			    "start, ignoring their changes");
 		/* Said before the new log level applies: a quieter one must not hide it. */
@@ -465,24 +478,25 @@ signal_cb(sd_event_source *source, const struct signalfd_siginfo *si, void *user
 	return 0;
 }
 
-/* Room for lingering connections: what RLIMIT_NOFILE leaves, raising the soft limit first. */
+/* Room for lingering connections: what RLIMIT_NOFILE leaves once the listeners, stdio and a
+ * reserve (for logging, reloads) are counted, after raising the soft limit. Never more than
+ * that: with EMFILE first, the pool would never fill and evict. */
 static size_t
 connections_max(size_t n_listen)
 {
 	struct rlimit rl;
-	rlim_t n;
+	rlim_t reserve, used, n;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return HELLOD_CONNECTIONS_MIN;
+		return 1;
 	if (rl.rlim_cur < HELLOD_NOFILE_WANT && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max < HELLOD_NOFILE_WANT ? rl.rlim_max : HELLOD_NOFILE_WANT;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	n = rl.rlim_cur > HELLOD_FD_RESERVE + n_listen ? rl.rlim_cur - HELLOD_FD_RESERVE - n_listen :
-	    0;
-	if (n < HELLOD_CONNECTIONS_MIN)
-		return HELLOD_CONNECTIONS_MIN;
+	reserve = rl.rlim_cur / 4 < HELLOD_FD_RESERVE ? rl.rlim_cur / 4 : HELLOD_FD_RESERVE;
+	used = 3 + n_listen + reserve;
+	n = rl.rlim_cur > used ? rl.rlim_cur - used : 1;
 	return n > HELLOD_CONNECTIONS_MAX ? HELLOD_CONNECTIONS_MAX : (size_t)n;
 }
 
@@ -518,9 +532,12 @@ server_new(struct hellod_config *config, struct listen_set *set,
 	int r;
 
 	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!s) {
+		listen_close(set);
 		return log_error_errno(ENOMEM, "Out of memory");
+	}
 	s->config = config_ref(config);
+	s->bound = config_ref(config);
 	s->options = *options;
 	s->listen = set;
 	s->notify = getenv("NOTIFY_SOCKET") != NULL;
@@ -601,6 +618,7 @@ server_free(struct server *s)
 	sd_event_source_disable_unref(s->status_timer);
 	sd_event_unref(s->event);
 	config_unref(s->config);
+	config_unref(s->bound);
 	free(s->pool);
 	free(s);
 	return NULL;

@@ -35,7 +35,8 @@ for i in $(seq 1 20); do
 	clients="$clients $!"
 done
 accept_queue_is() { [ "$(ss -ltnH "sport = :$port" | awk '{print $2}')" = "$1" ]; }
-wait_until 10 accept_queue_is 20
+wait_until 10 accept_queue_is 20 ||
+	fail "20 requests queue up while hellod is stopped" "$(ss -ltn "sport = :$port")"
 sleep 0.2  # the requests follow the handshakes
 kill -CONT "$HPID"
 wait $clients
@@ -56,9 +57,7 @@ expect_eq "20 of 20 clients sending 64 KiB first get the whole greeting, no rese
 
 # A client that connects and then neither reads nor closes must not delay anyone else.
 exec 3<>"/dev/tcp/127.0.0.1/$port"
-start=$(date +%s%N)
-greeting_of 127.0.0.1 "$port" >"$T/got"
-elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+"$CLIENT" -t 2000 tcp 127.0.0.1 "$port" >"$T/got"
 check "a stalled client does not hold up the next one" cmp -s "$T/expected" "$T/got"
 exec 3<&-
 

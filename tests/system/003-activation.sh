@@ -20,7 +20,8 @@ activate() {
 		>>"$T/hellod.log" 2>&1 &
 	HPID=$!
 	KILL_PIDS="$KILL_PIDS $HPID"
-	wait_until 10 log_has 'Listening on'
+	wait_until 10 log_has 'Listening on' ||
+		fail "systemd-socket-activate listens" "$(cat "$T/hellod.log")"
 }
 
 activate -l "127.0.0.1:$port" --fdname=hellod-tcp
