@@ -79,3 +79,29 @@ fi
 hellod -u no-such-user-hellod -c "$conf" >"$T/nouser.out" 2>&1
 expect_eq "-u with an unknown user exits 67" 67 "$?"
 expect_grep "... naming it" "Unknown user 'no-such-user-hellod'" "$T/nouser.out"
+
+# Relative paths still mean what they meant where hellod -d was started, though the daemon
+# works in /: the PID file lands beside us and a reload re-reads the same file.
+( cd "$T" && hellod -d -c hellod.conf -P rel.pid ) >"$T/rel.out" 2>&1
+expect_eq "hellod -d with relative -c and -P starts" 0 "$?"
+check "... the PID file is where the relative path said" test -s "$T/rel.pid"
+pid=$(cat "$T/rel.pid" 2>/dev/null)
+KILL_PIDS="$KILL_PIDS $pid"
+printf '[server]\nhost = 127.0.0.1\nport = %s\ngreeting = Relative\n' "$port" >"$conf"
+kill -HUP "$pid"
+wait_until 5 sh -c "\"$CLIENT\" tcp 127.0.0.1 $port | grep -q '^Relative$'"
+greeting_of 127.0.0.1 "$port" >"$T/got"
+check "... and SIGHUP re-reads the relative config" grep -q '^Relative$' "$T/got"
+kill -TERM "$pid"
+wait_until 10 test ! -e "/proc/$pid"
+
+# Started with stdin and stdout closed (as some init systems do), the readiness pipe must not
+# land on fd 0 or 1 and be clobbered by /dev/null.
+hellod -d -P "$T/closed.pid" -c "$conf" <&- >&- 2>"$T/closed.err"
+expect_eq "hellod -d with stdin and stdout closed reports success" 0 "$?"
+pid=$(cat "$T/closed.pid" 2>/dev/null)
+KILL_PIDS="$KILL_PIDS $pid"
+greeting_of 127.0.0.1 "$port" >"$T/got"
+check "... and serves" grep -q '^Relative$' "$T/got"
+kill -TERM "$pid" 2>/dev/null
+wait_until 10 test ! -e "/proc/$pid"
