@@ -27,7 +27,8 @@ ALL_CFLAGS = $(WARNFLAGS) $(WERROR) -D_GNU_SOURCE -Isrc/common -DHELLOD_VERSION=
 	-DHELLOD_CONFIG_PATH='"$(SYSCONFDIR)/hellod/hellod.conf"' $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 COMMON = src/common/addr.c src/common/config.c src/common/log.c src/common/util.c
-HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/daemon.c
+HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tcp.c \
+	src/hellod/daemon.c
 UNIT_TESTS = test_config test_addr test_util
 TEST_TOOLS = client
 

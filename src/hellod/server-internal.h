@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The server's state, shared by server.c (loop, UDP, reload, stop) and tcp.c (connections). */
+#ifndef HELLOD_SERVER_INTERNAL_H
+#define HELLOD_SERVER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "listen.h"
+#include "server.h"
+
+/* A TCP connection after accept: the greeting is being sent, or it was sent with the FIN and
+ * we wait for the client's FIN, discarding what it sends, so that our close() cannot reset the
+ * connection and destroy the greeting before the client read it (DESIGN.md section 1). */
+struct conn {
+	int fd;
+	size_t sent;                    /* bytes of the greeting line sent */
+	uint64_t deadline;              /* CLOCK_MONOTONIC usec: closed then whatever happens */
+	struct hellod_config *config;   /* held while a send is incomplete, NULL after */
+	sd_event_source *source;
+	struct conn *prev, *next;       /* open connections oldest first; next: free list too */
+	struct server *server;
+};
+
+struct server {
+	sd_event *event;
+	struct hellod_config *config;
+	struct hellod_config *bound;    /* the config the sockets were bound with */
+	struct server_options options;
+	struct listen_set *listen;
+	sd_event_source *listen_sources[LISTEN_SOCKETS_MAX];
+	sd_event_source *linger_timer, *pause_timer, *status_timer;
+	char summary[HELLOD_STATUS_LEN / 2];    /* what is served, for STATUS= */
+
+	struct conn *pool;              /* max_conns slots, handed out in order, then reused */
+	size_t max_conns, pool_used, n_conns;
+	struct conn *free_list, *oldest, *newest;
+
+	uint64_t tcp_greetings, udp_greetings, evicted, udp_unanswered, accept_pauses;
+	uint64_t last_warning;
+	bool notify, status_armed, stopping;
+	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */
+};
+
+static inline uint64_t
+now_usec(struct server *s)
+{
+	uint64_t t = 0;
+
+	sd_event_now(s->event, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+/* server.c: schedules a STATUS= update (at most one per HELLOD_STATUS_USEC). */
+void status_changed(struct server *s);
+/* server.c: logs a greeting with the client's address when [log] connections is on. */
+void log_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len,
+    const char *proto);
+
+/* tcp.c: the listening socket's callback: accepts and greets. */
+int tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
+/* tcp.c: closes the connections whose linger deadline has passed. */
+int tcp_linger_cb(sd_event_source *source, uint64_t usec, void *userdata);
+/* tcp.c: listens again after an accept pause. */
+int tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata);
+/* tcp.c: closes every connection. */
+void tcp_close_all(struct server *s);
+/* tcp.c: how many connections may linger at once, from RLIMIT_NOFILE (raised first). */
+size_t tcp_connections_max(size_t n_listen);
+
+#endif

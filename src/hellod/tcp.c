@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* TCP connections: accept, send the greeting with the FIN, drain, linger, evict, pause. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server-internal.h"
+
+static void
+linger_timer_arm(struct server *s)
+{
+	if (!s->oldest) {
+		sd_event_source_set_enabled(s->linger_timer, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time(s->linger_timer, s->oldest->deadline);
+	sd_event_source_set_enabled(s->linger_timer, SD_EVENT_ONESHOT);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct server *s = c->server;
+	bool was_oldest = c == s->oldest;
+
+	c->source = sd_event_source_disable_unref(c->source);
+	close(c->fd);
+	c->config = config_unref(c->config);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->oldest = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->newest = c->prev;
+	c->prev = NULL;
+	c->next = s->free_list;
+	s->free_list = c;
+	s->n_conns--;
+
+	if (was_oldest)
+		linger_timer_arm(s);
+	if (s->stopping && s->n_conns == 0)
+		sd_event_exit(s->event, 0);
+}
+
+/* Takes a free slot; when every slot is in use the oldest connection, which has had its
+ * greeting and FIN for the longest, is closed to make room. */
+static struct conn *
+conn_get(struct server *s)
+{
+	struct conn *c;
+
+	if (!s->free_list && s->pool_used == s->max_conns) {
+		s->evicted++;
+		conn_close(s->oldest);
+	}
+	if (s->free_list) {
+		c = s->free_list;
+		s->free_list = c->next;
+	} else
+		c = &s->pool[s->pool_used++];
+	*c = (struct conn){ .server = s, .prev = s->newest };
+	if (s->newest)
+		s->newest->next = c;
+	else
+		s->oldest = c;
+	s->newest = c;
+	s->n_conns++;
+	return c;
+}
+
+/* Sends what is left of the greeting; once it is all out, shuts down our side so the FIN rides
+ * on the last segment (MSG_MORE holds the data back for it). Returns < 0 to close. */
+static int
+conn_send(struct conn *c, const struct hellod_config *config)
+{
+	ssize_t n;
+
+	n = send(c->fd, config->line + c->sent, config->line_len - c->sent,
+	    MSG_NOSIGNAL | MSG_MORE);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	c->sent += (size_t)n;
+	if (c->sent < config->line_len)
+		return 0;
+	(void)shutdown(c->fd, SHUT_WR);
+	c->server->tcp_greetings++;
+	status_changed(c->server);
+	return 1;
+}
+
+/* Discards what the client sends until its EOF; bounded per wakeup so one chatty client
+ * cannot hold the loop. Returns < 0 to close. */
+static int
+conn_drain(struct conn *c)
+{
+	for (size_t total = 0; total < HELLOD_DRAIN_BURST;) {
+		ssize_t n = recv(c->fd, c->server->scratch, sizeof(c->server->scratch), 0);
+
+		if (n > 0)
+			total += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return 0;
+		else
+			return -1;      /* EOF, or the client reset: either way we are done */
+	}
+	return 0;
+}
+
+static int
+conn_io_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	struct conn *c = userdata;
+	int r;
+
+	if (c->config) {
+		r = conn_send(c, c->config);
+		if (r > 0) {
+			c->config = config_unref(c->config);
+			r = sd_event_source_set_io_events(source, EPOLLIN);
+		}
+	} else
+		r = conn_drain(c);
+	if (r < 0)
+		conn_close(c);
+	return 0;
+}
+
+static void
+conn_start(struct server *s, int fd)
+{
+	struct conn *c = conn_get(s);
+	int r;
+
+	c->fd = fd;
+	c->deadline = now_usec(s) + HELLOD_LINGER_USEC;
+	r = conn_send(c, s->config);
+	if (r == 0)
+		c->config = config_ref(s->config);
+	if (r >= 0)
+		r = sd_event_add_io(s->event, &c->source, fd, r > 0 ? EPOLLIN : EPOLLOUT,
+		    conn_io_cb, c);
+	if (r < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c == s->oldest)
+		linger_timer_arm(s);
+}
+
+int
+tcp_linger_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct server *s = userdata;
+
+	while (s->oldest && s->oldest->deadline <= usec)
+		conn_close(s->oldest);
+	linger_timer_arm(s);
+	return 0;
+}
+
+static void
+listeners_enable(struct server *s, int enabled)
+{
+	for (size_t i = 0; i < s->listen->n; i++)
+		if (s->listen_sources[i])
+			sd_event_source_set_enabled(s->listen_sources[i], enabled);
+}
+
+int
+tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct server *s = userdata;
+
+	if (!s->stopping)
+		listeners_enable(s, SD_EVENT_ON);
+	return 0;
+}
+
+/* Out of fds or memory: accepting again at once would spin, so stop listening briefly. */
+static void
+accept_pause(struct server *s, int error)
+{
+	uint64_t now = now_usec(s);
+
+	s->accept_pauses++;
+	if (now - s->last_warning >= HELLOD_WARN_INTERVAL_USEC || s->last_warning == 0) {
+		s->last_warning = now;
+		log_warning_errno(error, "Failed to accept a connection: %m; pausing for %llu ms "
+		    "(%llu pauses so far)", HELLOD_ACCEPT_PAUSE_USEC / 1000,
+		    (unsigned long long)s->accept_pauses);
+	}
+	listeners_enable(s, SD_EVENT_OFF);
+	sd_event_source_set_time(s->pause_timer, now + HELLOD_ACCEPT_PAUSE_USEC);
+	sd_event_source_set_enabled(s->pause_timer, SD_EVENT_ONESHOT);
+}
+
+static bool
+accept_error_transient(int error)
+{
+	/* accept(2): pending network errors are reported by accept and are the client's. */
+	switch (error) {
+	case EINTR: case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN: case ENOPROTOOPT:
+	case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+	case ETIMEDOUT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int
+tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	struct server *s = userdata;
+
+	for (int i = 0; i < HELLOD_ACCEPT_BURST; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		bool want_peer = s->config->log_connections;
+		int cfd;
+
+		cfd = accept4(fd, want_peer ? (struct sockaddr *)&ss : NULL, want_peer ? &len : NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			if (accept_error_transient(errno))
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) && s->oldest) {
+				/* Out of fds: the oldest connection has had its greeting longest. */
+				s->evicted++;
+				conn_close(s->oldest);
+				continue;
+			}
+			accept_pause(s, errno);
+			return 0;
+		}
+		if (want_peer)
+			log_peer(s, &ss, len, "TCP");
+		conn_start(s, cfd);
+	}
+	return 0;
+}
+
+/* Room for lingering connections: what RLIMIT_NOFILE leaves once the listeners, stdio and a
+ * reserve (for logging, reloads) are counted, after raising the soft limit. Never more than
+ * that: with EMFILE first, the pool would never fill and evict. */
+size_t
+tcp_connections_max(size_t n_listen)
+{
+	struct rlimit rl;
+	rlim_t reserve, used, n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1;
+	if (rl.rlim_cur < HELLOD_NOFILE_WANT && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < HELLOD_NOFILE_WANT ? rl.rlim_max : HELLOD_NOFILE_WANT;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	reserve = rl.rlim_cur / 4 < HELLOD_FD_RESERVE ? rl.rlim_cur / 4 : HELLOD_FD_RESERVE;
+	used = 3 + n_listen + reserve;
+	n = rl.rlim_cur > used ? rl.rlim_cur - used : 1;
+	return n > HELLOD_CONNECTIONS_MAX ? HELLOD_CONNECTIONS_MAX : (size_t)n;
+}
+
+void
+tcp_close_all(struct server *s)
+{
+	while (s->oldest)
+		conn_close(s->oldest);
+}
