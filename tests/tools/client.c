@@ -113,35 +113,35 @@ stream_read_all(int fd)
 	}
 }
 
-/* The seed tutorial's client: connect, one recv(1024), print it, close. */
+/* One recv() of at most size bytes, printed. */
 static int
-tutorial(int fd)
+recv_once(int fd, size_t size)
 {
-	char buf[1024];
+	static char buf[65536];
 	ssize_t n;
 
 	wait_for(fd, POLLIN, now_ms() + timeout_ms);
-	n = recv(fd, buf, sizeof(buf), 0);
+	n = recv(fd, buf, size < sizeof(buf) ? size : sizeof(buf), 0);
 	if (n < 0)
 		die(2, "recv");
 	fwrite(buf, 1, (size_t)n, stdout);
 	return 0;
 }
 
+/* The seed tutorial's client: connect, one recv(1024), print it, close. */
+static int
+tutorial(int fd)
+{
+	return recv_once(fd, 1024);
+}
+
+/* One datagram out (DATA, or "x"), the one reply printed. */
 static int
 dgram_exchange(int fd)
 {
-	char buf[65536];
-	ssize_t n;
-
 	if (send(fd, send_data ? send_data : "x", send_data ? strlen(send_data) : 1, 0) < 0)
 		die(2, "send");
-	wait_for(fd, POLLIN, now_ms() + timeout_ms);
-	n = recv(fd, buf, sizeof(buf), 0);
-	if (n < 0)
-		die(2, "recv");
-	fwrite(buf, 1, (size_t)n, stdout);
-	return 0;
+	return recv_once(fd, 65536);
 }
 
 static int
