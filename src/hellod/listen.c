@@ -169,7 +169,7 @@ listen_bind(const struct hellod_config *config, struct listen_set *set)
 	int r;
 
 	set->n = 0;
-	set->activated = 0;
+	set->activated = false;
 	snprintf(port, sizeof(port), "%u", config->port);
 	r = getaddrinfo(config->host, port, &hints, &list);
 	if (r != 0)

@@ -3,6 +3,7 @@
 #ifndef HELLOD_LISTEN_H
 #define HELLOD_LISTEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "addr.h"
@@ -21,7 +22,7 @@ struct listen_socket {
 struct listen_set {
 	size_t n;
 	struct listen_socket sockets[LISTEN_SOCKETS_MAX];
-	int activated;          /* 1: passed by systemd */
+	bool activated;         /* passed by systemd */
 };
 
 /* Adopts the sockets systemd passed ($LISTEN_FDS). Returns the number adopted (0: none were

@@ -238,7 +238,7 @@ out:
 int
 main(int argc, char **argv)
 {
-	struct hellod_config *config;
+	struct hellod_config *config = NULL;
 	char *abs_config = NULL, *abs_pidfile = NULL;
 	int r, ready_fd = -1, status;
 
@@ -257,7 +257,8 @@ main(int argc, char **argv)
 		abs_pidfile = arg_pidfile ? absolute_path(arg_pidfile) : NULL;
 		if (!abs_config || (arg_pidfile && !abs_pidfile)) {
 			fprintf(stderr, "hellod: out of memory\n");
-			return EX_OSERR;
+			status = EX_OSERR;
+			goto out;
 		}
 		arg_config = abs_config;
 		arg_pidfile = abs_pidfile;
@@ -271,15 +272,14 @@ main(int argc, char **argv)
 	if (!config) {
 		if (arg_test)
 			fprintf(stderr, "hellod: configuration test failed\n");
-		free(abs_config);
-		free(abs_pidfile);
-		return EX_CONFIG;
+		status = EX_CONFIG;
+		goto out;
 	}
 	if (arg_test) {
 		printf("hellod: %s: configuration OK\n",
 		    config->path ? config->path : "built-in defaults (no file)");
-		config_unref(config);
-		return EXIT_SUCCESS;
+		status = EXIT_SUCCESS;
+		goto out;
 	}
 	log_set_max_level(arg_verbose ? LOG_DEBUG : config->log_level);
 	if (config->workers != 1) {
@@ -297,11 +297,7 @@ main(int argc, char **argv)
 				log_error_errno(r, "Failed to fork: %m");
 				status = EX_OSERR;
 			}
-			/* The original process, once the daemon is up or failed. */
-			config_unref(config);
-			free(abs_config);
-			free(abs_pidfile);
-			return status;
+			goto out;       /* the original process, once the daemon is up or failed */
 		}
 		log_set_target(LOG_TARGET_SYSLOG);
 		daemon_report_errors(ready_fd);
@@ -310,6 +306,7 @@ main(int argc, char **argv)
 	status = run(config, &ready_fd);
 	if (ready_fd >= 0 && status != 0)
 		daemon_done(ready_fd, status);
+out:
 	config_unref(config);
 	log_close();
 	free(abs_config);

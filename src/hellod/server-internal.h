@@ -39,7 +39,7 @@ struct server {
 	size_t max_conns, pool_used, n_conns;
 	struct conn *free_list, *oldest, *newest;
 
-	uint64_t tcp_greetings, udp_greetings, evicted, udp_unanswered, accept_pauses;
+	uint64_t tcp_greetings, udp_greetings, accept_pauses;
 	uint64_t last_warning;
 	bool notify, status_armed, stopping;
 	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */

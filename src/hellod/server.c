@@ -79,15 +79,11 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		}
 		/* An unbound AF_UNIX sender has no address to answer (len may even be 0). */
 		if (len <= offsetof(struct sockaddr_un, sun_path) && (len < sizeof(sa_family_t) ||
-		    ss.ss_family == AF_UNIX)) {
-			s->udp_unanswered++;
+		    ss.ss_family == AF_UNIX))
 			continue;
-		}
 		if (sendto(fd, s->config->line, s->config->line_len, MSG_NOSIGNAL | MSG_DONTWAIT,
-		    (struct sockaddr *)&ss, len) < 0) {
-			s->udp_unanswered++;
-			continue;
-		}
+		    (struct sockaddr *)&ss, len) < 0)
+			continue;       /* ENOBUFS and the like: this datagram goes unanswered */
 		s->udp_greetings++;
 		log_peer(s, &ss, len, "UDP");
 	}
@@ -107,7 +103,7 @@ server_log_config_errors(const struct config_errors *errors)
 {
 	for (unsigned i = 0; i < errors->n && i < HELLOD_CONFIG_ERRORS_MAX; i++) {
 		char file[PATH_MAX + 32], line[32];
-		const char *const fields[] = { file, line, NULL };
+		const char *const fields[] = { file, errors->line[i] > 0 ? line : NULL, NULL };
 
 		snprintf(file, sizeof(file), "HELLOD_CONFIG_FILE=%s", errors->file);
 		snprintf(line, sizeof(line), "HELLOD_CONFIG_LINE=%u", errors->line[i]);

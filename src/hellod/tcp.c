@@ -55,10 +55,8 @@ conn_get(struct server *s)
 {
 	struct conn *c;
 
-	if (!s->free_list && s->pool_used == s->max_conns) {
-		s->evicted++;
+	if (!s->free_list && s->pool_used == s->max_conns)
 		conn_close(s->oldest);
-	}
 	if (s->free_list) {
 		c = s->free_list;
 		s->free_list = c->next;
@@ -236,7 +234,6 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 				continue;
 			if ((errno == EMFILE || errno == ENFILE) && s->oldest) {
 				/* Out of fds: the oldest connection has had its greeting longest. */
-				s->evicted++;
 				conn_close(s->oldest);
 				continue;
 			}
