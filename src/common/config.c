@@ -5,10 +5,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "addr.h"
 #include "config.h"
-#include "log.h"
 #include "util.h"
 
 #define MSG_LEN (HELLOD_CONFIG_ERROR_LEN - 64)
@@ -141,7 +141,7 @@ parse_workers(struct hellod_config *c, const char *value, char *msg)
 static int
 parse_level(struct hellod_config *c, const char *value, char *msg)
 {
-	int level = log_level_from_string(value);
+	int level = parse_log_level(value);
 
 	if (level < 0) {
 		snprintf(msg, MSG_LEN, "not a log level; allowed: err, warning, notice, info, debug");

@@ -22,23 +22,6 @@ static const char *log_ident = "hellod";
 static void (*log_error_hook)(const char *, void *);
 static void *log_error_hook_userdata;
 
-static const char *const level_names[] = {
-	[LOG_ERR] = "err",
-	[LOG_WARNING] = "warning",
-	[LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info",
-	[LOG_DEBUG] = "debug",
-};
-
-int
-log_level_from_string(const char *s)
-{
-	for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
-		if (level_names[i] && strcmp(level_names[i], s) == 0)
-			return (int)i;
-	return -EINVAL;
-}
-
 static bool
 stderr_is_journal(void)
 {

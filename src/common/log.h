@@ -42,7 +42,5 @@ int log_internal(int level, int error, const char *message_id, const char *const
 #define log_struct(level, error, message_id, fields, ...) \
 	log_internal(level, error, message_id, fields, __VA_ARGS__)
 
-/* Parses "err", "warning", "notice", "info" or "debug". Returns the level or -EINVAL. */
-int log_level_from_string(const char *s);
 
 #endif

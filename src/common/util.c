@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 
 #include "util.h"
 
@@ -43,6 +44,23 @@ parse_boolean(const char *s, bool *ret)
 			return 0;
 		}
 	}
+	return -EINVAL;
+}
+
+int
+parse_log_level(const char *s)
+{
+	static const char *const names[] = {
+		[LOG_ERR] = "err",
+		[LOG_WARNING] = "warning",
+		[LOG_NOTICE] = "notice",
+		[LOG_INFO] = "info",
+		[LOG_DEBUG] = "debug",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (names[i] && strcmp(names[i], s) == 0)
+			return (int)i;
 	return -EINVAL;
 }
 

@@ -15,6 +15,10 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 /* Parses yes/no, true/false, on/off, 1/0 (any case). Returns 0 or -EINVAL. */
 int parse_boolean(const char *s, bool *ret);
 
+/* Parses a syslog level name: "err", "warning", "notice", "info" or "debug".
+ * Returns LOG_ERR..LOG_DEBUG or -EINVAL. */
+int parse_log_level(const char *s);
+
 /* Copies s into buf (of size len, >= 4) with control characters, backslashes and bytes >= 0x7f
  * escaped as \n, \t, \\ or \xHH, cutting it with "..." when it does not fit. Returns buf. */
 char *str_escape(const char *s, size_t n, char *buf, size_t len);
