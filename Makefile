@@ -23,24 +23,26 @@ WERROR ?=
 # Recursive (=) on purpose: evaluated after `make check` or `make run` installed the libraries.
 LIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsystemd inih)
 LIB_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd inih)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs inih)
 ALL_CFLAGS = $(WARNFLAGS) $(WERROR) -D_GNU_SOURCE -Isrc/common -DHELLOD_VERSION='"$(VERSION)"' \
 	-DHELLOD_CONFIG_PATH='"$(SYSCONFDIR)/hellod/hellod.conf"' $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 COMMON = src/common/addr.c src/common/config.c src/common/log.c src/common/util.c
 HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tcp.c \
 	src/hellod/daemon.c
+CHECK = src/check/main.c src/check/probe.c src/check/report.c
 UNIT_TESTS = test_config test_addr test_util
-TEST_TOOLS = client
+TEST_TOOLS = client fakeserver
 
 obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 
 # Debian packages: to build, and to run the tests (ss, systemd-socket-activate, /etc/services).
 BUILD_DEPS = gcc libc6-dev make pkgconf libsystemd-dev libinih-dev
-CHECK_DEPS = $(BUILD_DEPS) systemd iproute2 netbase procps
+CHECK_DEPS = $(BUILD_DEPS) systemd iproute2 netbase procps jq monitoring-plugins-basic
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-all: $(BUILDDIR)/hellod
+all: $(BUILDDIR)/hellod $(BUILDDIR)/hellod-check
 
 $(BUILDDIR)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -56,6 +58,10 @@ $(BUILDDIR)/libcommon.a: $(call obj,$(COMMON))
 
 $(BUILDDIR)/hellod: $(call obj,$(HELLOD)) $(BUILDDIR)/libcommon.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+# The client needs no libsystemd: small images can carry it alone.
+$(BUILDDIR)/hellod-check: $(call obj,$(CHECK)) $(BUILDDIR)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 $(BUILDDIR)/tests/test_%: $(BUILDDIR)/obj/tests/unit/test_%.o $(BUILDDIR)/libcommon.a
 	@mkdir -p $(@D)

@@ -5,6 +5,7 @@ set -u
 : "${HELLOD_BUILD:?run through tests/run.sh}"
 HELLOD=$HELLOD_BUILD/hellod
 CLIENT=$HELLOD_BUILD/tests/client
+FAKE=$HELLOD_BUILD/tests/fakeserver
 # Set by make check-valgrind: the daemon runs under this command.
 HELLOD_WRAPPER=${HELLOD_WRAPPER:-}
 TEST=$(basename "$0" .sh)
@@ -77,6 +78,25 @@ free_port() { "$CLIENT" freeport; }
 # background use spawn_hellod, so that $! is hellod itself, not a shell around it.
 hellod() { $HELLOD_WRAPPER "$HELLOD" "$@"; }
 
+# hellod_check ARGS...: the health-check client under test, under $HELLOD_WRAPPER like hellod.
+hellod_check() { $HELLOD_WRAPPER "$HELLOD_BUILD/hellod-check" "$@"; }
+
+# fake_server [-a ADDR] MODE ARGS...: one of tests/tools/fakeserver.c's misbehaving servers on
+# 127.0.0.1 (or ADDR) in the background, for two minutes at most. Sets FPORT.
+fake_server() {
+	fake_out=$T/fake.$RANDOM$RANDOM
+	"$FAKE" -l 120 "$@" >"$fake_out" &
+	KILL_PIDS="$KILL_PIDS $!"
+	if ! wait_until 10 test -s "$fake_out"; then
+		fail "fakeserver $* starts"
+		exit 1
+	fi
+	FPORT=$(head -n 1 "$fake_out")
+}
+
+# now_ms: a clock for bounds such as "within the deadline plus a margin".
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
 # spawn_hellod LOG ARGS...: hellod in the background, output appended to LOG; sets HPID.
 spawn_hellod() {
 	spawn_log=$1
@@ -129,3 +149,50 @@ stop_hellod() {
 greeting_of() { "$CLIENT" tcp "$1" "$2"; }
 
 has_ipv6() { [ -e /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; }
+
+# run_check ARGS...: runs hellod-check; its output goes to $T/check.out (and is added to
+# $T/check.all), its exit status to CRC, the milliseconds it took to CMS.
+run_check() {
+	run_t0=$(now_ms)
+	hellod_check "$@" >"$T/check.out" 2>"$T/check.err"
+	CRC=$?
+	CMS=$(( $(now_ms) - run_t0 ))
+	cat "$T/check.out" >>"$T/check.all"
+}
+
+# expect_check NAME STATUS PATTERN ARGS...: hellod-check ARGS exits with STATUS, writes nothing
+# to stderr and exactly one line to stdout, which matches the extended regex PATTERN.
+expect_check() {
+	ec_name=$1 ec_status=$2 ec_pattern=$3
+	shift 3
+	run_check "$@"
+	ec_lines=$(wc -l <"$T/check.out")
+	if [ "$CRC" = "$ec_status" ] && [ "$ec_lines" = 1 ] && [ ! -s "$T/check.err" ] &&
+	    grep -Eq -- "$ec_pattern" "$T/check.out"; then
+		pass "$ec_name"
+	else
+		fail "$ec_name" "hellod-check $*" \
+		    "expected: exit $ec_status, one line matching /$ec_pattern/" \
+		    "actual:   exit $CRC, $ec_lines lines: $(cat "$T/check.out")" \
+		    "stderr:   $(cat "$T/check.err")"
+	fi
+}
+
+# perfdata_ok FILE: each status line in FILE carries performance data after one "|", in the
+# plugin grammar ('label'=value[UOM];[warn];[crit];[min];[max], space-separated); only
+# UNKNOWN lines about bad usage may have none. JSON lines are skipped.
+perfdata_ok() {
+	pd_num='-?[0-9]+(\.[0-9]+)?'
+	pd_item="([^' =|]+|'[^'|]+')=$pd_num(us|ms|s|%|B|KB|MB|TB|c)?(;($pd_num)?){0,4}"
+	while IFS= read -r pd_line; do
+		case $pd_line in
+		'{'*) continue ;;
+		'HELLOD UNKNOWN - '*'|'*) ;;
+		'HELLOD UNKNOWN - '*) continue ;;
+		esac
+		if ! printf '%s\n' "$pd_line" | grep -Eq "^HELLOD [A-Z]+ - [^|]*\|$pd_item( $pd_item)*$"; then
+			echo "# bad performance data: $pd_line"
+			return 1
+		fi
+	done <"$1"
+}

@@ -39,6 +39,14 @@
 #define HELLOD_STATUS_LEN 512
 #define HELLOD_WARN_INTERVAL_USEC (60 * 1000000ULL) /* repeated warnings at most this often */
 
+/* hellod-check. */
+#define HELLOD_CHECK_TIMEOUT_USEC (10 * 1000000ULL) /* -t: resolve, connect and read, all told */
+#define HELLOD_CHECK_SECONDS_MAX 3600      /* -t, -w and -c at most an hour */
+#define HELLOD_CHECK_REPLY_MAX 4096        /* bytes of a reply read; the rest is cut */
+#define HELLOD_CHECK_SHOW_MAX 128          /* characters of a reply in the status line */
+#define HELLOD_CHECK_UDP_PROBE_LEN (HELLOD_GREETING_MAX + 1) /* as long as the longest reply */
+#define HELLOD_CHECK_UDP_RETRY_USEC (1000000ULL) /* UDP probe sent again after this silence */
+
 /* MESSAGE_IDs, explained in systemd/hellod.catalog. */
 #define HELLOD_MESSAGE_START "ed62cd858f7c40809cf7035928d4d752"
 #define HELLOD_MESSAGE_STOP "c2054fa791d84b8780411f05f366ae31"

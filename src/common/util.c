@@ -29,6 +29,31 @@ parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *r
 }
 
 int
+parse_seconds(const char *s, uint64_t max_usec, uint64_t *ret)
+{
+	uint64_t sec = 0, usec = 0, scale = 100000;
+	const char *p = s;
+
+	if (!(*p >= '0' && *p <= '9') && !(*p == '.' && p[1] >= '0' && p[1] <= '9'))
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		sec = sec * 10 + (uint64_t)(*p - '0');
+		if (sec > max_usec / 1000000 + 1)
+			return -ERANGE;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			usec += (uint64_t)(*p - '0') * scale;
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	if (sec * 1000000 + usec > max_usec)
+		return -ERANGE;
+	*ret = sec * 1000000 + usec;
+	return 0;
+}
+
+int
 parse_boolean(const char *s, bool *ret)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
@@ -67,6 +92,12 @@ parse_log_level(const char *s)
 char *
 str_escape(const char *s, size_t n, char *buf, size_t len)
 {
+	return str_escape_also(s, n, buf, len, "");
+}
+
+char *
+str_escape_also(const char *s, size_t n, char *buf, size_t len, const char *also)
+{
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -81,7 +112,7 @@ str_escape(const char *s, size_t n, char *buf, size_t len)
 			memcpy(tmp, "\\t", 3);
 		else if (c == '\\')
 			memcpy(tmp, "\\\\", 3);
-		else if (c < 0x20 || c >= 0x7f)
+		else if (c < 0x20 || c >= 0x7f || strchr(also, c))
 			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
 		else {
 			tmp[0] = (char)c;

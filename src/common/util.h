@@ -5,12 +5,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Parses a decimal number in [min, max]: digits only, no sign, no spaces.
  * Returns 0, -EINVAL when it is not a number, -ERANGE when out of range. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret);
+
+/* Parses seconds as a decimal number with up to six decimals ("10", "0.5"), no sign, no
+ * exponent, into microseconds no more than max_usec. Returns 0, -EINVAL or -ERANGE. */
+int parse_seconds(const char *s, uint64_t max_usec, uint64_t *ret);
 
 /* Parses yes/no, true/false, on/off, 1/0 (any case). Returns 0 or -EINVAL. */
 int parse_boolean(const char *s, bool *ret);
@@ -22,5 +27,8 @@ int parse_log_level(const char *s);
 /* Copies s into buf (of size len, >= 4) with control characters, backslashes and bytes >= 0x7f
  * escaped as \n, \t, \\ or \xHH, cutting it with "..." when it does not fit. Returns buf. */
 char *str_escape(const char *s, size_t n, char *buf, size_t len);
+
+/* As str_escape(), and also escapes the characters in also as \xHH. */
+char *str_escape_also(const char *s, size_t n, char *buf, size_t len, const char *also);
 
 #endif

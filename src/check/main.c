@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* hellod-check: probes a greeting server once and says so in one line, as a monitoring plugin. */
+#include <errno.h>
+#include <getopt.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "config.h"
+#include "probe.h"
+#include "report.h"
+#include "util.h"
+
+enum { OPT_CONFIG = 0x100, OPT_JSON };
+
+struct options {
+	const char *config;     /* --config; NULL: the default path, if it exists */
+	const char *host;       /* -H, or the config's */
+	bool host_configured;   /* the host came from the config */
+	bool port_set;          /* -p */
+	bool udp;               /* -u */
+	bool quiet;             /* -q */
+	bool json;              /* --json */
+	int family;             /* -4, -6 */
+	char usage[256];        /* the first usage error */
+};
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "host", required_argument, NULL, 'H' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "udp", no_argument, NULL, 'u' },
+	{ "expect", required_argument, NULL, 'e' },
+	{ "regex", required_argument, NULL, 'r' },
+	{ "warning", required_argument, NULL, 'w' },
+	{ "critical", required_argument, NULL, 'c' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+help(void)
+{
+	printf("Usage: hellod-check [OPTION]...\n"
+	    "Probe a hellod greeting server once; print one status line and exit\n"
+	    "0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN (the monitoring plugin API).\n"
+	    "\n"
+	    "      --config FILE   take host, port and greeting from FILE (default %s)\n"
+	    "  -H, --host HOST     probe HOST, a name or an address (default: the config's host)\n"
+	    "  -p, --port PORT     probe PORT, a number or a service name (default: the config's)\n"
+	    "  -u, --udp           probe over UDP instead of TCP\n"
+	    "  -e, --expect STR    the reply must contain STR (default: be the greeting)\n"
+	    "  -r, --regex RE      the reply must match the extended regular expression RE\n"
+	    "  -w, --warning SEC   WARNING when the response takes longer than SEC\n"
+	    "  -c, --critical SEC  CRITICAL when the response takes longer than SEC\n"
+	    "  -t, --timeout SEC   give up after SEC, all told (default %g)\n"
+	    "  -4, --ipv4          use IPv4 addresses only\n"
+	    "  -6, --ipv6          use IPv6 addresses only\n"
+	    "  -q, --quiet         print nothing when OK (for cron)\n"
+	    "      --json          print one JSON object instead of the status line\n"
+	    "  -h, --help          show this help and exit\n"
+	    "  -V, --version       show the version and exit\n"
+	    "\n"
+	    "See hellod-check(1).\n", HELLOD_CONFIG_PATH, HELLOD_CHECK_TIMEOUT_USEC / 1e6);
+}
+
+static void
+usage_error(struct options *o, const char *format, ...)
+{
+	va_list ap;
+
+	if (o->usage[0] != '\0')
+		return;
+	va_start(ap, format);
+	vsnprintf(o->usage, sizeof(o->usage), format, ap);
+	va_end(ap);
+}
+
+static void
+parse_time(struct options *o, const char *name, const char *s, uint64_t *ret)
+{
+	int r = parse_seconds(s, HELLOD_CHECK_SECONDS_MAX * 1000000ULL, ret);
+
+	if (r == 0 && *ret == 0)
+		r = -ERANGE;
+	if (r < 0)
+		usage_error(o, "%s: %s \"%.32s\"; give seconds from 0.000001 to %u", name,
+		    r == -ERANGE ? "out of range:" : "not a number of seconds:", s,
+		    HELLOD_CHECK_SECONDS_MAX);
+}
+
+/* Parses the command line into o and c. Returns 0 to go on, 1 when -h or -V was answered. */
+static int
+parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *re)
+{
+	int opt, r;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":H:p:ue:r:w:c:t:46qhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case 'H':
+			o->host = optarg;
+			if (strcmp(optarg, "*") != 0 && addr_check_host(optarg) < 0)
+				usage_error(o, "-H: not a host name or address: \"%.64s\"", optarg);
+			break;
+		case 'p':
+			o->port_set = true;
+			if (addr_parse_port(optarg, &c->port) < 0)
+				usage_error(o, "-p: not a port (1-65535) or service name: \"%.32s\"",
+				    optarg);
+			break;
+		case 'u':
+			o->udp = c->udp = true;
+			break;
+		case 'e':
+		case 'r':
+			if (c->mode != EXPECT_GREETING) {
+				usage_error(o, "-e and -r: give only one of them, once");
+				break;
+			}
+			c->mode = opt == 'e' ? EXPECT_SUBSTRING : EXPECT_REGEX;
+			c->expect = optarg;
+			if (optarg[0] == '\0')
+				usage_error(o, "-%c: an empty string matches anything", opt);
+			else if (opt == 'r' && (r = regcomp(re, optarg,
+			    REG_EXTENDED | REG_NOSUB | REG_NEWLINE)) != 0) {
+				char msg[128];
+
+				regerror(r, re, msg, sizeof(msg));
+				usage_error(o, "-r: %s", msg);
+			} else if (opt == 'r')
+				c->regex = re;
+			break;
+		case 'w':
+			parse_time(o, "-w", optarg, &c->warning_usec);
+			break;
+		case 'c':
+			parse_time(o, "-c", optarg, &c->critical_usec);
+			break;
+		case 't':
+			parse_time(o, "-t", optarg, &c->timeout_usec);
+			break;
+		case '4':
+		case '6':
+			if (o->family != AF_UNSPEC)
+				usage_error(o, "-4 and -6: give only one of them");
+			o->family = opt == '4' ? AF_INET : AF_INET6;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case 'h':
+			help();
+			return 1;
+		case 'V':
+			printf("hellod-check %s\n", HELLOD_VERSION);
+			return 1;
+		case ':':
+			usage_error(o, "%s: needs an argument", argv[optind - 1]);
+			break;
+		default:
+			if (optopt)
+				usage_error(o, "unknown option -%c", optopt);
+			else
+				usage_error(o, "unknown option %s", argv[optind - 1]);
+			break;
+		}
+	}
+	if (optind < argc)
+		usage_error(o, "unexpected argument \"%.64s\"", argv[optind]);
+	return 0;
+}
+
+/* Fills in from the daemon's config what the command line left open. Returns 0, or fills
+ * v with an UNKNOWN verdict and returns -1. */
+static int
+apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
+    struct verdict *v)
+{
+	const char *path = o->config ? o->config : HELLOD_CONFIG_PATH;
+	struct config_errors errors;
+	struct hellod_config *cfg;
+	int r;
+
+	v->state = STATE_UNKNOWN;
+	v->error = "config";
+	r = config_load(path, o->config != NULL, &cfg, &errors);
+	if (r == -EINVAL) {
+		snprintf(v->text, sizeof(v->text), "%s:%u: %s%s", path, errors.line[0],
+		    errors.text[0], errors.n > 1 ? " (and more, see hellod -t)" : "");
+		return -1;
+	}
+	if (r < 0) {
+		snprintf(v->text, sizeof(v->text), "cannot read %s: %s", path, strerror(-r));
+		return -1;
+	}
+	*cfgp = cfg;
+	if (!o->port_set)
+		c->port = cfg->port;
+	if (!o->host) {
+		o->host = cfg->host ? cfg->host : "*";
+		o->host_configured = true;
+	}
+	if (c->mode == EXPECT_GREETING)
+		c->expect = cfg->greeting;
+	/* Probing the configured daemon over UDP when it does not serve UDP would only say
+	 * "refused": say why instead. */
+	if (o->udp && !cfg->udp && !o->port_set && o->host_configured) {
+		snprintf(v->text, sizeof(v->text), "UDP is off in %s (udp = no); probe TCP, or "
+		    "name the host with -H", cfg->path ? cfg->path : "the built-in defaults");
+		return -1;
+	}
+	return 0;
+}
+
+/* The address to probe for a wildcard: the daemon listens on loopback too. */
+static const char *
+probe_host(const char *host, int family)
+{
+	if (strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+		return family == AF_INET6 || strcmp(host, "::") == 0 ? "::1" : "127.0.0.1";
+	return host;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = { .family = AF_UNSPEC };
+	struct check c = { .timeout_usec = HELLOD_CHECK_TIMEOUT_USEC };
+	struct hellod_config *cfg = NULL;
+	struct probe_result res;
+	struct verdict v = { .state = STATE_UNKNOWN };
+	const struct probe_result *probed = NULL;
+	regex_t re;
+	int r;
+
+	if (parse_args(argc, argv, &o, &c, &re) > 0) {
+		v.state = STATE_OK;
+		goto out;
+	}
+	if (o.usage[0] != '\0') {
+		v.error = "usage";
+		snprintf(v.text, sizeof(v.text), "%s (see hellod-check --help)", o.usage);
+		goto report;
+	}
+	/* Only what the command line does not say comes from the config. */
+	if ((!o.host || !o.port_set || c.mode == EXPECT_GREETING) &&
+	    apply_config(&o, &c, &cfg, &v) < 0)
+		goto report;
+	c.host = probe_host(o.host, o.family);
+
+	r = probe_run(&(struct probe_request){ .host = c.host, .port = c.port, .udp = c.udp,
+	    .family = o.family, .timeout_usec = c.timeout_usec }, &res);
+	if (r < 0) {
+		v.error = "internal";
+		snprintf(v.text, sizeof(v.text), "cannot probe: %s", strerror(-r));
+		goto report;
+	}
+	probed = &res;
+	check_judge(&c, &res, &v);
+report:
+	if (!(o.quiet && v.state == STATE_OK))
+		report_print(stdout, &c, probed, &v, o.json);
+out:
+	if (c.regex)
+		regfree(&re);
+	config_unref(cfg);
+	if (fflush(stdout) != 0 && v.state == STATE_OK)
+		v.state = STATE_UNKNOWN;
+	return (int)v.state;
+}
