@@ -31,7 +31,7 @@ COMMON = src/common/addr.c src/common/config.c src/common/log.c src/common/util.
 HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tcp.c \
 	src/hellod/daemon.c
 CHECK = src/check/main.c src/check/probe.c src/check/report.c
-UNIT_TESTS = test_config test_addr test_util
+UNIT_TESTS = test_config test_addr test_util test_report
 TEST_TOOLS = client fakeserver
 
 obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))

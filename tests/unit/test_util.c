@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Unit tests of the checked number and boolean parsers and of str_escape(). */
+/* Unit tests of the checked parsers (numbers, seconds, booleans, log levels) and str_escape(). */
 #include <errno.h>
+#include <syslog.h>
 
 #include "test.h"
 #include "util.h"
@@ -31,6 +32,50 @@ parse_uint_rejects(void)
 	CHECK(parse_uint("0", 1, 10, &v) == -ERANGE);
 	CHECK(parse_uint("99999999999999999999999", 0, 10, &v) == -ERANGE);
 	CHECK(v == 42);
+}
+
+static void
+parse_seconds_decimals(void)
+{
+	uint64_t us = 0;
+
+	CHECK(parse_seconds("10", 3600000000ULL, &us) == 0 && us == 10000000);
+	CHECK(parse_seconds("0.5", 3600000000ULL, &us) == 0 && us == 500000);
+	CHECK(parse_seconds(".25", 3600000000ULL, &us) == 0 && us == 250000);
+	CHECK(parse_seconds("0.000001", 3600000000ULL, &us) == 0 && us == 1);
+	CHECK(parse_seconds("1.0000009", 3600000000ULL, &us) == 0 && us == 1000000);
+	CHECK(parse_seconds("3600", 3600000000ULL, &us) == 0 && us == 3600000000ULL);
+	CHECK(parse_seconds("0", 3600000000ULL, &us) == 0 && us == 0);
+}
+
+static void
+parse_seconds_rejects(void)
+{
+	uint64_t us = 42;
+
+	CHECK(parse_seconds("", 3600000000ULL, &us) == -EINVAL);
+	CHECK(parse_seconds(".", 3600000000ULL, &us) == -EINVAL);
+	CHECK(parse_seconds("-1", 3600000000ULL, &us) == -EINVAL);
+	CHECK(parse_seconds("+1", 3600000000ULL, &us) == -EINVAL);
+	CHECK(parse_seconds("1e3", 3600000000ULL, &us) == -EINVAL);
+	CHECK(parse_seconds("1s", 3600000000ULL, &us) == -EINVAL);
+	CHECK(parse_seconds(" 1", 3600000000ULL, &us) == -EINVAL);
+	CHECK(parse_seconds("nan", 3600000000ULL, &us) == -EINVAL);
+	CHECK(parse_seconds("1.2.3", 3600000000ULL, &us) == -EINVAL);
+	CHECK(parse_seconds("3600.000001", 3600000000ULL, &us) == -ERANGE);
+	CHECK(parse_seconds("99999999999999999999999", 3600000000ULL, &us) == -ERANGE);
+	CHECK(us == 42);
+}
+
+static void
+parse_log_level_names(void)
+{
+	CHECK(parse_log_level("err") == LOG_ERR);
+	CHECK(parse_log_level("warning") == LOG_WARNING);
+	CHECK(parse_log_level("debug") == LOG_DEBUG);
+	CHECK(parse_log_level("emerg") == -EINVAL);
+	CHECK(parse_log_level("INFO") == -EINVAL);
+	CHECK(parse_log_level("") == -EINVAL);
 }
 
 static void
@@ -68,13 +113,27 @@ str_escape_cuts_long_input(void)
 	CHECK_STR(str_escape("abc\x01zzzz", 8, buf, sizeof(buf)), "abc...");
 }
 
+static void
+str_escape_also_more(void)
+{
+	char buf[32];
+
+	CHECK_STR(str_escape_also("a|b", 3, buf, sizeof(buf), "|"), "a\\x7cb");
+	CHECK_STR(str_escape_also("a|b", 3, buf, sizeof(buf), ""), "a|b");
+	CHECK_STR(str_escape_also("a\0b", 3, buf, sizeof(buf), "|"), "a\\x00b");
+}
+
 int
 main(void)
 {
 	RUN("unit/util", parse_uint_accepts_range);
 	RUN("unit/util", parse_uint_rejects);
+	RUN("unit/util", parse_seconds_decimals);
+	RUN("unit/util", parse_seconds_rejects);
+	RUN("unit/util", parse_log_level_names);
 	RUN("unit/util", parse_boolean_words);
 	RUN("unit/util", str_escape_controls);
 	RUN("unit/util", str_escape_cuts_long_input);
+	RUN("unit/util", str_escape_also_more);
 	return tests_failed ? 1 : 0;
 }

@@ -1,0 +1,71 @@
+#!/bin/bash
+# hellod-check over UDP: OK, closed, silent, wrong, empty and lost replies.
+. "$(dirname "$0")/../lib.sh"
+
+PORT=$(free_port)
+cat >"$T/hellod.conf" <<EOF
+[server]
+host = 127.0.0.1
+port = $PORT
+udp = yes
+EOF
+start_hellod "$T/hellod.conf"
+num='[0-9]+\.[0-9]{6}'
+at="127\.0\.0\.1 UDP port"
+
+expect_check "-u: OK against hellod's UDP" 0 \
+    "^HELLOD OK - $num s response time on $at $PORT \[Thank you for connecting\]\|time=${num}s;;;0\.000000;10\.000000 size=25B;;;0$" \
+    -u --config "$T/hellod.conf"
+
+printf '[server]\nhost = 127.0.0.1\nport = %s\n' "$PORT" >"$T/tcp-only.conf"
+expect_check "-u on a config without UDP is UNKNOWN and says why" 3 \
+    "^HELLOD UNKNOWN - UDP is off in .*/tcp-only.conf \(udp = no\)" -u --config "$T/tcp-only.conf"
+
+# The deadline is 10 s: answers well within it show that nothing waited for it.
+CLOSED=$(free_port)
+expect_check "a closed UDP port is CRITICAL: ICMP port unreachable" 2 \
+    "^HELLOD CRITICAL - port unreachable \(ICMP\) on $at $CLOSED\|time=" \
+    -u -H 127.0.0.1 -p "$CLOSED" --config "$T/hellod.conf"
+if [ "$CMS" -lt 5000 ]; then
+	pass "a closed UDP port is reported at once (${CMS} ms)"
+else
+	fail "a closed UDP port is reported at once" "took ${CMS} ms of a 10 s deadline"
+fi
+
+fake_server udp-silent
+expect_check "a silent UDP server is CRITICAL at the deadline" 2 \
+    "^HELLOD CRITICAL - no reply within 1 s from $at $FPORT\|" \
+    -u -H 127.0.0.1 -p "$FPORT" -t 1 --config "$T/hellod.conf"
+if [ "$CMS" -ge 1000 ] && [ "$CMS" -lt 4000 ]; then
+	pass "-u -t 1 gives up after 1 s plus a margin (${CMS} ms)"
+else
+	fail "-u -t 1 gives up after 1 s plus a margin" "took ${CMS} ms"
+fi
+
+fake_server udp-reply 'Hello\n'
+expect_check "a wrong UDP reply is CRITICAL, shown" 2 \
+    "^HELLOD CRITICAL - unexpected reply on $at $FPORT \[Hello\], expected \[Thank you for connecting\]\|" \
+    -u -H 127.0.0.1 -p "$FPORT" --config "$T/hellod.conf"
+if [ "$CMS" -lt 5000 ]; then
+	pass "a wrong UDP reply is reported at once (${CMS} ms)"
+else
+	fail "a wrong UDP reply is reported at once" "took ${CMS} ms of a 10 s deadline"
+fi
+
+fake_server udp-reply ''
+expect_check "an empty UDP reply is CRITICAL" 2 "^HELLOD CRITICAL - empty reply from $at $FPORT\|" \
+    -u -H 127.0.0.1 -p "$FPORT" --config "$T/hellod.conf"
+
+fake_server udp-lossy 'Thank you for connecting\n'
+expect_check "a lost datagram is sent again after a second" 0 \
+    "^HELLOD OK - 1\.[0-9]{6} s response time on $at $FPORT " \
+    -u -H 127.0.0.1 -p "$FPORT" -t 5 --config "$T/hellod.conf"
+
+fake_server udp-size
+expect_check "the probe is as long as the longest greeting line, 512 bytes" 0 \
+    "^HELLOD OK - .*\[512 bytes\]" -u -H 127.0.0.1 -p "$FPORT" -e "512 bytes" \
+    --config "$T/hellod.conf"
+
+check "every status line's performance data follows the plugin grammar" perfdata_ok "$T/check.all"
+stop_hellod
+expect_eq "hellod exits 0 after the probes" 0 "$HSTATUS"
