@@ -106,19 +106,34 @@ check-valgrind: check-deps
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
 	@HELLOD_VALGRIND=1 tests/run.sh build/check
 
+# Files that name installed paths get them at install time.
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
 install: all
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/hellod \
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/hellod \
+		$(DESTDIR)$(SYSCONFDIR)/cron.d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 755 $(BUILDDIR)/hellod $(DESTDIR)$(SBINDIR)/hellod
+	$(INSTALL) -m 755 $(BUILDDIR)/hellod-check $(DESTDIR)$(BINDIR)/hellod-check
 	test -e $(DESTDIR)$(SYSCONFDIR)/hellod/hellod.conf || \
 		$(INSTALL) -m 644 etc/hellod.conf $(DESTDIR)$(SYSCONFDIR)/hellod/hellod.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/cron.d/hellod-check || \
+		{ $(SUBST) etc/cron.d/hellod-check > $(DESTDIR)$(SYSCONFDIR)/cron.d/hellod-check && \
+		chmod 644 $(DESTDIR)$(SYSCONFDIR)/cron.d/hellod-check; }
+	for u in hellod-check.service hellod-check.timer; do \
+		$(SUBST) systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u; \
+	done
 	$(INSTALL) -m 644 src/hellod/hellod.8 $(DESTDIR)$(MANDIR)/man8/hellod.8
 	$(INSTALL) -m 644 src/hellod/hellod.conf.5 $(DESTDIR)$(MANDIR)/man5/hellod.conf.5
+	$(INSTALL) -m 644 src/check/hellod-check.1 $(DESTDIR)$(MANDIR)/man1/hellod-check.1
 
-# The configuration file stays: it may hold the administrator's changes.
+# The configuration files stay: they may hold the administrator's changes.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/hellod $(DESTDIR)$(MANDIR)/man8/hellod.8 \
-		$(DESTDIR)$(MANDIR)/man5/hellod.conf.5
+	rm -f $(DESTDIR)$(SBINDIR)/hellod $(DESTDIR)$(BINDIR)/hellod-check \
+		$(DESTDIR)$(UNITDIR)/hellod-check.service $(DESTDIR)$(UNITDIR)/hellod-check.timer \
+		$(DESTDIR)$(MANDIR)/man8/hellod.8 $(DESTDIR)$(MANDIR)/man5/hellod.conf.5 \
+		$(DESTDIR)$(MANDIR)/man1/hellod-check.1
 
 clean:
 	rm -rf build

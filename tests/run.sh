@@ -17,6 +17,7 @@ if [ -n "${HELLOD_VALGRIND:-}" ]; then
 	# Every hellod the system tests start runs under memcheck (tests/lib.sh).
 	HELLOD_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full"
 	HELLOD_WRAPPER="$HELLOD_WRAPPER --errors-for-leak-kinds=definite,indirect --track-fds=yes"
+	HELLOD_WRAPPER="$HELLOD_WRAPPER --suppressions=$top/tests/valgrind.supp"
 	HELLOD_WRAPPER="$HELLOD_WRAPPER --log-file=$reports/valgrind.%p"
 	export HELLOD_WRAPPER
 fi

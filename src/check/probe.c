@@ -261,6 +261,13 @@ probe_tcp(const struct addrinfo *list, uint64_t deadline, struct probe_result *r
 		fd = tcp_connect(ai, until);
 		if (fd < 0 && local_error(-fd))
 			return fd;
+		/* A reset, not a refusal: the server took the connection, then dropped it before
+		 * we saw it complete. It has given its verdict. */
+		if (fd == -ECONNRESET) {
+			res->stage = PROBE_READ;
+			res->error = ECONNRESET;
+			return 0;
+		}
 		if (fd < 0) {
 			res->error = -fd;
 			continue;

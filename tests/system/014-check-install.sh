@@ -1,0 +1,75 @@
+#!/bin/bash
+# hellod-check as installed: make install under a prefix, the systemd units verified and
+# hardened, the cron line's logic, make uninstall.
+. "$(dirname "$0")/../lib.sh"
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+R=$T/root
+# The build under test is installed as it is: no rebuild.
+if ! make -s -C "$SRC" install BUILDDIR="$HELLOD_BUILD" PREFIX="$R/usr" SYSCONFDIR="$R/etc" \
+    UNITDIR="$R/units" >"$T/install.log" 2>&1; then
+	fail "make install under a prefix" "$(cat "$T/install.log")"
+	exit 1
+fi
+for f in usr/bin/hellod-check usr/sbin/hellod usr/share/man/man1/hellod-check.1 \
+    units/hellod-check.service units/hellod-check.timer etc/cron.d/hellod-check \
+    etc/hellod/hellod.conf; do
+	[ -e "$R/$f" ] || missing="${missing:-} $f"
+done
+expect_eq "make install puts every file in place" "" "${missing:-}"
+expect_grep "the service runs the installed hellod-check" "^ExecStart=$R/usr/bin/hellod-check -q$" \
+    "$R/units/hellod-check.service"
+
+PORT=$(free_port)
+printf '[server]\nhost = 127.0.0.1\nport = %s\n' "$PORT" >"$T/hellod.conf"
+start_hellod "$T/hellod.conf"
+"$R/usr/bin/hellod-check" -q --config "$T/hellod.conf" >"$T/installed.out" 2>&1
+expect_eq "the installed hellod-check -q passes quietly" "0:" "$?:$(cat "$T/installed.out")"
+stop_hellod
+
+if command -v systemd-analyze >/dev/null; then
+	systemd-analyze verify --man=no "$R/units/hellod-check.service" \
+	    "$R/units/hellod-check.timer" >"$T/verify.log" 2>&1
+	expect_eq "systemd-analyze verify passes the service and the timer" "0 " \
+	    "$? $(cat "$T/verify.log")"
+	# --threshold: exposure x 10; the check needs the network, all else is closed.
+	systemd-analyze security --offline=yes --threshold=10 \
+	    "$R/units/hellod-check.service" >"$T/security.log" 2>&1
+	expect_eq "hellod-check.service's exposure is 1.0 or less" \
+	    "0 $(grep -o 'level for hellod-check.service: [0-9.]*' "$T/security.log")" \
+	    "$? $(grep -o 'level for hellod-check.service: [0-9.]*' "$T/security.log")"
+else
+	skip "systemd-analyze verify and security" "systemd-analyze not installed"
+fi
+expect_grep "the timer runs every 5 minutes" '^OnUnitActiveSec=5min$' "$R/units/hellod-check.timer"
+expect_grep "the timer is enabled through timers.target" '^WantedBy=timers.target$' \
+    "$R/units/hellod-check.timer"
+
+# The cron line: every 5 minutes as nobody; its command, with the paths it tests pointed at
+# this test's directory, does nothing where systemd runs and runs hellod-check -q elsewhere.
+line=$(grep -v '^#' "$R/etc/cron.d/hellod-check" | grep -E '^[^A-Z]' | grep .)
+expect_eq "cron.d has one job, every 5 minutes, as nobody" "*/5 * * * * nobody" \
+    "$(echo "$line" | awk '{ print $1, $2, $3, $4, $5, $6 }')"
+expect_grep "cron mails failures to root" '^MAILTO=root$' "$R/etc/cron.d/hellod-check"
+mkdir -p "$T/bin"
+printf '#!/bin/sh\necho "ran with $*" >>%s\n' "$T/ran" >"$T/bin/hellod-check"
+chmod 755 "$T/bin/hellod-check"
+command=$(echo "$line" | cut -f 3- | sed -e "s|/run/systemd/system|$T/systemd-runs|g" \
+    -e "s|$R/usr/bin|$T/bin|g")
+sh -c "$command"
+expect_eq "without systemd, cron runs hellod-check -q" "ran with -q" "$(cat "$T/ran" 2>&1)"
+mkdir "$T/systemd-runs"
+rm -f "$T/ran"
+sh -c "$command"
+expect_eq "with systemd running, the cron line does nothing and succeeds" "0 absent" \
+    "$? $([ -e "$T/ran" ] && echo present || echo absent)"
+rmdir "$T/systemd-runs"
+rm "$T/bin/hellod-check"
+sh -c "$command"
+expect_eq "once hellod-check is removed, the cron line does nothing and succeeds" "0" "$?"
+
+make -s -C "$SRC" uninstall BUILDDIR="$HELLOD_BUILD" PREFIX="$R/usr" SYSCONFDIR="$R/etc" \
+    UNITDIR="$R/units" >"$T/uninstall.log" 2>&1
+expect_eq "make uninstall leaves only the configuration files" \
+    "etc/cron.d/hellod-check etc/hellod/hellod.conf" \
+    "$(cd "$R" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')"
