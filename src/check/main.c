@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include "addr.h"
@@ -16,6 +17,7 @@
 #include "util.h"
 
 enum { OPT_CONFIG = 0x100, OPT_JSON };
+#define SHORT_OPTIONS "H:p:ue:r:w:c:t:46qhV"
 
 struct options {
 	const char *config;     /* --config; NULL: the default path, if it exists */
@@ -74,6 +76,31 @@ help(void)
 	    "See hellod-check(1).\n", HELLOD_CONFIG_PATH, HELLOD_CHECK_TIMEOUT_USEC / 1e6);
 }
 
+/* What the user typed, fit for the status line: escaped (one line, no '|') and cut. For one
+ * use per message: the buffer is static. */
+static const char *
+shown(const char *s)
+{
+	static char buf[80];
+
+	return str_escape_also(s, strlen(s), buf, sizeof(buf), "|");
+}
+
+/* An UNKNOWN verdict whose text holds what the user gave: escaped as shown() does. */
+static void
+set_unknown(struct verdict *v, const char *error, const char *format, ...)
+{
+	char raw[HELLOD_CHECK_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(raw, sizeof(raw), format, ap);
+	va_end(ap);
+	v->state = STATE_UNKNOWN;
+	v->error = error;
+	str_escape_also(raw, strlen(raw), v->text, sizeof(v->text), "|");
+}
+
 static void
 usage_error(struct options *o, const char *format, ...)
 {
@@ -94,9 +121,9 @@ parse_time(struct options *o, const char *name, const char *s, uint64_t *ret)
 	if (r == 0 && *ret == 0)
 		r = -ERANGE;
 	if (r < 0)
-		usage_error(o, "%s: %s \"%.32s\"; give seconds from 0.000001 to %u", name,
-		    r == -ERANGE ? "out of range:" : "not a number of seconds:", s,
-		    HELLOD_CHECK_SECONDS_MAX);
+		usage_error(o, "%s: %s \"%s\"; give seconds from 0.000001 to %u, at most six "
+		    "decimals", name, r == -ERANGE ? "out of range:" : "not a number of seconds:",
+		    shown(s), HELLOD_CHECK_SECONDS_MAX);
 }
 
 /* Parses the command line into o and c. Returns 0 to go on, 1 when -h or -V was answered. */
@@ -106,7 +133,7 @@ parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *r
 	int opt, r;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":H:p:ue:r:w:c:t:46qhV", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":" SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CONFIG:
 			o->config = optarg;
@@ -114,13 +141,14 @@ parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *r
 		case 'H':
 			o->host = optarg;
 			if (strcmp(optarg, "*") != 0 && addr_check_host(optarg) < 0)
-				usage_error(o, "-H: not a host name or address: \"%.64s\"", optarg);
+				usage_error(o, "-H: not a host name or address: \"%s\"",
+				    shown(optarg));
 			break;
 		case 'p':
 			o->port_set = true;
 			if (addr_parse_port(optarg, &c->port) < 0)
-				usage_error(o, "-p: not a port (1-65535) or service name: \"%.32s\"",
-				    optarg);
+				usage_error(o, "-p: not a port (1-65535) or service name: \"%s\"",
+				    shown(optarg));
 			break;
 		case 'u':
 			o->udp = c->udp = true;
@@ -172,18 +200,21 @@ parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *r
 			printf("hellod-check %s\n", HELLOD_VERSION);
 			return 1;
 		case ':':
-			usage_error(o, "%s: needs an argument", argv[optind - 1]);
+			usage_error(o, "%s: needs an argument", shown(argv[optind - 1]));
 			break;
 		default:
-			if (optopt)
-				usage_error(o, "unknown option -%c", optopt);
+			/* A long option is a whole argument, and getopt has stepped past it. Its
+			 * optopt is 0 (unknown) or its value (an argument it does not take). */
+			if (optopt == 0 || optopt > 0xff || strchr(SHORT_OPTIONS, optopt))
+				usage_error(o, "%s: unknown option, or one that takes no argument",
+				    shown(argv[optind - 1]));
 			else
-				usage_error(o, "unknown option %s", argv[optind - 1]);
+				usage_error(o, "unknown option -%s", shown((char[]){ (char)optopt, 0 }));
 			break;
 		}
 	}
 	if (optind < argc)
-		usage_error(o, "unexpected argument \"%.64s\"", argv[optind]);
+		usage_error(o, "unexpected argument \"%s\"", shown(argv[optind]));
 	return 0;
 }
 
@@ -198,16 +229,14 @@ apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
 	struct hellod_config *cfg;
 	int r;
 
-	v->state = STATE_UNKNOWN;
-	v->error = "config";
 	r = config_load(path, o->config != NULL, &cfg, &errors);
 	if (r == -EINVAL) {
-		snprintf(v->text, sizeof(v->text), "%s:%u: %s%s", path, errors.line[0],
-		    errors.text[0], errors.n > 1 ? " (and more, see hellod -t)" : "");
+		set_unknown(v, "config", "%s:%u: %s%s", path, errors.line[0], errors.text[0],
+		    errors.n > 1 ? " (and more, see hellod -t)" : "");
 		return -1;
 	}
 	if (r < 0) {
-		snprintf(v->text, sizeof(v->text), "cannot read %s: %s", path, strerror(-r));
+		set_unknown(v, "config", "cannot read %s: %s", path, strerror(-r));
 		return -1;
 	}
 	*cfgp = cfg;
@@ -222,20 +251,37 @@ apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
 	/* Probing the configured daemon over UDP when it does not serve UDP would only say
 	 * "refused": say why instead. */
 	if (o->udp && !cfg->udp && !o->port_set && o->host_configured) {
-		snprintf(v->text, sizeof(v->text), "UDP is off in %s (udp = no); probe TCP, or "
-		    "name the host with -H", cfg->path ? cfg->path : "the built-in defaults");
+		set_unknown(v, "config", "UDP is off in %s (udp = no); probe TCP, or name the host "
+		    "with -H", cfg->path ? cfg->path : "the built-in defaults");
 		return -1;
 	}
 	return 0;
 }
 
-/* The address to probe for a wildcard: the daemon listens on loopback too. */
+/* The address to probe for the host the daemon binds: its loopback address for a wildcard,
+ * which is all its addresses (hellod.conf(5)). */
 static const char *
 probe_host(const char *host, int family)
 {
-	if (strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-		return family == AF_INET6 || strcmp(host, "::") == 0 ? "::1" : "127.0.0.1";
+	if (strcmp(host, "*") == 0)
+		return family == AF_INET6 ? "::1" : "127.0.0.1";
+	if (strcmp(host, "0.0.0.0") == 0)
+		return "127.0.0.1";
+	if (strcmp(host, "::") == 0)
+		return "::1";
 	return host;
+}
+
+/* True when host is an address literal of the family that -4 or -6 excludes. */
+static bool
+family_excluded(const char *host, int family)
+{
+	struct in_addr a;
+
+	if (family == AF_INET6)
+		return inet_pton(AF_INET, host, &a) == 1;
+	/* A colon is in every IPv6 literal, with or without a %zone, and in no host name. */
+	return family == AF_INET && strchr(host, ':') != NULL;
 }
 
 int
@@ -247,6 +293,7 @@ main(int argc, char **argv)
 	struct probe_result res;
 	struct verdict v = { .state = STATE_UNKNOWN };
 	const struct probe_result *probed = NULL;
+	const char *host;
 	regex_t re;
 	int r;
 
@@ -255,6 +302,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.usage[0] != '\0') {
+		/* o.usage holds what the user typed only through shown(). */
 		v.error = "usage";
 		snprintf(v.text, sizeof(v.text), "%s (see hellod-check --help)", o.usage);
 		goto report;
@@ -263,16 +311,23 @@ main(int argc, char **argv)
 	if ((!o.host || !o.port_set || c.mode == EXPECT_GREETING) &&
 	    apply_config(&o, &c, &cfg, &v) < 0)
 		goto report;
-	c.host = probe_host(o.host, o.family);
+	c.host = o.host;
+	host = probe_host(o.host, o.family);
+	if (family_excluded(host, o.family)) {
+		set_unknown(&v, "usage", "-%c: %s is an IPv%c address (see hellod-check --help)",
+		    o.family == AF_INET ? '4' : '6', host, o.family == AF_INET ? '6' : '4');
+		goto report;
+	}
 
-	r = probe_run(&(struct probe_request){ .host = c.host, .port = c.port, .udp = c.udp,
+	r = probe_run(&(struct probe_request){ .host = host, .port = c.port, .udp = c.udp,
 	    .family = o.family, .timeout_usec = c.timeout_usec }, &res);
+	probed = &res;
 	if (r < 0) {
+		v.state = STATE_UNKNOWN;
 		v.error = "internal";
 		snprintf(v.text, sizeof(v.text), "cannot probe: %s", strerror(-r));
 		goto report;
 	}
-	probed = &res;
 	check_judge(&c, &res, &v);
 report:
 	if (!(o.quiet && v.state == STATE_OK))

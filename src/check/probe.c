@@ -30,7 +30,7 @@ timespec_until(uint64_t until)
 }
 
 /* Waits for events on fd until the monotonic time until. Returns 1 when ready, 0 at the
- * deadline. */
+ * deadline, or a negative errno. */
 static int
 wait_fd(int fd, short events, uint64_t until)
 {
@@ -143,35 +143,51 @@ tcp_connect(const struct addrinfo *ai, uint64_t until)
 	return fd;
 }
 
-/* Reads the reply to EOF, keeping what fits. Returns 0 or the errno that ended it. */
+/* Reads the reply to EOF, keeping what fits and discarding the rest: a reply is whole only
+ * once the server closes. Returns 0 or a negative errno (-ETIMEDOUT at the deadline). */
 static int
 tcp_read(int fd, uint64_t deadline, struct probe_result *res)
 {
+	int error = 0;
+
 	for (;;) {
+		char scratch[HELLOD_CHECK_REPLY_MAX], *buf = scratch;
+		size_t size = sizeof(scratch);
 		ssize_t n;
 		int r;
 
-		if (res->reply_len == sizeof(res->reply)) {
-			res->reply_len--;
-			res->truncated = true;
-			return 0;
+		if (res->reply_len < sizeof(res->reply)) {
+			buf = res->reply + res->reply_len;
+			size = sizeof(res->reply) - res->reply_len;
 		}
 		r = wait_fd(fd, POLLIN, deadline);
-		if (r <= 0)
-			return r == 0 ? ETIMEDOUT : -r;
-		n = recv(fd, res->reply + res->reply_len, sizeof(res->reply) - res->reply_len, 0);
+		if (r <= 0) {
+			error = r == 0 ? -ETIMEDOUT : r;
+			break;
+		}
+		n = recv(fd, buf, size, 0);
 		if (n == 0)
-			return 0;
+			break;
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			return errno;
+			error = -errno;
+			break;
 		}
-		res->reply_len += (size_t)n;
+		if (buf != scratch)
+			res->reply_len += (size_t)n;
+		else
+			res->truncated = true;
 	}
+	/* The byte over the limit tells a cut reply. */
+	if (res->reply_len > HELLOD_CHECK_REPLY_MAX) {
+		res->reply_len = HELLOD_CHECK_REPLY_MAX;
+		res->truncated = true;
+	}
+	return error;
 }
 
-/* Sends the UDP probe. Returns 0 or an errno. */
+/* Sends the UDP probe. Returns 0 or a negative errno. */
 static int
 udp_send(int fd)
 {
@@ -183,11 +199,11 @@ udp_send(int fd)
 	memset(probe, ' ', sizeof(probe));
 	memcpy(probe, text, sizeof(text) - 1);
 	probe[sizeof(probe) - 1] = '\n';
-	return send(fd, probe, sizeof(probe), MSG_NOSIGNAL) < 0 ? errno : 0;
+	return send(fd, probe, sizeof(probe), MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
 /* Probes one address over UDP until until: sends, then again each second of silence.
- * Returns 0 with the reply in res, or an errno: ETIMEDOUT, ECONNREFUSED (ICMP), others. */
+ * Returns 0 with the reply in res, or a negative errno: -ETIMEDOUT, -ECONNREFUSED (ICMP)... */
 static int
 udp_exchange(const struct addrinfo *ai, uint64_t until, struct probe_result *res)
 {
@@ -196,27 +212,27 @@ udp_exchange(const struct addrinfo *ai, uint64_t until, struct probe_result *res
 
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return errno;
+		return -errno;
 	/* Connected, so that only the server's replies come in and an ICMP refusal shows. */
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
-		error = errno;
+		error = -errno;
 	while (error == 0) {
 		uint64_t now = now_usec();
 		ssize_t n;
 		int r;
 
 		if (now >= until) {
-			error = ETIMEDOUT;
+			error = -ETIMEDOUT;
 			break;
 		}
 		if (now >= resend) {
-			if ((error = udp_send(fd)) != 0)
+			if ((error = udp_send(fd)) < 0)
 				break;
 			resend = now + HELLOD_CHECK_UDP_RETRY_USEC;
 		}
 		r = wait_fd(fd, POLLIN, resend < until ? resend : until);
 		if (r < 0) {
-			error = -r;
+			error = r;
 			break;
 		}
 		if (r == 0)
@@ -228,7 +244,7 @@ udp_exchange(const struct addrinfo *ai, uint64_t until, struct probe_result *res
 			break;
 		}
 		if (errno != EINTR && errno != EAGAIN)
-			error = errno;
+			error = -errno;
 	}
 	close(fd);
 	return error;
@@ -273,7 +289,7 @@ probe_tcp(const struct addrinfo *list, uint64_t deadline, struct probe_result *r
 			continue;
 		}
 		res->stage = PROBE_READ;
-		res->error = tcp_read(fd, deadline, res);
+		res->error = -tcp_read(fd, deadline, res);
 		if (res->error == 0)
 			res->stage = PROBE_DONE;
 		close(fd);
@@ -294,7 +310,7 @@ probe_udp(const struct addrinfo *list, uint64_t deadline, struct probe_result *r
 		uint64_t now = now_usec(), until = now + (deadline > now ? deadline - now : 0) / left;
 
 		note_address(ai, res);
-		res->error = udp_exchange(ai, until, res);
+		res->error = -udp_exchange(ai, until, res);
 		if (local_error(res->error))
 			return -res->error;
 		if (res->error == 0) {

@@ -29,7 +29,7 @@ strip_line_end(const char *reply, size_t n)
 bool
 reply_matches(const struct check *c, const char *reply, size_t n)
 {
-	regmatch_t m = { .rm_so = 0, .rm_eo = (regoff_t)n };
+	regmatch_t m = { .rm_so = 0 };
 
 	switch (c->mode) {
 	case EXPECT_GREETING:
@@ -38,7 +38,9 @@ reply_matches(const struct check *c, const char *reply, size_t n)
 	case EXPECT_SUBSTRING:
 		return memmem(reply, n, c->expect, strlen(c->expect)) != NULL;
 	case EXPECT_REGEX:
-		/* REG_STARTEND: the reply is not a C string and may hold NUL bytes. */
+		/* Without its final line end, so that "$" matches after a last line ended by
+		 * "\r\n" too. REG_STARTEND: the reply is no C string and may hold NUL bytes. */
+		m.rm_eo = (regoff_t)strip_line_end(reply, n);
 		return regexec(c->regex, reply, 1, &m, REG_STARTEND) == 0;
 	}
 	return false;

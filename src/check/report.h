@@ -26,7 +26,7 @@ enum expect_mode {
 
 /* What was asked. */
 struct check {
-	const char *host;       /* as given or configured; NULL when not known yet */
+	const char *host;       /* as asked (-H) or configured; NULL when not known yet */
 	uint16_t port;
 	bool udp;
 	enum expect_mode mode;
@@ -37,12 +37,10 @@ struct check {
 	uint64_t timeout_usec;
 };
 
-#define REPORT_TEXT_MAX 1024
-
 struct verdict {
 	enum check_state state;
 	const char *error;      /* why it is not OK, in a few words; NULL when OK */
-	char text[REPORT_TEXT_MAX];  /* the status line's text after "HELLOD STATE - " */
+	char text[HELLOD_CHECK_TEXT_MAX];  /* the status line's text after "HELLOD STATE - " */
 };
 
 /* True when a reply of n bytes is what c expects. */

@@ -44,6 +44,7 @@
 #define HELLOD_CHECK_SECONDS_MAX 3600      /* -t, -w and -c at most an hour */
 #define HELLOD_CHECK_REPLY_MAX 4096        /* bytes of a reply read; the rest is cut */
 #define HELLOD_CHECK_SHOW_MAX 128          /* characters of a reply in the status line */
+#define HELLOD_CHECK_TEXT_MAX 1024         /* the status line before its performance data */
 #define HELLOD_CHECK_UDP_PROBE_LEN (HELLOD_GREETING_MAX + 1) /* as long as the longest reply */
 #define HELLOD_CHECK_UDP_RETRY_USEC (1000000ULL) /* UDP probe sent again after this silence */
 

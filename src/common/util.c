@@ -42,8 +42,13 @@ parse_seconds(const char *s, uint64_t max_usec, uint64_t *ret)
 			return -ERANGE;
 	}
 	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+		if (!(p[1] >= '0' && p[1] <= '9'))
+			return -EINVAL;
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10) {
+			if (scale == 0)
+				return -EINVAL;         /* finer than a microsecond */
 			usec += (uint64_t)(*p - '0') * scale;
+		}
 	}
 	if (*p != '\0')
 		return -EINVAL;

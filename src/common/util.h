@@ -13,8 +13,8 @@
  * Returns 0, -EINVAL when it is not a number, -ERANGE when out of range. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret);
 
-/* Parses seconds as a decimal number with up to six decimals ("10", "0.5"), no sign, no
- * exponent, into microseconds no more than max_usec. Returns 0, -EINVAL or -ERANGE. */
+/* Parses seconds as a decimal number with at most six decimals ("10", "0.5", ".25"), no
+ * sign, no exponent, into microseconds no more than max_usec. Returns 0, -EINVAL or -ERANGE. */
 int parse_seconds(const char *s, uint64_t max_usec, uint64_t *ret);
 
 /* Parses yes/no, true/false, on/off, 1/0 (any case). Returns 0 or -EINVAL. */

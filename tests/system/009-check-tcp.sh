@@ -85,6 +85,15 @@ else
 	fail "the cut status line is short" "$line_len bytes"
 fi
 
+fake_server partial "$(head -c 5000 /dev/zero | tr '\0' a)"
+expect_check "a reply over 4 KiB that never ends is CRITICAL too" 2 \
+    "^HELLOD CRITICAL - reply not ended within 1 s, 4096 bytes read, on $at $FPORT \[a+\.\.\.\]\|" \
+    -H 127.0.0.1 -p "$FPORT" -e aaa -t 1 --config "$T/hellod.conf"
+
+fake_server reply 'Thank you for connecting\r\n'
+expect_check "-r: \$ matches before a final CRLF" 0 "^HELLOD OK - " \
+    -H 127.0.0.1 -p "$FPORT" -r '^Thank you for connecting$' --config "$T/hellod.conf"
+
 fake_server slow 400 'Thank you for connecting\n'
 expect_check "a slow reply over -w is WARNING" 1 \
     "^HELLOD WARNING - $num s response time \(over 0\.1 s\) on $at $FPORT \[Thank you for connecting\]\|time=${num}s;0\.100000;;0\.000000;10\.000000 " \

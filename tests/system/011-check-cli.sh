@@ -25,7 +25,7 @@ expect_eq "-V prints the version and exits 0" "0 hellod-check 0.1.0" "$CRC $(cat
 # Bad usage: UNKNOWN (3), one line, no probe made.
 unknown="^HELLOD UNKNOWN - .*\(see hellod-check --help\)$"
 expect_check "an unknown option is UNKNOWN" 3 "^HELLOD UNKNOWN - unknown option -x " -x
-expect_check "an unknown long option is UNKNOWN" 3 "^HELLOD UNKNOWN - unknown option --bogus " --bogus
+expect_check "an unknown long option is UNKNOWN" 3 "^HELLOD UNKNOWN - --bogus: unknown option" --bogus
 expect_check "a missing argument is UNKNOWN" 3 "^HELLOD UNKNOWN - -t: needs an argument" -t
 expect_check "an operand is UNKNOWN" 3 "^HELLOD UNKNOWN - unexpected argument \"extra\"" extra
 expect_check "a negative timeout is UNKNOWN" 3 "^HELLOD UNKNOWN - -t: not a number" -t -1
@@ -39,6 +39,25 @@ expect_check "a bad regex is UNKNOWN" 3 "^HELLOD UNKNOWN - -r: " -r '('
 expect_check "an empty -e is UNKNOWN" 3 "^HELLOD UNKNOWN - -e: an empty string" -e ''
 expect_check "-4 with -6 is UNKNOWN" 3 "^HELLOD UNKNOWN - -4 and -6" -4 -6
 expect_check "every usage error points to --help" 3 "$unknown" -w
+expect_check "--json=x is UNKNOWN, named as given" 3 \
+    "^HELLOD UNKNOWN - --json=x: unknown option, or one that takes no argument" --json=x
+expect_check "--quiet=1 is UNKNOWN, named as given" 3 \
+    "^HELLOD UNKNOWN - --quiet=1: unknown option, or one that takes no argument" --quiet=1
+expect_check "an unknown option byte is shown escaped" 3 '^HELLOD UNKNOWN - unknown option -\\x01 ' \
+    -$'\x01'
+
+# What the user typed cannot break the line: no newline, no | (no perfdata here at all).
+one_line_no_bar() {
+	[ "$(wc -l <"$T/check.out")" = 1 ] && ! grep -q '|' "$T/check.out"
+}
+for args in "-H a\nb|c" "x|y\nz" "--config /nonexistent/a|b\nc" "-p 1|2" "-t 1|2"; do
+	# shellcheck disable=SC2086 # split on purpose; \n becomes a newline inside an argument
+	run_check $(printf '%b' "$args")
+	check "bad usage with '$args' is one line without |" one_line_no_bar
+done
+printf '[server]\nport = 1\nco|our = blue\n' >"$T/bar.conf"
+run_check --config "$T/bar.conf"
+check "a config error with | in it is one line without |" one_line_no_bar
 expect_check "a name that does not resolve is UNKNOWN" 3 \
     "^HELLOD UNKNOWN - cannot resolve no-such-host\.invalid[: ].*\|time=" \
     -H no-such-host.invalid -p "$PORT" -t 3 --config "$T/hellod.conf"
@@ -87,6 +106,16 @@ check "--json: bad usage is a JSON object too" json_is \
 run_check --json -q --config "$T/hellod.conf"
 expect_eq "--json -q: nothing when OK" "0, 0 bytes" "$CRC, $(wc -c <"$T/check.out") bytes"
 
+printf '[server]\nhost = 0.0.0.0\nport = %s\n' "$PORT" >"$T/any4.conf"
+expect_check "host = 0.0.0.0 is probed at 127.0.0.1" 0 "^HELLOD OK - .* on 127\.0\.0\.1 port $PORT " \
+    --config "$T/any4.conf"
+expect_check "-6 with host = 0.0.0.0 is UNKNOWN" 3 \
+    "^HELLOD UNKNOWN - -6: 127\.0\.0\.1 is an IPv4 address" -6 --config "$T/any4.conf"
+expect_check "-6 with an IPv4 literal is UNKNOWN" 3 "^HELLOD UNKNOWN - -6: 127\.0\.0\.1 is an IPv4" \
+    -6 -H 127.0.0.1 -p "$PORT" -e x
+expect_check "-4 with an IPv6 literal is UNKNOWN" 3 "^HELLOD UNKNOWN - -4: ::1 is an IPv6" \
+    -4 -H ::1 -p "$PORT" -e x
+
 # IPv6: a literal, and -6 turning a wildcard config host into ::1.
 if has_ipv6; then
 	PORT6=$(free_port)
@@ -100,6 +129,14 @@ if has_ipv6; then
 	    -6 --config "$T/wild.conf"
 	expect_check "-4 probes 127.0.0.1 for a wildcard host" 2 \
 	    "^HELLOD CRITICAL - connection refused on 127\.0\.0\.1 port $PORT6" -4 --config "$T/wild.conf"
+	printf '[server]\nhost = ::\nport = %s\n' "$PORT6" >"$T/any6.conf"
+	expect_check "host = :: is probed at ::1" 0 "^HELLOD OK - .* on ::1 port $PORT6 " \
+	    --config "$T/any6.conf"
+	run_check --json --config "$T/any6.conf"
+	check "--json names the host as configured and the address probed" json_is \
+	    '.host == "::" and .address == "::1"'
+	expect_check "-4 with host = :: is UNKNOWN" 3 "^HELLOD UNKNOWN - -4: ::1 is an IPv6 address" \
+	    -4 --config "$T/any6.conf"
 else
 	skip "IPv6 probes" "no IPv6 loopback (::1) on this machine"
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # hellod-check tries every address a name resolves to, in order, each with its share of the
 # deadline. The name comes from an /etc/hosts of the test's own, bind-mounted in a private
-# mount namespace: root only.
+# mount namespace; an unanswered connect is made in a private network namespace: root only.
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
@@ -60,4 +60,25 @@ if [ "$CMS" -ge 2000 ] && [ "$CMS" -lt 4000 ]; then
 	pass "UDP: the silent address was given 2 s of the 4 (${CMS} ms in all)"
 else
 	fail "UDP: the silent address was given 2 s of the 4" "took ${CMS} ms"
+fi
+
+# A connect that is never answered: in a network namespace of the test's own, packets to
+# 192.0.2.0/24 (TEST-NET-1) go out through lo to nobody and are dropped.
+if unshare -n sh -c 'ip link set lo up && ip route add 192.0.2.0/24 dev lo' 2>"$T/netns.err"; then
+	run_t0=$(now_ms)
+	unshare -n sh -c 'ip link set lo up && ip route add 192.0.2.0/24 dev lo && exec "$@"' sh \
+	    $HELLOD_WRAPPER "$HELLOD_BUILD/hellod-check" -H 192.0.2.1 -p 9 -e x -t 1 \
+	    >"$T/check.out" 2>"$T/check.err"
+	CRC=$?
+	CMS=$(( $(now_ms) - run_t0 ))
+	expect_eq "a connect never answered is CRITICAL at the deadline" \
+	    "2 HELLOD CRITICAL - no connection within 1 s to 192.0.2.1 port 9" \
+	    "$CRC $(sed 's/|.*//' "$T/check.out")"
+	if [ "$CMS" -ge 1000 ] && [ "$CMS" -lt 4000 ]; then
+		pass "the unanswered connect gives up after 1 s plus a margin (${CMS} ms)"
+	else
+		fail "the unanswered connect gives up after 1 s plus a margin" "took ${CMS} ms"
+	fi
+else
+	skip "a connect never answered" "no network namespace here: $(cat "$T/netns.err")"
 fi

@@ -69,6 +69,8 @@ substring_and_regex_see_past_nul(void)
 	c.regex = &re;
 	CHECK(reply_matches(&c, "first\0\nsecond\n", 14));
 	CHECK(!reply_matches(&c, "first second\n", 13));
+	CHECK(reply_matches(&c, "first\nsecond\r\n", 14));
+	CHECK(!reply_matches(&c, "second\r\nthird\n", 14));
 	regfree(&re);
 }
 
