@@ -160,6 +160,26 @@ run_check() {
 	cat "$T/check.out" >>"$T/check.all"
 }
 
+# expect_took NAME MIN MAX: the last run_check took from MIN to MAX milliseconds. Bounds
+# such as "the deadline plus a margin": correctness, not speed.
+expect_took() {
+	if [ "$CMS" -ge "$2" ] && [ "$CMS" -lt "$3" ]; then
+		pass "$1 (${CMS} ms)"
+	else
+		fail "$1" "took ${CMS} ms, not $2 to $3"
+	fi
+}
+
+# loopback_conf FILE PORT [LINE...]: a config serving 127.0.0.1:PORT, LINEs added to [server].
+loopback_conf() {
+	lc_file=$1 lc_port=$2
+	shift 2
+	printf '[server]\nhost = 127.0.0.1\nport = %s\n' "$lc_port" >"$lc_file"
+	for lc_line in "$@"; do
+		printf '%s\n' "$lc_line" >>"$lc_file"
+	done
+}
+
 # expect_check NAME STATUS PATTERN ARGS...: hellod-check ARGS exits with STATUS, writes nothing
 # to stderr and exactly one line to stdout, which matches the extended regex PATTERN.
 expect_check() {

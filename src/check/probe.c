@@ -259,64 +259,66 @@ note_address(const struct addrinfo *ai, struct probe_result *res)
 	res->tried++;
 }
 
-/* TCP: the first address that takes the connection gives the verdict. */
+/* TCP, one address. Returns 1 when it took the connection (its verdict is in res), 0 to go
+ * on to the next address, or a negative errno when the probe cannot go on. */
 static int
-probe_tcp(const struct addrinfo *list, uint64_t deadline, struct probe_result *res)
+tcp_address(const struct addrinfo *ai, uint64_t until, uint64_t deadline,
+    struct probe_result *res)
 {
-	unsigned left = 0;
+	int fd = tcp_connect(ai, until);
 
-	for (const struct addrinfo *ai = list; ai; ai = ai->ai_next)
-		left++;
-	for (const struct addrinfo *ai = list; ai; ai = ai->ai_next, left--) {
-		/* Each address gets its share of the time left, so that one that drops SYNs
-		 * does not use up the deadline of those after it. */
-		uint64_t now = now_usec(), until = now + (deadline > now ? deadline - now : 0) / left;
-		int fd;
-
-		note_address(ai, res);
-		fd = tcp_connect(ai, until);
-		if (fd < 0 && local_error(-fd))
-			return fd;
-		/* A reset, not a refusal: the server took the connection, then dropped it before
-		 * we saw it complete. It has given its verdict. */
-		if (fd == -ECONNRESET) {
-			res->stage = PROBE_READ;
-			res->error = ECONNRESET;
-			return 0;
-		}
-		if (fd < 0) {
-			res->error = -fd;
-			continue;
-		}
+	if (fd < 0 && local_error(-fd))
+		return fd;
+	/* A reset, not a refusal: the server took the connection, then dropped it before we
+	 * saw it complete. It has given its verdict. */
+	if (fd == -ECONNRESET) {
 		res->stage = PROBE_READ;
-		res->error = -tcp_read(fd, deadline, res);
-		if (res->error == 0)
-			res->stage = PROBE_DONE;
-		close(fd);
+		res->error = ECONNRESET;
+		return 1;
+	}
+	if (fd < 0) {
+		res->error = -fd;
 		return 0;
 	}
-	return 0;
+	res->stage = PROBE_READ;
+	res->error = -tcp_read(fd, deadline, res);
+	if (res->error == 0)
+		res->stage = PROBE_DONE;
+	close(fd);
+	return 1;
 }
 
-/* UDP: the first address that replies gives the verdict; silence and refusals move on. */
+/* UDP, one address: as tcp_address(); silence and refusals go on to the next address. */
 static int
-probe_udp(const struct addrinfo *list, uint64_t deadline, struct probe_result *res)
+udp_address(const struct addrinfo *ai, uint64_t until, struct probe_result *res)
+{
+	res->error = -udp_exchange(ai, until, res);
+	if (local_error(res->error))
+		return -res->error;
+	if (res->error != 0)
+		return 0;
+	res->stage = PROBE_DONE;
+	return 1;
+}
+
+static int
+probe_addresses(const struct probe_request *req, const struct addrinfo *list,
+    uint64_t deadline, struct probe_result *res)
 {
 	unsigned left = 0;
 
 	for (const struct addrinfo *ai = list; ai; ai = ai->ai_next)
 		left++;
 	for (const struct addrinfo *ai = list; ai; ai = ai->ai_next, left--) {
+		/* Each address gets its share of the time left, so that one that drops packets
+		 * does not use up the deadline of those after it. */
 		uint64_t now = now_usec(), until = now + (deadline > now ? deadline - now : 0) / left;
+		int r;
 
 		note_address(ai, res);
-		res->error = -udp_exchange(ai, until, res);
-		if (local_error(res->error))
-			return -res->error;
-		if (res->error == 0) {
-			res->stage = PROBE_DONE;
-			return 0;
-		}
+		r = req->udp ? udp_address(ai, until, res) : tcp_address(ai, until, deadline, res);
+		if (r != 0)
+			return r < 0 ? r : 0;
 	}
 	return 0;
 }
@@ -332,7 +334,7 @@ probe_run(const struct probe_request *req, struct probe_result *res)
 	res->stage = PROBE_CONNECT;
 	r = resolve(req, deadline, res, &list);
 	if (r == 0 && res->stage != PROBE_RESOLVE)
-		r = req->udp ? probe_udp(list, deadline, res) : probe_tcp(list, deadline, res);
+		r = probe_addresses(req, list, deadline, res);
 	res->usec = now_usec() - start;
 	if (list)
 		freeaddrinfo(list);

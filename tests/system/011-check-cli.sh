@@ -3,11 +3,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 PORT=$(free_port)
-cat >"$T/hellod.conf" <<EOF
-[server]
-host = 127.0.0.1
-port = $PORT
-EOF
+loopback_conf "$T/hellod.conf" "$PORT"
 start_hellod "$T/hellod.conf"
 
 run_check --help
