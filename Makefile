@@ -89,6 +89,7 @@ run: deps
 	@echo "hellod listens on 127.0.0.1:12345 in the foreground; stop it with Ctrl-C."
 	@echo "Probe it from another terminal:  nc 127.0.0.1 12345"
 	@echo "          (without netcat, bash): cat < /dev/tcp/127.0.0.1/12345"
+	@echo "          (the health check):     $(BUILDDIR)/hellod-check --config $(BUILDDIR)/run.conf"
 	exec $(BUILDDIR)/hellod -c $(BUILDDIR)/run.conf
 
 # The test build treats warnings as errors, in its own directory.
