@@ -11,6 +11,7 @@ SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
 UNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+CATALOGDIR ?= $(shell $(PKG_CONFIG) --variable=catalogdir systemd 2>/dev/null || echo /usr/lib/systemd/catalog)
 INSTALL ?= install
 CFLAGS ?= -O2 -g
 BUILDDIR ?= build
@@ -113,7 +114,8 @@ SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/hellod \
-		$(DESTDIR)$(SYSCONFDIR)/cron.d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(SYSCONFDIR)/cron.d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR) \
+		$(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 755 $(BUILDDIR)/hellod $(DESTDIR)$(SBINDIR)/hellod
 	$(INSTALL) -m 755 $(BUILDDIR)/hellod-check $(DESTDIR)$(BINDIR)/hellod-check
@@ -125,6 +127,7 @@ install: all
 	for u in hellod-check.service hellod-check.timer; do \
 		$(SUBST) systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u; \
 	done
+	$(INSTALL) -m 644 systemd/hellod.catalog $(DESTDIR)$(CATALOGDIR)/hellod.catalog
 	$(INSTALL) -m 644 src/hellod/hellod.8 $(DESTDIR)$(MANDIR)/man8/hellod.8
 	$(INSTALL) -m 644 src/hellod/hellod.conf.5 $(DESTDIR)$(MANDIR)/man5/hellod.conf.5
 	$(INSTALL) -m 644 src/check/hellod-check.1 $(DESTDIR)$(MANDIR)/man1/hellod-check.1
@@ -133,6 +136,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hellod $(DESTDIR)$(BINDIR)/hellod-check \
 		$(DESTDIR)$(UNITDIR)/hellod-check.service $(DESTDIR)$(UNITDIR)/hellod-check.timer \
+		$(DESTDIR)$(CATALOGDIR)/hellod.catalog \
 		$(DESTDIR)$(MANDIR)/man8/hellod.8 $(DESTDIR)$(MANDIR)/man5/hellod.conf.5 \
 		$(DESTDIR)$(MANDIR)/man1/hellod-check.1
 

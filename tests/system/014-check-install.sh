@@ -7,13 +7,13 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 R=$T/root
 # The build under test is installed as it is: no rebuild.
 if ! make -s -C "$SRC" install BUILDDIR="$HELLOD_BUILD" PREFIX="$R/usr" SYSCONFDIR="$R/etc" \
-    UNITDIR="$R/units" >"$T/install.log" 2>&1; then
+    UNITDIR="$R/units" CATALOGDIR="$R/catalog" >"$T/install.log" 2>&1; then
 	fail "make install under a prefix" "$(cat "$T/install.log")"
 	exit 1
 fi
 for f in usr/bin/hellod-check usr/sbin/hellod usr/share/man/man1/hellod-check.1 \
     units/hellod-check.service units/hellod-check.timer etc/cron.d/hellod-check \
-    etc/hellod/hellod.conf; do
+    etc/hellod/hellod.conf catalog/hellod.catalog; do
 	[ -e "$R/$f" ] || missing="${missing:-} $f"
 done
 expect_eq "make install puts every file in place" "" "${missing:-}"
@@ -70,7 +70,7 @@ sh -c "$command"
 expect_eq "once hellod-check is removed, the cron line does nothing and succeeds" "0" "$?"
 
 make -s -C "$SRC" uninstall BUILDDIR="$HELLOD_BUILD" PREFIX="$R/usr" SYSCONFDIR="$R/etc" \
-    UNITDIR="$R/units" >"$T/uninstall.log" 2>&1
+    UNITDIR="$R/units" CATALOGDIR="$R/catalog" >"$T/uninstall.log" 2>&1
 expect_eq "make uninstall leaves only the configuration files" \
     "etc/cron.d/hellod-check etc/hellod/hellod.conf" \
     "$(cd "$R" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')"
