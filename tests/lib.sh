@@ -78,9 +78,6 @@ free_port() { "$CLIENT" freeport; }
 # background use spawn_hellod, so that $! is hellod itself, not a shell around it.
 hellod() { $HELLOD_WRAPPER "$HELLOD" "$@"; }
 
-# hellod_check ARGS...: the health-check client under test, under $HELLOD_WRAPPER like hellod.
-hellod_check() { $HELLOD_WRAPPER "$HELLOD_BUILD/hellod-check" "$@"; }
-
 # fake_server [-a ADDR] MODE ARGS...: one of tests/tools/fakeserver.c's misbehaving servers on
 # 127.0.0.1 (or ADDR) in the background, for two minutes at most. Sets FPORT.
 fake_server() {
@@ -151,10 +148,13 @@ greeting_of() { "$CLIENT" tcp "$1" "$2"; }
 has_ipv6() { [ -e /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; }
 
 # run_check ARGS...: runs hellod-check; its output goes to $T/check.out (and is added to
-# $T/check.all), its exit status to CRC, the milliseconds it took to CMS.
+# $T/check.all), its exit status to CRC, the milliseconds it took to CMS. It runs under
+# $HELLOD_WRAPPER (valgrind) like hellod, and under $CHECK_IN when set (a function that
+# enters a namespace).
 run_check() {
 	run_t0=$(now_ms)
-	hellod_check "$@" >"$T/check.out" 2>"$T/check.err"
+	${CHECK_IN:-} $HELLOD_WRAPPER "$HELLOD_BUILD/hellod-check" "$@" >"$T/check.out" \
+	    2>"$T/check.err"
 	CRC=$?
 	CMS=$(( $(now_ms) - run_t0 ))
 	cat "$T/check.out" >>"$T/check.all"

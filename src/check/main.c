@@ -22,9 +22,6 @@ enum { OPT_CONFIG = 0x100, OPT_JSON };
 struct options {
 	const char *config;     /* --config; NULL: the default path, if it exists */
 	const char *host;       /* -H, or the config's */
-	bool host_configured;   /* the host came from the config */
-	bool port_set;          /* -p */
-	bool udp;               /* -u */
 	bool quiet;             /* -q */
 	bool json;              /* --json */
 	int family;             /* -4, -6 */
@@ -83,7 +80,7 @@ shown(const char *s)
 {
 	static char buf[80];
 
-	return str_escape_also(s, strlen(s), buf, sizeof(buf), "|");
+	return text_show(s, buf, sizeof(buf));
 }
 
 /* An UNKNOWN verdict whose text holds what the user gave: escaped as shown() does. */
@@ -98,7 +95,7 @@ set_unknown(struct verdict *v, const char *error, const char *format, ...)
 	va_end(ap);
 	v->state = STATE_UNKNOWN;
 	v->error = error;
-	str_escape_also(raw, strlen(raw), v->text, sizeof(v->text), "|");
+	text_show(raw, v->text, sizeof(v->text));
 }
 
 static void
@@ -145,13 +142,12 @@ parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *r
 				    shown(optarg));
 			break;
 		case 'p':
-			o->port_set = true;
 			if (addr_parse_port(optarg, &c->port) < 0)
 				usage_error(o, "-p: not a port (1-65535) or service name: \"%s\"",
 				    shown(optarg));
 			break;
 		case 'u':
-			o->udp = c->udp = true;
+			c->udp = true;
 			break;
 		case 'e':
 		case 'r':
@@ -227,6 +223,8 @@ apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
 	const char *path = o->config ? o->config : HELLOD_CONFIG_PATH;
 	struct config_errors errors;
 	struct hellod_config *cfg;
+	/* Host and port both from the config: this machine's daemon as configured. */
+	bool local = !o->host && c->port == 0;
 	int r;
 
 	r = config_load(path, o->config != NULL, &cfg, &errors);
@@ -240,17 +238,15 @@ apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
 		return -1;
 	}
 	*cfgp = cfg;
-	if (!o->port_set)
+	if (c->port == 0)
 		c->port = cfg->port;
-	if (!o->host) {
+	if (!o->host)
 		o->host = cfg->host ? cfg->host : "*";
-		o->host_configured = true;
-	}
 	if (c->mode == EXPECT_GREETING)
 		c->expect = cfg->greeting;
 	/* Probing the configured daemon over UDP when it does not serve UDP would only say
 	 * "refused": say why instead. */
-	if (o->udp && !cfg->udp && !o->port_set && o->host_configured) {
+	if (c->udp && !cfg->udp && local) {
 		set_unknown(v, "config", "UDP is off in %s (udp = no); probe TCP, or name the host "
 		    "with -H", cfg->path ? cfg->path : "the built-in defaults");
 		return -1;
@@ -308,7 +304,7 @@ main(int argc, char **argv)
 		goto report;
 	}
 	/* Only what the command line does not say comes from the config. */
-	if ((!o.host || !o.port_set || c.mode == EXPECT_GREETING) &&
+	if ((!o.host || c.port == 0 || c.mode == EXPECT_GREETING) &&
 	    apply_config(&o, &c, &cfg, &v) < 0)
 		goto report;
 	c.host = o.host;

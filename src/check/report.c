@@ -54,6 +54,12 @@ reply_show(const char *reply, size_t n, char *buf, size_t size)
 	return str_escape_also(reply, strip_line_end(reply, n), buf, size, "|");
 }
 
+char *
+text_show(const char *s, char *buf, size_t size)
+{
+	return str_escape_also(s, strlen(s), buf, size, "|");
+}
+
 static void
 text_add(struct verdict *v, const char *format, ...)
 {
@@ -120,7 +126,7 @@ judge_failure(const struct check *c, const struct probe_result *r, struct verdic
 		char host[HELLOD_CHECK_SHOW_MAX + 1];
 
 		set_verdict(v, STATE_UNKNOWN, "cannot resolve");
-		str_escape_also(c->host, strlen(c->host), host, sizeof(host), "|");
+		text_show(c->host, host, sizeof(host));
 		if (r->error == ETIMEDOUT)
 			text_add(v, "cannot resolve %s within %s s", host,
 			    fmt_seconds(c->timeout_usec, t, sizeof(t)));
@@ -161,16 +167,14 @@ judge_reply(const struct check *c, const struct probe_result *r, struct verdict 
 	if (c->mode == EXPECT_GREETING)
 		text_add(v, "unexpected reply on ");
 	else if (c->mode == EXPECT_SUBSTRING)
-		text_add(v, "reply without [%s] on ", str_escape_also(c->expect,
-		    strlen(c->expect), shown, sizeof(shown), "|"));
+		text_add(v, "reply without [%s] on ", text_show(c->expect, shown, sizeof(shown)));
 	else
-		text_add(v, "reply not matching /%s/ on ", str_escape_also(c->expect,
-		    strlen(c->expect), shown, sizeof(shown), "|"));
+		text_add(v, "reply not matching /%s/ on ",
+		    text_show(c->expect, shown, sizeof(shown)));
 	add_where(v, c, r);
 	add_reply(v, r);
 	if (c->mode == EXPECT_GREETING)
-		text_add(v, ", expected [%s]", str_escape_also(c->expect, strlen(c->expect),
-		    shown, sizeof(shown), "|"));
+		text_add(v, ", expected [%s]", text_show(c->expect, shown, sizeof(shown)));
 }
 
 void

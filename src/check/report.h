@@ -52,6 +52,10 @@ bool reply_matches(const struct check *c, const char *reply, size_t n);
  * Returns buf. */
 char *reply_show(const char *reply, size_t n, char *buf, size_t size);
 
+/* Writes s, a string the user gave (a host, a pattern, an argument), as reply_show() writes
+ * a reply, cut to size. Returns buf. */
+char *text_show(const char *s, char *buf, size_t size);
+
 /* Judges a finished probe. */
 void check_judge(const struct check *c, const struct probe_result *r, struct verdict *v);
 

@@ -24,25 +24,18 @@ FIRST=${order%% *}
 SECOND=$(echo "$order" | awk '{ print $2 }')
 expect_eq "multi.test resolves to two loopback addresses" 2 "$(echo "$order" | wc -w)"
 
-# check_ns ARGS...: hellod-check as run_check, in the namespace.
-check_ns() {
-	run_t0=$(now_ms)
-	in_ns $HELLOD_WRAPPER "$HELLOD_BUILD/hellod-check" "$@" >"$T/check.out" 2>"$T/check.err"
-	CRC=$?
-	CMS=$(( $(now_ms) - run_t0 ))
-}
 port=$(free_port)
 
 # TCP: the first address refuses, the second answers.
 fake_server -a "$SECOND" -p "$port" reply 'Thank you for connecting\n'
-check_ns -H multi.test -p "$port" --config /dev/null
+CHECK_IN=in_ns run_check -H multi.test -p "$port" --config /dev/null
 expect_eq "TCP: a refused first address, then OK on the second" \
     "0 HELLOD OK - on $SECOND port $port (last of 2 addresses tried)" \
     "$CRC $(sed -E 's/ [0-9.]+ s response time//; s/ \[.*//' "$T/check.out")"
 
 # TCP: nothing answers; the line names the last address and its error.
 port2=$(free_port)
-check_ns -H multi.test -p "$port2" --config /dev/null
+CHECK_IN=in_ns run_check -H multi.test -p "$port2" --config /dev/null
 expect_eq "TCP: both refuse: CRITICAL naming the last address" \
     "2 HELLOD CRITICAL - connection refused on $SECOND port $port2 (last of 2 addresses tried)" \
     "$CRC $(sed 's/|.*//' "$T/check.out")"
@@ -52,7 +45,7 @@ expect_eq "TCP: both refuse: CRITICAL naming the last address" \
 port3=$(free_port)
 fake_server -a "$FIRST" -p "$port3" udp-silent
 fake_server -a "$SECOND" -p "$port3" udp-reply 'Thank you for connecting\n'
-check_ns -u -H multi.test -p "$port3" -t 4 --config /dev/null
+CHECK_IN=in_ns run_check -u -H multi.test -p "$port3" -t 4 --config /dev/null
 expect_eq "UDP: a silent first address gets half the deadline, then OK on the second" \
     "0 HELLOD OK - on $SECOND UDP port $port3 (last of 2 addresses tried)" \
     "$CRC $(sed -E 's/ [0-9.]+ s response time//; s/ \[.*//' "$T/check.out")"
@@ -60,13 +53,11 @@ expect_took "UDP: the silent address was given 2 s of the 4" 2000 4000
 
 # A connect that is never answered: in a network namespace of the test's own, packets to
 # 192.0.2.0/24 (TEST-NET-1) go out through lo to nobody and are dropped.
-if unshare -n sh -c 'ip link set lo up && ip route add 192.0.2.0/24 dev lo' 2>"$T/netns.err"; then
-	run_t0=$(now_ms)
-	unshare -n sh -c 'ip link set lo up && ip route add 192.0.2.0/24 dev lo && exec "$@"' sh \
-	    $HELLOD_WRAPPER "$HELLOD_BUILD/hellod-check" -H 192.0.2.1 -p 9 -e x -t 1 \
-	    >"$T/check.out" 2>"$T/check.err"
-	CRC=$?
-	CMS=$(( $(now_ms) - run_t0 ))
+in_netns() {
+	unshare -n sh -c 'ip link set lo up && ip route add 192.0.2.0/24 dev lo && exec "$@"' sh "$@"
+}
+if in_netns true 2>"$T/netns.err"; then
+	CHECK_IN=in_netns run_check -H 192.0.2.1 -p 9 -e x -t 1
 	expect_eq "a connect never answered is CRITICAL at the deadline" \
 	    "2 HELLOD CRITICAL - no connection within 1 s to 192.0.2.1 port 9" \
 	    "$CRC $(sed 's/|.*//' "$T/check.out")"
