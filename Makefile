@@ -39,7 +39,8 @@ obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 
 # Debian packages: to build, and to run the tests (ss, systemd-socket-activate, /etc/services).
 BUILD_DEPS = gcc libc6-dev make pkgconf libsystemd-dev libinih-dev
-CHECK_DEPS = $(BUILD_DEPS) systemd iproute2 netbase procps jq monitoring-plugins-basic
+CHECK_DEPS = $(BUILD_DEPS) systemd systemd-container iproute2 netbase procps jq \
+	monitoring-plugins-basic
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -108,6 +109,9 @@ check-valgrind: check-deps
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
 	@HELLOD_VALGRIND=1 tests/run.sh build/check
 
+UNITS = hellod.socket hellod-udp.socket hellod.service hellod-standalone.service \
+	hellod-check.service hellod-check.timer
+
 # Files that name installed paths get them at install time.
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
@@ -124,7 +128,7 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/cron.d/hellod-check || \
 		{ $(SUBST) etc/cron.d/hellod-check > $(DESTDIR)$(SYSCONFDIR)/cron.d/hellod-check && \
 		chmod 644 $(DESTDIR)$(SYSCONFDIR)/cron.d/hellod-check; }
-	for u in hellod-check.service hellod-check.timer; do \
+	for u in $(UNITS); do \
 		$(SUBST) systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u; \
 	done
 	$(INSTALL) -m 644 systemd/hellod.catalog $(DESTDIR)$(CATALOGDIR)/hellod.catalog
@@ -135,7 +139,7 @@ install: all
 # The configuration files stay: they may hold the administrator's changes.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hellod $(DESTDIR)$(BINDIR)/hellod-check \
-		$(DESTDIR)$(UNITDIR)/hellod-check.service $(DESTDIR)$(UNITDIR)/hellod-check.timer \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
 		$(DESTDIR)$(CATALOGDIR)/hellod.catalog \
 		$(DESTDIR)$(MANDIR)/man8/hellod.8 $(DESTDIR)$(MANDIR)/man5/hellod.conf.5 \
 		$(DESTDIR)$(MANDIR)/man1/hellod-check.1

@@ -216,3 +216,22 @@ perfdata_ok() {
 		fi
 	done <"$1"
 }
+
+# expect_exposure UNITFILE MAX: systemd-analyze security --offline=yes scores the unit at MAX
+# or less (run under $SECURITY_IN when set: a function that runs a command in a container).
+# --threshold is exposure x 10; systemd 252 heeds it only offline, so the figure shown is
+# compared as well.
+expect_exposure() {
+	ee_unit=$(basename "$1")
+	${SECURITY_IN:-} systemd-analyze security --offline=yes \
+	    --threshold="$(awk "BEGIN { print int($2 * 10 + 0.5) }")" "$1" >"$T/security.log" 2>&1
+	ee_rc=$?
+	ee_level=$(sed -n "s/.*Overall exposure level for $ee_unit: \([0-9.]*\).*/\1/p" \
+	    "$T/security.log")
+	if [ "$ee_rc" = 0 ] && [ -n "$ee_level" ] && awk "BEGIN { exit !($ee_level <= $2) }"; then
+		pass "$ee_unit: exposure $2 or less ($ee_level)"
+	else
+		fail "$ee_unit: exposure $2 or less" "status $ee_rc, level ${ee_level:-none}:" \
+		    "$(grep -E '✗|Overall|rror' "$T/security.log")"
+	fi
+}
