@@ -224,3 +224,13 @@ in_ct systemctl disable hellod.socket 2>/dev/null
 in_ct systemctl enable hellod.service 2>/dev/null
 expect_eq "systemctl enable hellod.service enables hellod.socket (Also=)" "0 enabled" \
     "$? $(in_ct systemctl is-enabled hellod.socket)"
+
+# Moving the port, as the README says: a drop-in that clears ListenStream= first.
+in_ct systemctl start hellod.service
+in_ct sh -c 'mkdir -p /etc/systemd/system/hellod.socket.d &&
+    printf "[Socket]\nListenStream=\nListenStream=127.0.0.1:7000\n" \
+        >/etc/systemd/system/hellod.socket.d/port.conf &&
+    systemctl daemon-reload && systemctl restart hellod.socket'
+expect_eq "a drop-in moves the port: 7000 greets, 12345 is closed" \
+    "Hello again|client: connect: Connection refused" \
+    "$(greet tcp 127.0.0.1 7000)|$(greet tcp 127.0.0.1 12345)"
