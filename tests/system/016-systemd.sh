@@ -215,6 +215,17 @@ expect_eq "... and serves the greeting on the sockets it bound" "Hello again" \
 in_ct journalctl -u hellod-standalone.service --no-pager >"$T/journal.txt"
 expect_grep "... bound by hellod, not passed" "Serving TCP on 0\.0\.0\.0:12345$" "$T/journal.txt"
 SECURITY_IN=in_ct expect_exposure /lib/systemd/system/hellod-standalone.service 1.2
+# Port 70 as its unit file says: the capability, and no user namespace of its own.
+conf '[server]\nport = 70\ngreeting = Hello again\n'
+in_ct sh -c 'mkdir -p /run/systemd/system/hellod-standalone.service.d &&
+    sed -n "s/^#   \(AmbientCapabilities=\|CapabilityBoundingSet=\|PrivateUsers=\|\[Service\]\)/\1/p" \
+        /lib/systemd/system/hellod-standalone.service \
+        >/run/systemd/system/hellod-standalone.service.d/low-port.conf &&
+    systemctl daemon-reload && systemctl restart hellod-standalone.service'
+expect_eq "... with the drop-in its unit file gives, it serves port 70" "Hello again" \
+    "$(greet tcp 127.0.0.1 70)"
+in_ct sh -c 'rm -r /run/systemd/system/hellod-standalone.service.d && systemctl daemon-reload'
+conf '[server]\ngreeting = Hello again\n'
 in_ct systemctl stop hellod-standalone.service
 expect_eq "hellod-standalone.service stops with exit 0" "0 success" \
     "$(prop hellod-standalone.service ExecMainStatus) $(prop hellod-standalone.service Result)"
