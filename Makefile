@@ -145,7 +145,55 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/hellod.8 $(DESTDIR)$(MANDIR)/man5/hellod.conf.5 \
 		$(DESTDIR)$(MANDIR)/man1/hellod-check.1
 
+# The unit tests alone: what a package build runs (the system tests start servers).
+check-unit: tests
+	@for t in $(addprefix $(BUILDDIR)/tests/,$(UNIT_TESTS)); do $$t || exit 1; done
+
+# A release tarball from git: the committed tree, plus uncommitted changes to tracked files
+# (said when there are any), never untracked files.
+DIST = $(BUILDDIR)/hellod-$(VERSION).tar.gz
+dist:
+	@mkdir -p $(BUILDDIR)
+	@rev=$$(git stash create) && \
+	if [ -n "$$rev" ]; then echo "make dist: the tarball has uncommitted changes" >&2; fi && \
+	git archive --prefix=hellod-$(VERSION)/ -o $(DIST) $${rev:-HEAD}
+	@echo $(DIST)
+
+DEB_DEPS = $(BUILD_DEPS) systemd debhelper dpkg-dev fakeroot lintian
+# The .deb, built as Debian builds it: the tarball as the .orig, packaging/debian as debian/,
+# in build/deb; then lintian, pedantic, with every tag an error.
+deb: dist
+	@packaging/build-deps.sh $(DEB_DEPS)
+	rm -rf $(BUILDDIR)/deb && mkdir -p $(BUILDDIR)/deb
+	cp $(DIST) $(BUILDDIR)/deb/hellod_$(VERSION).orig.tar.gz
+	tar -C $(BUILDDIR)/deb -xzf $(DIST)
+	cp -R packaging/debian $(BUILDDIR)/deb/hellod-$(VERSION)/debian
+	cd $(BUILDDIR)/deb/hellod-$(VERSION) && dpkg-buildpackage -us -uc --build=source,binary
+	@echo "lintian: any tag fails, only an override with its reason may silence one"
+	lintian --fail-on error,warning -EI --pedantic --tag-display-limit 0 \
+		$(BUILDDIR)/deb/hellod_$(VERSION)-*.changes >$(BUILDDIR)/deb/lintian.log 2>&1; \
+		status=$$?; cat $(BUILDDIR)/deb/lintian.log; \
+		[ $$status = 0 ] && ! grep -Eq '^[EWIPXC]: ' $(BUILDDIR)/deb/lintian.log
+
+RPM_DEPS = $(BUILD_DEPS) systemd rpm rpmlint elfutils debugedit devscripts
+# The RPM, built by rpmbuild from the same tarball, in build/rpm. Debian's rpm has no systemd
+# macros (a small file supplies them) and no database of build dependencies (--nodeps), and
+# its brp-compress needs bash. Then rpmlint with a Fedora-like configuration.
+rpm: dist
+	@packaging/build-deps.sh $(RPM_DEPS)
+	rm -rf $(BUILDDIR)/rpm && mkdir -p $(BUILDDIR)/rpm/SOURCES
+	cp $(DIST) $(BUILDDIR)/rpm/SOURCES/
+	rpmbuild -ba --nodeps --load=packaging/rpm/macros.debian-host \
+		--define "_topdir $(abspath $(BUILDDIR)/rpm)" \
+		--define "__brp_compress /bin/bash /usr/lib/rpm/brp-compress /usr" \
+		packaging/rpm/hellod.spec
+	rpmlint -c packaging/rpm/rpmlint.toml -r packaging/rpm/hellod.rpmlintrc $(BUILDDIR)/rpm/SRPMS/*.rpm \
+		$(BUILDDIR)/rpm/RPMS/*/hellod-$(VERSION)-*.rpm >$(BUILDDIR)/rpm/rpmlint.log 2>&1; \
+		status=$$?; cat $(BUILDDIR)/rpm/rpmlint.log; \
+		[ $$status = 0 ] && grep -q ' 0 errors, 0 warnings' $(BUILDDIR)/rpm/rpmlint.log
+
 clean:
 	rm -rf build
 
-.PHONY: all tests deps check-deps run check check-asan check-valgrind install uninstall clean
+.PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit install uninstall \
+	dist deb rpm clean
