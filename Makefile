@@ -159,6 +159,9 @@ dist:
 	git archive --prefix=hellod-$(VERSION)/ -o $(DIST) $${rev:-HEAD}
 	@echo $(DIST)
 
+# A package builds with its own make: nothing of this one (BUILDDIR=..., say) may leak in.
+CLEAN_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES
+
 DEB_DEPS = $(BUILD_DEPS) systemd debhelper dpkg-dev fakeroot lintian
 # The .deb, built as Debian builds it: the tarball as the .orig, packaging/debian as debian/,
 # in build/deb; then lintian, pedantic, with every tag an error.
@@ -168,7 +171,8 @@ deb: dist
 	cp $(DIST) $(BUILDDIR)/deb/hellod_$(VERSION).orig.tar.gz
 	tar -C $(BUILDDIR)/deb -xzf $(DIST)
 	cp -R packaging/debian $(BUILDDIR)/deb/hellod-$(VERSION)/debian
-	cd $(BUILDDIR)/deb/hellod-$(VERSION) && dpkg-buildpackage -us -uc --build=source,binary
+	cd $(BUILDDIR)/deb/hellod-$(VERSION) && $(CLEAN_ENV) dpkg-buildpackage -us -uc \
+		--build=source,binary
 	@echo "lintian: any tag fails, only an override with its reason may silence one"
 	lintian --fail-on error,warning -EI --pedantic --tag-display-limit 0 \
 		$(BUILDDIR)/deb/hellod_$(VERSION)-*.changes >$(BUILDDIR)/deb/lintian.log 2>&1; \
@@ -183,7 +187,7 @@ rpm: dist
 	@packaging/build-deps.sh $(RPM_DEPS)
 	rm -rf $(BUILDDIR)/rpm && mkdir -p $(BUILDDIR)/rpm/SOURCES
 	cp $(DIST) $(BUILDDIR)/rpm/SOURCES/
-	rpmbuild -ba --nodeps --load=packaging/rpm/macros.debian-host \
+	$(CLEAN_ENV) rpmbuild -ba --nodeps --load=packaging/rpm/macros.debian-host \
 		--define "_topdir $(abspath $(BUILDDIR)/rpm)" \
 		--define "__brp_compress /bin/bash /usr/lib/rpm/brp-compress /usr" \
 		packaging/rpm/hellod.spec

@@ -24,6 +24,16 @@ expect_grep "the service runs the installed hellod-check" "^ExecStart=$R/usr/bin
 expect_grep "hellod.service runs the installed hellod" "^ExecStart=$R/usr/sbin/hellod$" \
     "$R/units/hellod.service"
 
+if command -v groff >/dev/null; then
+	for page in man1/hellod-check.1 man5/hellod.conf.5 man8/hellod.8; do
+		groff -man -ww -z "$R/usr/share/man/$page" >"$T/groff.log" 2>&1
+		expect_eq "man -l renders $(basename "$page") without a warning (groff -man -ww -z)" \
+		    "0 " "$? $(cat "$T/groff.log")"
+	done
+else
+	skip "man pages render" "groff not installed"
+fi
+
 PORT=$(free_port)
 printf '[server]\nhost = 127.0.0.1\nport = %s\n' "$PORT" >"$T/hellod.conf"
 start_hellod "$T/hellod.conf"
