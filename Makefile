@@ -40,7 +40,7 @@ obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 # Debian packages: to build, and to run the tests (ss, systemd-socket-activate, /etc/services,
 # systemd-nspawn for real systemd as PID 1).
 BUILD_DEPS = gcc libc6-dev make pkgconf libsystemd-dev libinih-dev
-CHECK_DEPS = $(BUILD_DEPS) systemd systemd-container iproute2 netbase procps jq \
+CHECK_DEPS = $(BUILD_DEPS) systemd systemd-container iproute2 netbase procps jq groff-base \
 	monitoring-plugins-basic
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
