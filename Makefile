@@ -162,7 +162,7 @@ dist:
 # A package builds with its own make: nothing of this one may leak in, neither MAKEFLAGS nor
 # the variables given on our command line (BUILDDIR=..., say), which make also exports.
 CLEAN_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
-	$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $v)),-u $v))
+	$(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $v)),-u $v)))
 
 DEB_DEPS = $(BUILD_DEPS) systemd debhelper dpkg-dev fakeroot lintian
 # The .deb, built as Debian builds it: the tarball as the .orig, packaging/debian as debian/,
