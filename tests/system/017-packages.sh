@@ -40,19 +40,24 @@ actual=$(tar -tzf "$P/hellod-$VERSION.tar.gz" | grep -v '/$' | sed "s|^hellod-$V
 expect_eq "the tarball holds the tracked files under hellod-$VERSION/, without .ci" \
     "$expected" "$actual"
 
-# The .deb.
-missing=$(missing_packages DEB)
-if [ "$(id -u)" != 0 ] && [ -n "$missing" ]; then
-	skip "make deb" "needs Debian packages:$missing"
-else
-	make -C "$SRC" deb BUILDDIR="$P" >"$T/deb.log" 2>&1
-	rc=$?
-	if [ "$rc" = 0 ]; then
-		pass "make deb builds the .deb and lintian (pedantic, -EI) reports no tag"
-	else
-		fail "make deb builds the .deb and lintian (pedantic, -EI) reports no tag" \
-		    "$(tail -30 "$T/deb.log")"
+# built TARGET WHAT: make TARGET (deb or rpm, its linter included) passes; returns 1 when it
+# cannot run here (a skip), else 0 whether or not it passed.
+built() {
+	local missing
+	missing=$(missing_packages "$(echo "$1" | tr a-z A-Z)")
+	if [ "$(id -u)" != 0 ] && [ -n "$missing" ]; then
+		skip "make $1" "needs Debian packages:$missing"
+		return 1
 	fi
+	if make -C "$SRC" "$1" BUILDDIR="$P" >"$T/$1.log" 2>&1; then
+		pass "make $1 $2"
+	else
+		fail "make $1 $2" "$(tail -30 "$T/$1.log")"
+	fi
+}
+
+# The .deb.
+if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 	DEB=$P/deb/hellod_${VERSION}-1_$(dpkg --print-architecture).deb
 	expect_eq "dpkg -c: the .deb has exactly the expected files" "$(cat <<'LIST'
 ./etc/cron.d/hellod-check
@@ -91,18 +96,7 @@ LIST
 fi
 
 # The RPM.
-missing=$(missing_packages RPM)
-if [ "$(id -u)" != 0 ] && [ -n "$missing" ]; then
-	skip "make rpm" "needs Debian packages:$missing"
-else
-	make -C "$SRC" rpm BUILDDIR="$P" >"$T/rpm.log" 2>&1
-	rc=$?
-	if [ "$rc" = 0 ]; then
-		pass "make rpm builds the RPMs (%check ran the unit tests) and rpmlint: 0 errors, 0 warnings"
-	else
-		fail "make rpm builds the RPMs and rpmlint: 0 errors, 0 warnings" \
-		    "$(tail -30 "$T/rpm.log")"
-	fi
+if built rpm "builds the RPMs (%check ran the unit tests) and rpmlint: 0 errors, 0 warnings"; then
 	RPM=$(ls "$P"/rpm/RPMS/*/hellod-"$VERSION"-1.*.rpm 2>/dev/null | head -1)
 	expect_eq "rpm -qlp: the RPM has exactly the expected files (config noreplace)" \
 	    "$(cat <<LIST
