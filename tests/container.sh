@@ -4,7 +4,6 @@
 # The container has its own loopback: clients run inside it, through in_ct.
 CT_NSPID=""
 CT_INIT=""
-CT_DIR=""
 
 # container_unusable: prints why no container can be booted here, or nothing.
 container_unusable() {
@@ -20,22 +19,22 @@ container_unusable() {
 }
 
 # container_boot DIR: boots with the overlays' upper directories in DIR/up (kept, so that a
-# second boot sees what the first installed) and DIR/art read-only at /mnt/artifacts. Waits
-# until systemd has reached basic.target. Returns 1, with the console in DIR/console.log,
-# when it does not come up in 60 s.
+# second boot sees what the first installed) and DIR/art read-only at /mnt/artifacts, where
+# it puts the test client too. Waits until systemd has reached basic.target. Returns 1, with
+# the console in DIR/console.log, when it does not come up in 60 s.
 container_boot() {
-	CT_DIR=$1
-	mkdir -p "$CT_DIR/up/usr" "$CT_DIR/up/etc" "$CT_DIR/up/var" "$CT_DIR/art"
+	local dir=$1 i state=""
+	mkdir -p "$dir/up/usr" "$dir/up/etc" "$dir/up/var" "$dir/art"
+	cp "$CLIENT" "$dir/art/client"
 	# cgroup v2: the BPF firewall (IPAddressDeny=) is really in force.
 	SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn -q --register=no --keep-unit \
 	    --private-network -M "hellod-$$" --capability=CAP_BPF,CAP_PERFMON \
-	    --system-call-filter=bpf --bind-ro="$CT_DIR/art:/mnt/artifacts" \
+	    --system-call-filter=bpf --bind-ro="$dir/art:/mnt/artifacts" \
 	    --console=read-only -b -D / --volatile=yes \
-	    --overlay="/usr:$CT_DIR/up/usr:/usr" --overlay="/etc:$CT_DIR/up/etc:/etc" \
-	    --overlay="/var:$CT_DIR/up/var:/var" \
-	    systemd.unit=basic.target systemd.firstboot=off >"$CT_DIR/console.log" 2>&1 &
+	    --overlay="/usr:$dir/up/usr:/usr" --overlay="/etc:$dir/up/etc:/etc" \
+	    --overlay="/var:$dir/up/var:/var" \
+	    systemd.unit=basic.target systemd.firstboot=off >"$dir/console.log" 2>&1 &
 	CT_NSPID=$!
-	local i state=""
 	for i in $(seq 300); do
 		kill -0 "$CT_NSPID" 2>/dev/null || break
 		# nspawn's first child is a helper that execs systemd later: wait for that.
@@ -57,6 +56,9 @@ container_boot() {
 }
 
 in_ct() { nsenter -t "$CT_INIT" -a "$@"; }
+# greet tcp|udp HOST PORT: the greeting a client inside the container gets, or its error.
+greet() { in_ct timeout 10 /mnt/artifacts/client -t 5000 "$@" 2>&1; }
+active() { in_ct systemctl is-active "$1"; }
 
 # container_stop: powers the container off with SIGRTMIN+4 to its init and waits for nspawn.
 # Never SIGKILL nspawn: its systemd would live on, orphaned.

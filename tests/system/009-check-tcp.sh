@@ -1,6 +1,6 @@
 #!/bin/bash
 # hellod-check over TCP: each verdict, against hellod and against servers that misbehave.
-. "$(dirname "$0")/../lib.sh"
+. "$HELLOD_TOP/tests/lib.sh"
 
 PORT=$(free_port)
 loopback_conf "$T/hellod.conf" "$PORT"

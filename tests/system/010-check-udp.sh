@@ -1,6 +1,6 @@
 #!/bin/bash
 # hellod-check over UDP: OK, closed, silent, wrong, empty and lost replies.
-. "$(dirname "$0")/../lib.sh"
+. "$HELLOD_TOP/tests/lib.sh"
 
 PORT=$(free_port)
 loopback_conf "$T/hellod.conf" "$PORT" "udp = yes"

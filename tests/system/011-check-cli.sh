@@ -1,6 +1,6 @@
 #!/bin/bash
 # hellod-check's command line: help, version, bad usage (UNKNOWN), configs, --json.
-. "$(dirname "$0")/../lib.sh"
+. "$HELLOD_TOP/tests/lib.sh"
 
 PORT=$(free_port)
 loopback_conf "$T/hellod.conf" "$PORT"

@@ -2,7 +2,7 @@
 # hellod-check and monitoring-plugins' check_tcp -e / check_udp reach the same verdict on the
 # same servers. check_tcp's -M crit makes a mismatch CRITICAL, as hellod-check has it (its
 # default is WARNING). The one deliberate difference, a reply that never ends, is in 009.
-. "$(dirname "$0")/../lib.sh"
+. "$HELLOD_TOP/tests/lib.sh"
 
 PLUGINS=/usr/lib/nagios/plugins
 if [ ! -x "$PLUGINS/check_tcp" ] || [ ! -x "$PLUGINS/check_udp" ]; then

@@ -1,12 +1,11 @@
 #!/bin/bash
 # make install under a prefix: every file in place, the systemd units verified and
 # hardened, the cron line's logic, make uninstall.
-. "$(dirname "$0")/../lib.sh"
+. "$HELLOD_TOP/tests/lib.sh"
 
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
 R=$T/root
 # The build under test is installed as it is: no rebuild.
-if ! make -s -C "$SRC" install BUILDDIR="$HELLOD_BUILD" PREFIX="$R/usr" SYSCONFDIR="$R/etc" \
+if ! make -s -C "$HELLOD_TOP" install BUILDDIR="$HELLOD_BUILD" PREFIX="$R/usr" SYSCONFDIR="$R/etc" \
     UNITDIR="$R/units" CATALOGDIR="$R/catalog" >"$T/install.log" 2>&1; then
 	fail "make install under a prefix" "$(cat "$T/install.log")"
 	exit 1
@@ -79,7 +78,7 @@ rm "$T/bin/hellod-check"
 sh -c "$command"
 expect_eq "once hellod-check is removed, the cron line does nothing and succeeds" "0" "$?"
 
-make -s -C "$SRC" uninstall BUILDDIR="$HELLOD_BUILD" PREFIX="$R/usr" SYSCONFDIR="$R/etc" \
+make -s -C "$HELLOD_TOP" uninstall BUILDDIR="$HELLOD_BUILD" PREFIX="$R/usr" SYSCONFDIR="$R/etc" \
     UNITDIR="$R/units" CATALOGDIR="$R/catalog" >"$T/uninstall.log" 2>&1
 expect_eq "make uninstall leaves only the configuration files" \
     "etc/cron.d/hellod-check etc/hellod/hellod.conf" \

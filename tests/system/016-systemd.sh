@@ -2,24 +2,22 @@
 # hellod under real systemd as PID 1 (systemd-nspawn): make install's units, socket activation
 # over TCP and UDP, reload, status, journal, watchdog, restart policy, stop, the self-binding
 # unit and the hardening, each as systemctl and journalctl show them to an administrator.
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../container.sh"
+. "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/container.sh"
 
 why=$(container_unusable)
 if [ -n "$why" ]; then
 	skip "hellod under systemd as PID 1" "$why"
 	exit 0
 fi
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
 CT=$T/ct
 mkdir -p "$CT/art"
-if ! make -s -C "$SRC" install BUILDDIR="$HELLOD_BUILD" DESTDIR="$T/stage" >"$T/install.log" 2>&1
+if ! make -s -C "$HELLOD_TOP" install BUILDDIR="$HELLOD_BUILD" DESTDIR="$T/stage" >"$T/install.log" 2>&1
 then
 	fail "make install into a staging directory" "$(cat "$T/install.log")"
 	exit 1
 fi
 tar -C "$T/stage" -cf "$CT/art/install.tar" .
-cp "$CLIENT" "$CT/art/client"
 if ! container_boot "$CT"; then
 	fail "systemd boots as PID 1 in a container" "$(tail -20 "$CT/console.log")"
 	exit 1
@@ -30,22 +28,11 @@ in_ct sh -c 'tar -C / --keep-directory-symlink -xf /mnt/artifacts/install.tar &&
 	fail "make install's files go in and systemd loads them" "$(cat "$T/setup.log")"
 
 # msgid NAME: a MESSAGE_ID from defaults.h (LISTEN, START, ...).
-msgid() { sed -n "s/^#define HELLOD_MESSAGE_$1 \"\\(.*\\)\"$/\\1/p" "$SRC/src/common/defaults.h"; }
+msgid() { sed -n "s/^#define HELLOD_MESSAGE_$1 \"\\(.*\\)\"$/\\1/p" "$HELLOD_TOP/src/common/defaults.h"; }
 LISTEN_ID=$(msgid LISTEN)
-greet() { in_ct timeout 10 /mnt/artifacts/client -t 5000 "$@" 2>&1; }
 prop() { in_ct systemctl show -p "$2" --value "$1"; }
-active() { in_ct systemctl is-active "$1"; }
 # journal_json UNIT: the unit's entries as one JSON array (journalctl may show one twice).
 journal_json() { in_ct journalctl -u "$1" -o json --no-pager | jq -s 'unique_by(.__CURSOR)'; }
-# wait_for SECONDS COMMAND...: retries COMMAND every 0.1 s until it succeeds.
-wait_for() {
-	local end=$(($(now_ms) + $1 * 1000))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
 greeting_is() { [ "$(greet tcp 127.0.0.1 12345)" = "$1" ]; }
 conf() { printf '%b' "$1" | in_ct sh -c 'cat >/etc/hellod/hellod.conf'; }
 
@@ -56,7 +43,7 @@ expect_eq "systemctl enable --now hellod.socket: enabled in sockets.target, and 
 $(prop hellod.socket WantedBy) $(active hellod.socket)"
 expect_eq "hellod.service is not running before the first connection" inactive \
     "$(active hellod.service)"
-backlog=$(sed -n 's/^;backlog = //p' "$SRC/etc/hellod.conf")
+backlog=$(sed -n 's/^;backlog = //p' "$HELLOD_TOP/etc/hellod.conf")
 expect_eq "systemd listens on *:12345 (dual-stack) with the configuration's default backlog" \
     "*:12345 $backlog" "$(in_ct ss -Hltn 'sport = :12345' | awk '{ print $4, $3 }')"
 expect_eq "a TCP client gets the greeting through the socket" "Thank you for connecting" \
@@ -89,7 +76,7 @@ expect_eq "journalctl -o json: the start entry has its MESSAGE_ID" 1 \
 
 # STATUS= with live counters, as systemctl status shows it.
 status_says() { in_ct systemctl status hellod.service --no-pager | grep -Fq "$1"; }
-wait_for 5 status_says 'Status: "Serving TCP [::]:12345; greetings: 2 TCP, 0 UDP"'
+wait_until 5 status_says 'Status: "Serving TCP [::]:12345; greetings: 2 TCP, 0 UDP"'
 expect_eq "systemctl status shows STATUS= with the greeting counters" 0 "$?"
 
 # The watchdog: armed at 30 s, and served: at 1 s a silent hellod would be killed in 1 s.
@@ -131,7 +118,7 @@ expect_eq "hellod tells the passed sockets by their FileDescriptorName=" \
 conf '[server]\ngreeting = Hello from systemd\n'
 in_ct systemctl reload hellod.service
 rc=$?
-wait_for 5 greeting_is "Hello from systemd"
+wait_until 5 greeting_is "Hello from systemd"
 expect_eq "systemctl reload: a new greeting is served over TCP" "0 Hello from systemd" \
     "$rc $(greet tcp 127.0.0.1 12345)"
 expect_eq "... and over UDP" "Hello from systemd" "$(greet udp 127.0.0.1 12345)"
@@ -150,9 +137,10 @@ expect_grep "... with the file:line and the problem in the journal" \
 # SIGHUP sent past systemctl (kill, a script): hellod itself keeps the old configuration.
 in_ct kill -HUP "$pid"
 failed_reload() {
-	journal_json hellod | jq -e --arg id "$(msgid RELOAD_FAILED)" 'any(.[]; .MESSAGE_ID == $id)'
+	journal_json hellod | jq -e --arg id "$(msgid RELOAD_FAILED)" 'any(.[]; .MESSAGE_ID == $id)' \
+	    >/dev/null
 }
-wait_for 5 failed_reload
+wait_until 5 failed_reload
 expect_eq "SIGHUP with a broken file: a reload-failed entry (MESSAGE_ID) in the journal" 0 "$?"
 expect_eq "... and the old greeting is still served" "Hello from systemd active" \
     "$(greet tcp 127.0.0.1 12345) $(active hellod.service)"
@@ -171,7 +159,7 @@ in_ct systemctl start hellod.service
 pid=$(prop hellod.service MainPID)
 in_ct kill -KILL "$pid"
 restarted() { [ "$(prop hellod.service NRestarts)" = 1 ] && [ "$(active hellod.service)" = active ]; }
-wait_for 5 restarted
+wait_until 5 restarted
 expect_eq "a killed hellod is restarted (Restart=on-failure) and serves" "0 Hello again" \
     "$? $(greet tcp 127.0.0.1 12345)"
 
@@ -192,7 +180,7 @@ in_ct journalctl -x -u hellod.service --no-pager >"$T/journal-x.txt"
 missing=""
 while read -r subject; do
 	grep -Fq "Subject: ${subject%%@*}" "$T/journal-x.txt" || missing="$missing [$subject]"
-done < <(sed -n 's/^Subject: //p' "$SRC/systemd/hellod.catalog")
+done < <(sed -n 's/^Subject: //p' "$HELLOD_TOP/systemd/hellod.catalog")
 expect_eq "journalctl -x explains start, listen, reload, reload failed, config error and stop" \
     "" "$missing"
 

@@ -3,27 +3,26 @@
 # tree, their file lists, conffiles and scripts; then, as root, the .deb's life under real
 # systemd as PID 1: install, idle until the first client, upgrade, reboot, remove, purge, and
 # the init script's forking mode.
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../container.sh"
+. "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/container.sh"
 
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
 if [ -n "$HELLOD_WRAPPER" ] || [ -n "${HELLOD_SANITIZER:-}" ]; then
 	skip "packages" "built from the release tarball with the distribution's flags, not from \
 this build: make check's run covers them"
 	exit 0
 fi
-if ! git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
+if ! git -C "$HELLOD_TOP" rev-parse --git-dir >/dev/null 2>&1; then
 	skip "packages" "make dist needs the git repository"
 	exit 0
 fi
-VERSION=$(sed -n 's/^VERSION = //p' "$SRC/Makefile")
+VERSION=$(sed -n 's/^VERSION = //p' "$HELLOD_TOP/Makefile")
 P=$T/pkg
 
 # missing_packages TARGET: the Debian packages TARGET's dependencies name that are not
 # installed (make installs them as root; elsewhere the test cannot).
 missing_packages() {
 	local pkg missing=""
-	for pkg in $(make -s -C "$SRC" --eval "show-deps: ; @echo \$($1_DEPS)" show-deps); do
+	for pkg in $(make -s -C "$HELLOD_TOP" --eval "show-deps: ; @echo \$($1_DEPS)" show-deps); do
 		[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] ||
 			missing="$missing $pkg"
 	done
@@ -31,10 +30,10 @@ missing_packages() {
 }
 
 # make dist: the tracked files, under hellod-VERSION/, less what .gitattributes leaves out.
-make -s -C "$SRC" dist BUILDDIR="$P" >"$T/dist.log" 2>&1
+make -s -C "$HELLOD_TOP" dist BUILDDIR="$P" >"$T/dist.log" 2>&1
 expect_eq "make dist makes hellod-$VERSION.tar.gz" "0 yes" \
     "$? $([ -s "$P/hellod-$VERSION.tar.gz" ] && echo yes)"
-expected=$(git -C "$SRC" ls-files | grep -v -e '^\.ci/' -e '^\.gitignore$' -e '^\.gitattributes$' |
+expected=$(git -C "$HELLOD_TOP" ls-files | grep -v -e '^\.ci/' -e '^\.gitignore$' -e '^\.gitattributes$' |
     sort)
 actual=$(tar -tzf "$P/hellod-$VERSION.tar.gz" | grep -v '/$' | sed "s|^hellod-$VERSION/||" | sort)
 expect_eq "the tarball holds the tracked files under hellod-$VERSION/, without .ci" \
@@ -49,7 +48,7 @@ built() {
 		skip "make $1" "needs Debian packages:$missing"
 		return 1
 	fi
-	if make -C "$SRC" "$1" BUILDDIR="$P" >"$T/$1.log" 2>&1; then
+	if make -C "$HELLOD_TOP" "$1" BUILDDIR="$P" >"$T/$1.log" 2>&1; then
 		pass "make $1 $2"
 	else
 		fail "make $1 $2" "$(tail -30 "$T/$1.log")"
@@ -136,13 +135,10 @@ fi
 CT=$T/ct
 mkdir -p "$CT/art"
 cp "$DEB" "$CT/art/hellod.deb"
-cp "$CLIENT" "$CT/art/client"
 if ! container_boot "$CT"; then
 	fail "systemd boots as PID 1 in a container" "$(tail -20 "$CT/console.log")"
 	exit 1
 fi
-greet() { in_ct timeout 10 /mnt/artifacts/client -t 5000 "$@" 2>&1; }
-active() { in_ct systemctl is-active "$1"; }
 wants() { in_ct sh -c "[ -L /etc/systemd/system/$1 ] && echo yes || echo no"; }
 
 in_ct dpkg -i /mnt/artifacts/hellod.deb >"$T/dpkg.log" 2>&1
