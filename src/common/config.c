@@ -25,7 +25,7 @@ struct parse_ctx {
 	unsigned line;
 	struct hellod_config *config;
 	struct config_errors *errors;
-	unsigned seen[8];       /* line where each key of config_keys was set, 0: not yet */
+	unsigned seen[16];       /* line where each key of config_keys was set, 0: not yet */
 	bool oom;
 };
 
@@ -139,6 +139,21 @@ parse_workers(struct hellod_config *c, const char *value, char *msg)
 }
 
 static int
+parse_close(struct hellod_config *c, const char *value, char *msg)
+{
+	if (strcmp(value, "linger") == 0)
+		c->close_fast = false;
+	else if (strcmp(value, "fast") == 0)
+		c->close_fast = true;
+	else {
+		snprintf(msg, MSG_LEN, "allowed: linger (wait for the client's end) or fast "
+		    "(close at once unless the client sent something)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
 parse_level(struct hellod_config *c, const char *value, char *msg)
 {
 	int level = parse_log_level(value);
@@ -164,12 +179,13 @@ static const struct config_key config_keys[] = {
 	{ "server", "greeting", parse_greeting },
 	{ "server", "udp", parse_udp },
 	{ "server", "workers", parse_workers },
+	{ "server", "close", parse_close },
 	{ "log", "level", parse_level },
 	{ "log", "connections", parse_connections },
 };
 
 static const char *const config_sections[] = { "server", "log" };
-static const char server_keys[] = "host, port, backlog, greeting, udp, workers";
+static const char server_keys[] = "host, port, backlog, greeting, udp, workers, close";
 static const char log_keys[] = "level, connections";
 
 static void

@@ -33,8 +33,8 @@
 #define HELLOD_DRAIN_BURST (64 * 1024)     /* bytes discarded per wakeup before yielding */
 #define HELLOD_ACCEPT_BURST 256            /* accepts per wakeup: level-triggered, so fair */
 #define HELLOD_ACCEPT_PAUSE_USEC (100 * 1000ULL) /* listener pause after EMFILE and friends */
-#define HELLOD_UDP_BURST 64                /* datagrams answered per wakeup */
-#define HELLOD_UDP_REQUEST_MAX 2048        /* bytes of a request we look at (its length) */
+#define HELLOD_UDP_BATCH 64                /* datagrams per recvmmsg() and sendmmsg() */
+#define HELLOD_UDP_BURST 256               /* datagrams answered per wakeup */
 #define HELLOD_STATUS_USEC (1000000ULL)    /* STATUS= at most this often, only when it changed */
 #define HELLOD_STATUS_LEN 512
 #define HELLOD_WARN_INTERVAL_USEC (60 * 1000000ULL) /* repeated warnings at most this often */

@@ -60,32 +60,70 @@ log_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len, con
 		    sizeof(peer)), proto);
 }
 
+/* Whether a datagram's sender can be answered: an unbound AF_UNIX sender has no address
+ * (its length may even be 0). */
+static bool
+udp_answerable(const struct msghdr *h)
+{
+	const struct sockaddr_storage *ss = h->msg_name;
+
+	return h->msg_namelen > offsetof(struct sockaddr_un, sun_path) ||
+	    (h->msg_namelen >= sizeof(sa_family_t) && ss->ss_family != AF_UNIX);
+}
+
+/* Sends the replies prepared in out[0..n); sendmmsg() stops at the first failing datagram
+ * (ENOBUFS, a queued ICMP error), which then goes unanswered and the rest are sent. */
+static void
+udp_reply(struct server *s, int fd, struct mmsghdr *out, unsigned n)
+{
+	for (unsigned i = 0; i < n;) {
+		int k = sendmmsg(fd, out + i, n - i, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (k < 0) {
+			if (errno == EAGAIN)
+				return; /* the send buffer is full: the rest go unanswered */
+			i++;
+			continue;
+		}
+		i += (unsigned)k;
+		s->udp_greetings += (uint64_t)k;
+	}
+}
+
+/* Answers datagrams in batches: one recvmmsg() and one sendmmsg() for up to
+ * HELLOD_UDP_BATCH of them. The requests' contents are not looked at: MSG_TRUNC gives their
+ * length with no buffer. */
 static int
 udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
 	struct server *s = userdata;
+	struct sockaddr_storage peers[HELLOD_UDP_BATCH];
+	struct mmsghdr in[HELLOD_UDP_BATCH], out[HELLOD_UDP_BATCH];
+	struct iovec iov = { .iov_base = s->config->line, .iov_len = s->config->line_len };
 
-	for (int i = 0; i < HELLOD_UDP_BURST; i++) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		ssize_t n;
+	for (int b = 0; b < HELLOD_UDP_BURST / HELLOD_UDP_BATCH; b++) {
+		unsigned n = 0;
+		int k;
 
-		n = recvfrom(fd, s->scratch, sizeof(s->scratch), MSG_TRUNC, (struct sockaddr *)&ss,
-		    &len);
-		if (n < 0) {
-			if (errno == EAGAIN)
-				break;
-			continue;       /* a queued ICMP error or EINTR: the next datagram */
+		for (unsigned i = 0; i < HELLOD_UDP_BATCH; i++)
+			in[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &peers[i], .msg_namelen = sizeof(peers[i]) } };
+		k = recvmmsg(fd, in, HELLOD_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+		if (k < 0 && errno != EAGAIN && errno != EINTR)
+			k = recvmmsg(fd, in, HELLOD_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+		if (k <= 0)
+			break;  /* drained, or a second error in a row: wait for the next event */
+		for (int i = 0; i < k; i++) {
+			if (!udp_answerable(&in[i].msg_hdr))
+				continue;
+			out[n++] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &peers[i], .msg_namelen = in[i].msg_hdr.msg_namelen,
+				.msg_iov = &iov, .msg_iovlen = 1 } };
+			log_peer(s, &peers[i], in[i].msg_hdr.msg_namelen, "UDP");
 		}
-		/* An unbound AF_UNIX sender has no address to answer (len may even be 0). */
-		if (len <= offsetof(struct sockaddr_un, sun_path) && (len < sizeof(sa_family_t) ||
-		    ss.ss_family == AF_UNIX))
-			continue;
-		if (sendto(fd, s->config->line, s->config->line_len, MSG_NOSIGNAL | MSG_DONTWAIT,
-		    (struct sockaddr *)&ss, len) < 0)
-			continue;       /* ENOBUFS and the like: this datagram goes unanswered */
-		s->udp_greetings++;
-		log_peer(s, &ss, len, "UDP");
+		udp_reply(s, fd, out, n);
+		if (k < HELLOD_UDP_BATCH)
+			break;
 	}
 	status_changed(s);
 	return 0;

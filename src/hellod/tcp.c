@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* TCP connections: accept, send the greeting with the FIN, drain, linger, evict, pause. */
+/* TCP connections: accept, send the greeting with the FIN, drain, linger or close fast, evict,
+ * pause. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -72,6 +73,13 @@ conn_get(struct server *s)
 	return c;
 }
 
+static void
+greeting_sent(struct server *s)
+{
+	s->tcp_greetings++;
+	status_changed(s);
+}
+
 /* Sends what is left of the greeting; once it is all out, shuts down our side so the FIN rides
  * on the last segment (MSG_MORE holds the data back for it). Returns < 0 to close. */
 static int
@@ -87,8 +95,7 @@ conn_send(struct conn *c, const struct hellod_config *config)
 	if (c->sent < config->line_len)
 		return 0;
 	(void)shutdown(c->fd, SHUT_WR);
-	c->server->tcp_greetings++;
-	status_changed(c->server);
+	greeting_sent(c->server);
 	return 1;
 }
 
@@ -131,13 +138,51 @@ conn_io_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 	return 0;
 }
 
+/* close = fast: the greeting and the FIN leave in one segment and the socket is closed at
+ * once, as the fastest servers do, unless the client has already sent something, which
+ * close() would answer with a reset. Returns > 0 when done (fd closed), 0 to go on lingering
+ * with *ret_sent bytes sent, < 0 to close. */
+static int
+greet_fast(struct server *s, int fd, size_t *ret_sent)
+{
+	const struct hellod_config *config = s->config;
+	ssize_t n;
+
+	n = send(fd, config->line, config->line_len, MSG_NOSIGNAL | MSG_MORE);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	*ret_sent = (size_t)n;
+	if ((size_t)n < config->line_len)
+		return 0;
+	n = recv(fd, s->scratch, sizeof(s->scratch), MSG_DONTWAIT);
+	if (n > 0)
+		return 0;       /* the client talks: linger as by default */
+	if (n < 0 && errno != EAGAIN)
+		return -errno;  /* reset already: the greeting is lost either way */
+	close(fd);
+	greeting_sent(s);
+	return 1;
+}
+
 static void
 conn_start(struct server *s, int fd)
 {
-	struct conn *c = conn_get(s);
+	struct conn *c;
+	size_t sent = 0;
 	int r;
 
+	if (s->config->close_fast) {
+		r = greet_fast(s, fd, &sent);
+		if (r > 0)
+			return;
+		if (r < 0) {
+			close(fd);
+			return;
+		}
+	}
+	c = conn_get(s);
 	c->fd = fd;
+	c->sent = sent;
 	c->deadline = now_usec(s) + HELLOD_LINGER_USEC;
 	r = conn_send(c, s->config);
 	if (r == 0)

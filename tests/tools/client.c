@@ -144,6 +144,66 @@ dgram_exchange(int fd)
 	return recv_once(fd, 65536);
 }
 
+/* COUNT datagrams from each of SOURCES sockets, all sent before any reply is read, so that
+ * the server finds many queued from different sources at once. Prints how many replies each
+ * source got that equal the first reply seen, and how many differed; exit 0 when every source
+ * got one reply per datagram. */
+static int
+udp_burst(const char *host, const char *port, unsigned sources, unsigned count)
+{
+	int fds[16];
+	unsigned got[16] = { 0 }, odd = 0, total = 0;
+	char first[1024] = "", buf[1024];
+	ssize_t first_len = -1;
+	long long deadline;
+	bool all = true;
+
+	if (sources == 0 || sources > 16)
+		return 64;
+	for (unsigned i = 0; i < sources; i++)
+		fds[i] = connect_to(host, port, SOCK_DGRAM);
+	/* Round robin, so consecutive datagrams in the queue come from different sources. */
+	for (unsigned n = 0; n < count; n++)
+		for (unsigned i = 0; i < sources; i++)
+			if (send(fds[i], send_data ? send_data : "x", send_data ? strlen(send_data) :
+			    1, 0) < 0)
+				die(2, "send");
+	deadline = now_ms() + timeout_ms;
+	while (total < sources * count && now_ms() < deadline) {
+		struct pollfd p[16];
+		long long left = deadline - now_ms();
+
+		for (unsigned i = 0; i < sources; i++)
+			p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		if (poll(p, sources, left > 0 ? (int)left : 0) <= 0)
+			break;
+		for (unsigned i = 0; i < sources; i++) {
+			ssize_t n;
+
+			if (!(p[i].revents & POLLIN))
+				continue;
+			n = recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT);
+			if (n < 0)
+				continue;
+			if (first_len < 0) {
+				memcpy(first, buf, (size_t)n);
+				first_len = n;
+			}
+			if (n == first_len && memcmp(buf, first, (size_t)n) == 0)
+				got[i]++;
+			else
+				odd++;
+			total++;
+		}
+	}
+	for (unsigned i = 0; i < sources; i++) {
+		printf("source %u: %u replies\n", i + 1, got[i]);
+		all = all && got[i] == count;
+	}
+	printf("other replies: %u\n", odd);
+	return all && odd == 0 ? 0 : 1;
+}
+
 static int
 unix_socket(const char *path, int type, bool bind_self)
 {
@@ -241,6 +301,8 @@ usage(void)
 	    "  tcp HOST PORT       connect, send DATA/BYTES, print all until EOF\n"
 	    "  tutorial HOST PORT  connect, one recv(1024), print\n"
 	    "  udp HOST PORT       send DATA (default \"x\"), print the one reply\n"
+	    "  udpburst HOST PORT SOURCES COUNT\n"
+	    "                      COUNT datagrams from each of SOURCES sockets, then count replies\n"
 	    "  unix PATH           like tcp over an AF_UNIX stream socket\n"
 	    "  unixgram PATH       like udp over an AF_UNIX datagram socket\n"
 	    "  notify PATH         print sd_notify messages sent to PATH, each ending \"--\"\n"
@@ -284,6 +346,13 @@ main(int argc, char **argv)
 		return tutorial(connect_to(argv[1], argv[2], SOCK_STREAM));
 	if (strcmp(argv[0], "udp") == 0 && argc == 3)
 		return dgram_exchange(connect_to(argv[1], argv[2], SOCK_DGRAM));
+	if (strcmp(argv[0], "udpburst") == 0 && argc == 5 && parse_uint(argv[3], 1, 16, &v) == 0) {
+		unsigned sources = (unsigned)v;
+
+		if (parse_uint(argv[4], 1, 100000, &v) < 0)
+			usage();
+		return udp_burst(argv[1], argv[2], sources, (unsigned)v);
+	}
 	if (strcmp(argv[0], "unix") == 0 && argc == 2)
 		return stream_read_all(unix_socket(argv[1], SOCK_STREAM, false));
 	if (strcmp(argv[0], "unixgram") == 0 && argc == 2)

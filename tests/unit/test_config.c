@@ -121,6 +121,24 @@ numbers(void)
 }
 
 static void
+close_modes(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("[server]\n", &c) == 0);
+	CHECK(c && !c->close_fast);
+	config_unref(c);
+	CHECK(parse("[server]\nclose = fast\n", &c) == 0);
+	CHECK(c && c->close_fast);
+	config_unref(c);
+	CHECK(parse("[server]\nclose = linger\n", &c) == 0);
+	CHECK(c && !c->close_fast);
+	config_unref(c);
+	CHECK(rejected("[server]\nclose = yes\n", 2, "close = 'yes': allowed: linger (wait for "
+	    "the client's end) or fast (close at once unless the client sent something)"));
+}
+
+static void
 booleans_and_levels(void)
 {
 	struct hellod_config *c = NULL;
@@ -176,7 +194,7 @@ unknown_names(void)
 	/* Keys of an unknown section are not reported again. */
 	CHECK(rejected("[extra]\nkey = 1\nother = 2\n", 1, "unknown section [extra]"));
 	CHECK(rejected("[server]\nprot = 1\n", 2, "unknown key 'prot' in [server]; allowed: "
-	    "host, port, backlog, greeting, udp, workers"));
+	    "host, port, backlog, greeting, udp, workers, close"));
 	CHECK(rejected("[log]\nport = 1\n", 2, "unknown key 'port' in [log]; allowed: level, "
 	    "connections"));
 	CHECK(rejected("port = 1\n", 1, "key 'port' outside any section"));
@@ -329,6 +347,7 @@ main(void)
 	RUN("unit/config", hosts);
 	RUN("unit/config", ports);
 	RUN("unit/config", numbers);
+	RUN("unit/config", close_modes);
 	RUN("unit/config", booleans_and_levels);
 	RUN("unit/config", greetings);
 	RUN("unit/config", greeting_length_limit);
