@@ -439,14 +439,15 @@ config_load(const char *path, bool required, struct hellod_config **ret,
 struct hellod_config *
 config_ref(struct hellod_config *c)
 {
-	c->refs++;
+	/* Atomic: hellod's workers hold references from several threads. */
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
 	return c;
 }
 
 struct hellod_config *
 config_unref(struct hellod_config *c)
 {
-	if (!c || --c->refs > 0)
+	if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
 	free(c->path);
 	free(c->host);

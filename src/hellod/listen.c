@@ -116,27 +116,29 @@ listen_adopt(struct listen_set *set)
 }
 
 static int
-bind_one(const struct hellod_config *config, const struct addrinfo *ai, int type,
+bind_one(const struct sockaddr *sa, socklen_t len, int type, int backlog, bool reuseport,
     struct listen_socket *ls)
 {
 	static const int one = 1;
 	int fd;
 
-	addr_format(ai->ai_addr, ai->ai_addrlen, ls->address, sizeof(ls->address));
+	addr_format(sa, len, ls->address, sizeof(ls->address));
 	ls->type = type;
-	ls->family = ai->ai_family;
+	ls->family = sa->sa_family;
 	ls->name[0] = '\0';
 
-	fd = socket(ai->ai_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* The IPv4 socket serves IPv4: without V6ONLY, [::] would take 0.0.0.0's port. */
-	if ((ai->ai_family == AF_INET6 &&
+	/* The IPv4 socket serves IPv4: without V6ONLY, [::] would take 0.0.0.0's port. Port
+	 * sharing only for workers: it would let any process of our user bind the port too. */
+	if ((sa->sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
 	    (type == SOCK_STREAM &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-	    (type == SOCK_STREAM && listen(fd, config->backlog) < 0)) {
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	    bind(fd, sa, len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, backlog) < 0)) {
 		int r = -errno;
 
 		close(fd);
@@ -189,7 +191,8 @@ listen_bind(const struct hellod_config *config, struct listen_set *set)
 				    config->host ? config->host : "*", LISTEN_SOCKETS_MAX / 2);
 				goto done;
 			}
-			r = bind_one(config, ai, type, ls);
+			r = bind_one(ai->ai_addr, ai->ai_addrlen, type, config->backlog,
+			    config->workers != 1, ls);
 			if (r == -EAFNOSUPPORT) {
 				/* A kernel without IPv6 still serves IPv4. */
 				log_warning_errno(r, "Cannot serve %s on %s: %m, ignoring",
@@ -217,10 +220,36 @@ fail:
 	return r;
 }
 
+int
+listen_again(const struct listen_set *set, int backlog, struct listen_set *ret)
+{
+	*ret = *set;
+	ret->shared = true;
+	if (set->activated)
+		return 0;
+	ret->shared = false;
+	for (size_t i = 0; i < set->n; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int r;
+
+		r = getsockname(set->sockets[i].fd, (struct sockaddr *)&ss, &len) < 0 ? -errno :
+		    bind_one((struct sockaddr *)&ss, len, set->sockets[i].type, backlog, true,
+		    &ret->sockets[i]);
+		if (r < 0) {
+			ret->n = i;
+			listen_close(ret);
+			return log_error_errno(r, "Failed to listen on %s (%s) for another worker: %m",
+			    set->sockets[i].address, listen_kind(&set->sockets[i]));
+		}
+	}
+	return 0;
+}
+
 void
 listen_close(struct listen_set *set)
 {
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = 0; i < set->n && !set->shared; i++)
 		if (set->sockets[i].fd >= 0)
 			close(set->sockets[i].fd);
 	set->n = 0;

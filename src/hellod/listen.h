@@ -23,6 +23,7 @@ struct listen_set {
 	size_t n;
 	struct listen_socket sockets[LISTEN_SOCKETS_MAX];
 	bool activated;         /* passed by systemd */
+	bool shared;            /* the fds belong to another set: listen_close() leaves them */
 };
 
 /* Adopts the sockets systemd passed ($LISTEN_FDS). Returns the number adopted (0: none were
@@ -33,7 +34,13 @@ int listen_adopt(struct listen_set *set);
  * enabled). Returns the number of sockets or a negative errno, having logged why. */
 int listen_bind(const struct hellod_config *config, struct listen_set *set);
 
-/* Closes every socket of the set. */
+/* For one more worker: new sockets bound to the addresses of set's (with SO_REUSEPORT, which
+ * listen_bind() set for workers > 1), so that the kernel spreads clients over the workers.
+ * Sockets systemd passed cannot be bound again and are shared instead. Returns 0 or a
+ * negative errno, having logged why. */
+int listen_again(const struct listen_set *set, int backlog, struct listen_set *ret);
+
+/* Closes every socket of the set, unless the set is shared. */
 void listen_close(struct listen_set *set);
 
 /* "TCP", "UDP", "unix stream" or "unix datagram". */

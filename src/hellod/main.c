@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -175,6 +176,44 @@ lookup_user(uid_t *ret_uid, gid_t *ret_gid)
 	return 0;
 }
 
+/* workers = auto: one per CPU this process may run on. */
+static unsigned
+workers_wanted(const struct hellod_config *config)
+{
+	cpu_set_t cpus;
+	int n;
+
+	if (config->workers > 0)
+		return config->workers;
+	n = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+	return n < 1 ? 1 : n > HELLOD_WORKERS_MAX ? HELLOD_WORKERS_MAX : (unsigned)n;
+}
+
+static void
+close_sets(struct listen_set *sets, unsigned n)
+{
+	/* Shared sets go first: they borrow the fds of the first. */
+	while (n-- > 0)
+		listen_close(&sets[n]);
+}
+
+/* The sockets: the first set passed by systemd or bound, then one more set per worker. */
+static int
+listen_all(const struct hellod_config *config, struct listen_set *sets, unsigned n)
+{
+	int r;
+
+	r = arg_daemon ? 0 : listen_adopt(&sets[0]);
+	if (r == 0)
+		r = listen_bind(config, &sets[0]);
+	for (unsigned i = 1; r >= 0 && i < n; i++) {
+		r = listen_again(&sets[0], config->backlog, &sets[i]);
+		if (r < 0)
+			close_sets(sets, i);
+	}
+	return r < 0 ? r : 0;
+}
+
 /* Everything after the configuration: sockets, PID file, privileges, the loop. Returns an
  * exit status. *ready_fd is the forking mode's pipe to the waiting parent, or -1; it is set to
  * -1 once the parent was told the daemon serves. */
@@ -185,8 +224,9 @@ run(struct hellod_config *config, int *ready_fd)
 		.config_path = arg_config,
 		.config_required = arg_config_given,
 		.log_level_override = arg_verbose ? LOG_DEBUG : -1,
+		.workers = workers_wanted(config),
 	};
-	static struct listen_set set;
+	struct listen_set *sets;
 	struct server *server = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
@@ -203,23 +243,28 @@ run(struct hellod_config *config, int *ready_fd)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	r = arg_daemon ? 0 : listen_adopt(&set);
-	if (r == 0)
-		r = listen_bind(config, &set);
-	if (r < 0)
+	sets = calloc(options.workers, sizeof(*sets));
+	if (!sets) {
+		log_error_errno(ENOMEM, "Out of memory");
 		return EX_OSERR;
+	}
+	if (listen_all(config, sets, options.workers) < 0) {
+		free(sets);
+		return EX_OSERR;
+	}
 	if (arg_pidfile && (r = pidfile_write(arg_pidfile)) < 0) {
 		log_error_errno(r, "Failed to write PID file %s: %m", arg_pidfile);
-		listen_close(&set);
+		close_sets(sets, options.workers);
+		free(sets);
 		return EX_OSERR;
 	}
 	if (arg_user && (r = privileges_drop(uid, gid)) < 0) {
 		log_error_errno(r, "Failed to switch to user %s: %m", arg_user);
 		r = EX_OSERR;
-		listen_close(&set);
+		close_sets(sets, options.workers);
 		goto out;
 	}
-	if (server_new(config, &set, &options, &server) < 0) {
+	if (server_new(config, sets, &options, &server) < 0) {
 		r = EX_OSERR;
 		goto out;
 	}
@@ -230,6 +275,7 @@ run(struct hellod_config *config, int *ready_fd)
 	r = server_run(server) < 0 ? EX_OSERR : 0;
 	server_free(server);
 out:
+	free(sets);
 	if (arg_pidfile && unlink(arg_pidfile) < 0)
 		log_warning_errno(errno, "Failed to remove PID file %s: %m", arg_pidfile);
 	return r;
@@ -282,14 +328,6 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_set_max_level(arg_verbose ? LOG_DEBUG : config->log_level);
-	if (config->workers != 1) {
-		char n[16] = "auto";
-
-		if (config->workers > 0)
-			snprintf(n, sizeof(n), "%u", config->workers);
-		log_warning("workers = %s: only one worker is implemented yet, serving with one", n);
-	}
-
 	if (arg_daemon) {
 		r = daemon_fork(&ready_fd, &status);
 		if (r != 0) {

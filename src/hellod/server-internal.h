@@ -3,6 +3,7 @@
 #ifndef HELLOD_SERVER_INTERNAL_H
 #define HELLOD_SERVER_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -25,7 +26,27 @@ struct conn {
 	struct server *server;
 };
 
+/* The workers: one server each, the first in the main thread (signals, sd_notify, the
+ * watchdog), the others in threads of their own. What the main thread hands over (a new
+ * config, stop, exit) is published here under the lock and announced by each worker's
+ * eventfd; the main thread waits until every worker has taken it. */
+struct server_group {
+	pthread_mutex_t lock;
+	pthread_cond_t taken;
+	struct hellod_config *config;   /* the newest config */
+	uint64_t generation;            /* bumped at each publication */
+	bool stop, exit;
+	size_t n, running;              /* servers; worker threads whose loop still runs */
+	struct server *servers[HELLOD_WORKERS_MAX];
+	pthread_t threads[HELLOD_WORKERS_MAX];
+};
+
 struct server {
+	struct server_group *group;
+	unsigned id;                    /* 0: the main thread's */
+	int mailbox_fd;                 /* eventfd: the main thread published something */
+	sd_event_source *mailbox;
+	uint64_t generation;            /* the last publication taken */
 	sd_event *event;
 	struct hellod_config *config;
 	struct hellod_config *bound;    /* the config the sockets were bound with */
@@ -54,6 +75,17 @@ now_usec(struct server *s)
 	return t;
 }
 
+/* Counters have one writer (their worker) and are read by others (for STATUS=). */
+static inline void
+counter_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+/* server.c: ends the loop once stopping and idle (the main thread's: and every worker). */
+void server_maybe_exit(struct server *s);
+/* server.c: stops accepting; the loop ends when the last connection closed. */
+void server_stop(struct server *s);
 /* server.c: schedules a STATUS= update (at most one per HELLOD_STATUS_USEC). */
 void status_changed(struct server *s);
 /* server.c: logs a greeting with the client's address when [log] connections is on. */
@@ -70,5 +102,18 @@ int tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata);
 void tcp_close_all(struct server *s);
 /* tcp.c: how many connections may linger at once, from RLIMIT_NOFILE (raised first). */
 size_t tcp_connections_max(size_t n_listen);
+
+/* workers.c: sets up each server's mailbox; main's too (workers say when they are done). */
+int workers_mailbox_add(struct server *s);
+/* workers.c: starts a thread for every server but the first. Returns 0 or a negative errno. */
+int workers_start(struct server_group *g);
+/* workers.c: publishes config (or NULL: unchanged), stop or exit to the workers and waits
+ * until each has taken it. */
+void workers_publish(struct server_group *g, struct hellod_config *config, bool stop,
+    bool exit);
+/* workers.c: waits for the worker threads to end. */
+void workers_join(struct server_group *g);
+/* workers.c: the sum of a counter over every worker. */
+uint64_t workers_sum(struct server_group *g, size_t offset);
 
 #endif

@@ -23,10 +23,11 @@ static void
 notify_status(struct server *s, const char *extra)
 {
 	/* Once stopping, "Serving" would be a lie: STOPPING=1 said the last word. */
-	if (!s->notify || s->stopping)
+	if (!s->notify || s->stopping || s->group->servers[0]->stopping)
 		return;
 	sd_notifyf(0, "%sSTATUS=Serving %s; greetings: %llu TCP, %llu UDP", extra, s->summary,
-	    (unsigned long long)s->tcp_greetings, (unsigned long long)s->udp_greetings);
+	    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
+	    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)));
 }
 
 static int
@@ -86,7 +87,7 @@ udp_reply(struct server *s, int fd, struct mmsghdr *out, unsigned n)
 			continue;
 		}
 		i += (unsigned)k;
-		s->udp_greetings += (uint64_t)k;
+		counter_add(&s->udp_greetings, (uint64_t)k);
 	}
 }
 
@@ -191,6 +192,7 @@ server_reload(struct server *s)
 		/* Said before the new log level applies: a quieter one must not hide it. */
 		log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s",
 		    c->path ? c->path : "the built-in defaults (no configuration file)");
+		workers_publish(s->group, c, false, false);
 		config_unref(s->config);
 		s->config = c;
 		apply_log_level(s);
@@ -199,24 +201,42 @@ server_reload(struct server *s)
 	notify_status(s, "READY=1\n");
 }
 
-static void
+void
+server_maybe_exit(struct server *s)
+{
+	size_t running;
+
+	if (!s->stopping || s->n_conns > 0)
+		return;
+	pthread_mutex_lock(&s->group->lock);
+	running = s->group->running;
+	pthread_mutex_unlock(&s->group->lock);
+	if (s->id > 0 || running == 0)
+		sd_event_exit(s->event, 0);
+}
+
+void
 server_stop(struct server *s)
 {
 	if (s->stopping) {
-		sd_event_exit(s->event, 0);     /* a second signal: do not wait */
+		/* A second signal: do not wait. */
+		workers_publish(s->group, NULL, true, true);
+		sd_event_exit(s->event, 0);
 		return;
 	}
 	s->stopping = true;
-	if (s->notify)
+	if (s->notify && s->id == 0)
 		sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
 	for (size_t i = 0; i < s->listen->n; i++)
 		s->listen_sources[i] = sd_event_source_disable_unref(s->listen_sources[i]);
+	/* Sockets the workers share are closed once none of them listens any more. */
+	if (s->id == 0)
+		workers_publish(s->group, NULL, true, false);
 	listen_close(s->listen);
-	if (s->n_conns == 0)
-		sd_event_exit(s->event, 0);
-	else
+	if (s->id == 0 && s->n_conns > 0)
 		log_info("Stopping: waiting up to %llu s for %zu clients to close",
 		    HELLOD_LINGER_USEC / 1000000, s->n_conns);
+	server_maybe_exit(s);
 }
 
 static int
@@ -253,9 +273,9 @@ add_timer(struct server *s, sd_event_source **ret, sd_event_time_handler_t cb)
 	return r;
 }
 
-int
-server_new(struct hellod_config *config, struct listen_set *set,
-    const struct server_options *options, struct server **ret)
+static int
+server_new_one(struct server_group *g, unsigned id, struct hellod_config *config,
+    struct listen_set *set, const struct server_options *options, size_t max_conns)
 {
 	struct server *s;
 	int r;
@@ -265,26 +285,26 @@ server_new(struct hellod_config *config, struct listen_set *set,
 		listen_close(set);
 		return log_error_errno(ENOMEM, "Out of memory");
 	}
+	g->servers[g->n++] = s;
+	s->group = g;
+	s->id = id;
+	s->mailbox_fd = -1;
 	s->config = config_ref(config);
 	s->bound = config_ref(config);
 	s->options = *options;
 	s->listen = set;
 	s->notify = getenv("NOTIFY_SOCKET") != NULL;
-	s->max_conns = tcp_connections_max(set->n);
+	s->max_conns = max_conns;
 	s->pool = calloc(s->max_conns, sizeof(*s->pool));
 	build_summary(s);
-	apply_log_level(s);
-	if (!s->pool) {
-		r = log_error_errno(ENOMEM, "Out of memory");
-		goto fail;
-	}
+	if (!s->pool)
+		return log_error_errno(ENOMEM, "Out of memory");
 
-	r = sd_event_default(&s->event);
-	if (r < 0) {
-		log_error_errno(r, "Failed to create the event loop: %m");
-		goto fail;
-	}
-	for (int sig = 0; r >= 0 && sig < 3; sig++)
+	/* The main thread's loop is its default one; a worker's is its own. */
+	r = id == 0 ? sd_event_default(&s->event) : sd_event_new(&s->event);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the event loop: %m");
+	for (int sig = 0; r >= 0 && id == 0 && sig < 3; sig++)
 		r = sd_event_add_signal(s->event, NULL, (int[]){ SIGTERM, SIGINT, SIGHUP }[sig],
 		    signal_cb, s);
 	for (size_t i = 0; r >= 0 && i < set->n; i++)
@@ -296,58 +316,128 @@ server_new(struct hellod_config *config, struct listen_set *set,
 		r = add_timer(s, &s->pause_timer, tcp_pause_cb);
 	if (r >= 0)
 		r = add_timer(s, &s->status_timer, status_timer_cb);
-	/* Pings systemd at half of WatchdogSec= while the loop turns; a no-op without it. */
-	if (r >= 0)
+	if (r >= 0 && options->workers > 1)
+		r = workers_mailbox_add(s);
+	/* Pings systemd at half of WatchdogSec= while the main loop turns; a no-op without. */
+	if (r >= 0 && id == 0)
 		r = sd_event_set_watchdog(s->event, 1);
-	if (r < 0) {
-		log_error_errno(r, "Failed to set up the event loop: %m");
-		goto fail;
-	}
-	log_debug("Up to %zu connections at once", s->max_conns);
-	*ret = s;
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the event loop: %m");
 	return 0;
-fail:
-	server_free(s);
-	return r;
+}
+
+int
+server_new(struct hellod_config *config, struct listen_set *sets,
+    const struct server_options *options, struct server **ret)
+{
+	struct server_group *g;
+	size_t n_listen = 0, max_conns;
+	unsigned n = options->workers;
+	int r = 0;
+
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		for (unsigned i = 0; i < n; i++)
+			listen_close(&sets[i]);
+		return log_error_errno(ENOMEM, "Out of memory");
+	}
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->taken, NULL);
+	g->config = config_ref(config);
+	for (unsigned i = 0; i < n; i++)
+		n_listen += sets[i].shared ? 0 : sets[i].n;
+	/* The fds left are shared by the workers. */
+	max_conns = tcp_connections_max(n_listen) / n;
+	for (unsigned i = 0; i < n; i++) {
+		if (r >= 0)
+			r = server_new_one(g, i, config, &sets[i], options, max_conns ? max_conns : 1);
+		else
+			listen_close(&sets[i]);
+	}
+	if (g->n == 0) {
+		free(g);
+		return r;
+	}
+	apply_log_level(g->servers[0]);
+	if (r < 0) {
+		server_free(g->servers[0]);
+		return r;
+	}
+	log_debug("Up to %zu connections at once in each of %u workers", max_conns, n);
+	*ret = g->servers[0];
+	return 0;
 }
 
 int
 server_run(struct server *s)
 {
+	struct server_group *g = s->group;
 	char fields[2][64];
 	const char *const f[] = { fields[0], fields[1], NULL };
+	uint64_t tcp, udp;
 	int r;
 
-	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_START, NULL, "Started hellod %s, serving %s",
-	    HELLOD_VERSION, s->summary);
+	r = workers_start(g);
+	if (r < 0) {
+		workers_publish(g, NULL, true, true);
+		workers_join(g);
+		return r;
+	}
+	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_START, NULL, "Started hellod %s, serving %s%s",
+	    HELLOD_VERSION, s->summary, g->n > 1 ? " with SO_REUSEPORT workers" : "");
+	if (g->n > 1)
+		log_info("%zu workers", g->n);
 	notify_status(s, "READY=1\n");
 	r = sd_event_loop(s->event);
-	snprintf(fields[0], sizeof(fields[0]), "HELLOD_TCP_GREETINGS=%llu",
-	    (unsigned long long)s->tcp_greetings);
-	snprintf(fields[1], sizeof(fields[1]), "HELLOD_UDP_GREETINGS=%llu",
-	    (unsigned long long)s->udp_greetings);
+	/* Ended by a second signal or an error: the workers end too. */
+	workers_publish(g, NULL, true, true);
+	workers_join(g);
+	tcp = workers_sum(g, offsetof(struct server, tcp_greetings));
+	udp = workers_sum(g, offsetof(struct server, udp_greetings));
+	snprintf(fields[0], sizeof(fields[0]), "HELLOD_TCP_GREETINGS=%llu", (unsigned long long)tcp);
+	snprintf(fields[1], sizeof(fields[1]), "HELLOD_UDP_GREETINGS=%llu", (unsigned long long)udp);
 	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_STOP, f, "Stopped after %llu TCP and %llu "
-	    "UDP greetings", (unsigned long long)s->tcp_greetings,
-	    (unsigned long long)s->udp_greetings);
+	    "UDP greetings", (unsigned long long)tcp, (unsigned long long)udp);
 	return r;
 }
 
-struct server *
-server_free(struct server *s)
+static void
+server_free_one(struct server *s)
 {
-	if (!s)
-		return NULL;
 	tcp_close_all(s);
 	for (size_t i = 0; i < s->listen->n; i++)
 		sd_event_source_disable_unref(s->listen_sources[i]);
-	listen_close(s->listen);
 	sd_event_source_disable_unref(s->linger_timer);
 	sd_event_source_disable_unref(s->pause_timer);
 	sd_event_source_disable_unref(s->status_timer);
+	sd_event_source_disable_unref(s->mailbox);
+	if (s->mailbox_fd >= 0)
+		close(s->mailbox_fd);
 	sd_event_unref(s->event);
 	config_unref(s->config);
 	config_unref(s->bound);
 	free(s->pool);
 	free(s);
+}
+
+struct server *
+server_free(struct server *s)
+{
+	struct server_group *g;
+
+	if (!s)
+		return NULL;
+	g = s->group;
+	/* Shared sockets belong to the main thread's set: the workers' go first. */
+	for (size_t i = g->n; i-- > 0;) {
+		struct listen_set *set = g->servers[i]->listen;
+
+		server_free_one(g->servers[i]);
+		listen_close(set);
+	}
+	config_unref(g->config);
+	pthread_cond_destroy(&g->taken);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
 	return NULL;
 }

@@ -14,18 +14,21 @@ struct server_options {
 	const char *config_path;        /* re-read on SIGHUP */
 	bool config_required;           /* a missing file is an error, not the defaults */
 	int log_level_override;         /* -v: LOG_DEBUG whatever the file says; -1: none */
+	unsigned workers;               /* threads serving, each with a set of sockets */
 };
 
-/* Sets up the event loop over the sockets of set (which the server then owns) with config (a
- * reference is taken). Signals SIGTERM, SIGINT and SIGHUP must be blocked already.
- * Returns 0 and sets *ret, or a negative errno, having logged why. */
-int server_new(struct hellod_config *config, struct listen_set *set,
+/* Sets up options->workers event loops, one over each of sets[] (which the servers then own),
+ * with config (a reference is taken). Signals SIGTERM, SIGINT and SIGHUP must be blocked
+ * already. Returns 0 and sets *ret to the main thread's, or a negative errno, having logged
+ * why. */
+int server_new(struct hellod_config *config, struct listen_set *sets,
     const struct server_options *options, struct server **ret);
 
-/* Tells systemd READY=1 and serves until SIGTERM or SIGINT. Returns 0 or a negative errno. */
+/* Starts the other workers, tells systemd READY=1 and serves until SIGTERM or SIGINT.
+ * Returns 0 or a negative errno. */
 int server_run(struct server *s);
 
-/* Frees everything, closing the sockets. Accepts NULL, returns NULL. */
+/* Frees everything of every worker, closing the sockets. Accepts NULL, returns NULL. */
 struct server *server_free(struct server *s);
 
 /* Logs each error of a config that failed to load, with MESSAGE_ID and file and line fields. */

@@ -46,7 +46,7 @@ conn_close(struct conn *c)
 	if (was_oldest)
 		linger_timer_arm(s);
 	if (s->stopping && s->n_conns == 0)
-		sd_event_exit(s->event, 0);
+		server_maybe_exit(s);
 }
 
 /* Takes a free slot; when every slot is in use the oldest connection, which has had its
@@ -76,7 +76,7 @@ conn_get(struct server *s)
 static void
 greeting_sent(struct server *s)
 {
-	s->tcp_greetings++;
+	counter_add(&s->tcp_greetings, 1);
 	status_changed(s);
 }
 
