@@ -31,6 +31,7 @@
 #define HELLOD_LINGER_USEC (5 * 1000000ULL) /* wait this long for a client's FIN (nginx: 5 s) */
 #define HELLOD_DRAIN_CHUNK 4096            /* bytes read per recv() when discarding input */
 #define HELLOD_DRAIN_BURST (64 * 1024)     /* bytes discarded per wakeup before yielding */
+#define HELLOD_CONN_EVENTS 64              /* connection events taken per epoll_wait() */
 #define HELLOD_ACCEPT_BURST 256            /* accepts per wakeup: level-triggered, so fair */
 #define HELLOD_ACCEPT_PAUSE_USEC (100 * 1000ULL) /* listener pause after EMFILE and friends */
 #define HELLOD_UDP_BATCH 64                /* datagrams per recvmmsg() and sendmmsg() */

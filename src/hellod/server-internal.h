@@ -21,7 +21,6 @@ struct conn {
 	size_t sent;                    /* bytes of the greeting line sent */
 	uint64_t deadline;              /* CLOCK_MONOTONIC usec: closed then whatever happens */
 	struct hellod_config *config;   /* held while a send is incomplete, NULL after */
-	sd_event_source *source;
 	struct conn *prev, *next;       /* open connections oldest first; next: free list too */
 	struct server *server;
 };
@@ -59,6 +58,8 @@ struct server {
 	struct conn *pool;              /* max_conns slots, handed out in order, then reused */
 	size_t max_conns, pool_used, n_conns;
 	struct conn *free_list, *oldest, *newest;
+	int conn_epoll;                 /* the open connections' fds */
+	sd_event_source *conn_source;
 
 	uint64_t tcp_greetings, udp_greetings, accept_pauses;
 	uint64_t last_warning;
@@ -98,7 +99,9 @@ int tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userd
 int tcp_linger_cb(sd_event_source *source, uint64_t usec, void *userdata);
 /* tcp.c: listens again after an accept pause. */
 int tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata);
-/* tcp.c: closes every connection. */
+/* tcp.c: sets up the connections' epoll set. Returns 0 or a negative errno. */
+int tcp_setup(struct server *s);
+/* tcp.c: closes every connection, and the epoll set. */
 void tcp_close_all(struct server *s);
 /* tcp.c: how many connections may linger at once, from RLIMIT_NOFILE (raised first). */
 size_t tcp_connections_max(size_t n_listen);

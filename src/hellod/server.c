@@ -289,6 +289,7 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	s->group = g;
 	s->id = id;
 	s->mailbox_fd = -1;
+	s->conn_epoll = -1;
 	s->config = config_ref(config);
 	s->bound = config_ref(config);
 	s->options = *options;
@@ -310,6 +311,8 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	for (size_t i = 0; r >= 0 && i < set->n; i++)
 		r = sd_event_add_io(s->event, &s->listen_sources[i], set->sockets[i].fd, EPOLLIN,
 		    set->sockets[i].type == SOCK_STREAM ? tcp_accept_cb : udp_cb, s);
+	if (r >= 0)
+		r = tcp_setup(s);
 	if (r >= 0)
 		r = add_timer(s, &s->linger_timer, tcp_linger_cb);
 	if (r >= 0)

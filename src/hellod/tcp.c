@@ -3,6 +3,7 @@
  * pause. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,7 +28,7 @@ conn_close(struct conn *c)
 	struct server *s = c->server;
 	bool was_oldest = c == s->oldest;
 
-	c->source = sd_event_source_disable_unref(c->source);
+	/* Closing the fd takes it out of conn_epoll as well: it has no duplicate. */
 	close(c->fd);
 	c->config = config_unref(c->config);
 	if (c->prev)
@@ -119,23 +120,53 @@ conn_drain(struct conn *c)
 	return 0;
 }
 
-static int
-conn_io_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+/* One connection's readiness: the rest of the greeting can go, or the client sent something
+ * or closed. A reset (EPOLLERR) needs no read: the client is gone. */
+static void
+conn_event(struct conn *c, uint32_t events)
 {
-	struct conn *c = userdata;
 	int r;
 
-	if (c->config) {
+	if (events & EPOLLERR)
+		r = -1;
+	else if (c->config) {
 		r = conn_send(c, c->config);
 		if (r > 0) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
 			c->config = config_unref(c->config);
-			r = sd_event_source_set_io_events(source, EPOLLIN);
+			r = epoll_ctl(c->server->conn_epoll, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
 		}
 	} else
 		r = conn_drain(c);
 	if (r < 0)
 		conn_close(c);
+}
+
+/* The connections live in an epoll set of their own, one sd-event source for all of them:
+ * no allocation, registration or removal in sd-event per connection (measured in the README's
+ * "Performance"), and close() alone takes a connection out. */
+static int
+conn_events_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	struct epoll_event ev[HELLOD_CONN_EVENTS];
+	int n;
+
+	/* Handling an event closes at most its own connection, so the rest stay valid. */
+	n = epoll_wait(fd, ev, HELLOD_CONN_EVENTS, 0);
+	for (int i = 0; i < n; i++)
+		conn_event(ev[i].data.ptr, ev[i].events);
 	return 0;
+}
+
+int
+tcp_setup(struct server *s)
+{
+	s->conn_epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (s->conn_epoll < 0)
+		return -errno;
+	return sd_event_add_io(s->event, &s->conn_source, s->conn_epoll, EPOLLIN, conn_events_cb,
+	    s);
 }
 
 /* close = fast: the greeting and the FIN leave in one segment and the socket is closed at
@@ -187,9 +218,11 @@ conn_start(struct server *s, int fd)
 	r = conn_send(c, s->config);
 	if (r == 0)
 		c->config = config_ref(s->config);
-	if (r >= 0)
-		r = sd_event_add_io(s->event, &c->source, fd, r > 0 ? EPOLLIN : EPOLLOUT,
-		    conn_io_cb, c);
+	if (r >= 0) {
+		struct epoll_event ev = { .events = r > 0 ? EPOLLIN : EPOLLOUT, .data.ptr = c };
+
+		r = epoll_ctl(s->conn_epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	}
 	if (r < 0) {
 		conn_close(c);
 		return;
@@ -319,4 +352,8 @@ tcp_close_all(struct server *s)
 {
 	while (s->oldest)
 		conn_close(s->oldest);
+	s->conn_source = sd_event_source_disable_unref(s->conn_source);
+	if (s->conn_epoll >= 0)
+		close(s->conn_epoll);
+	s->conn_epoll = -1;
 }
