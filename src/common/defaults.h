@@ -32,6 +32,8 @@
 #define HELLOD_DRAIN_CHUNK 4096            /* bytes read per recv() when discarding input */
 #define HELLOD_DRAIN_BURST (64 * 1024)     /* bytes discarded per wakeup before yielding */
 #define HELLOD_CONN_EVENTS 64              /* connection events taken per epoll_wait() */
+#define HELLOD_CONN_BATCHES 4              /* epoll_wait()s per poll of the connections */
+#define HELLOD_SWEEP_USEC (10 * 1000ULL)   /* connections polled this often under load */
 #define HELLOD_ACCEPT_BURST 256            /* accepts per wakeup: level-triggered, so fair */
 #define HELLOD_ACCEPT_PAUSE_USEC (100 * 1000ULL) /* listener pause after EMFILE and friends */
 #define HELLOD_UDP_BATCH 64                /* datagrams per recvmmsg() and sendmmsg() */

@@ -59,7 +59,9 @@ struct server {
 	size_t max_conns, pool_used, n_conns;
 	struct conn *free_list, *oldest, *newest;
 	int conn_epoll;                 /* the open connections' fds */
-	sd_event_source *conn_source;
+	sd_event_source *conn_source;   /* watches conn_epoll, unless clients keep coming */
+	sd_event_source *sweep_timer;   /* polls conn_epoll while clients keep coming */
+	bool accepted;                  /* a client came since the last sweep */
 
 	uint64_t tcp_greetings, udp_greetings, accept_pauses;
 	uint64_t last_warning;
