@@ -202,5 +202,11 @@ rpm: dist
 clean:
 	rm -rf build
 
+# make bench, make bench-quick: the load generator, the peers and the driver (issue 6).
+include tests/bench/bench.mk
+
+# The test build compiles the benchmark's tools too (with -Werror); 020 uses the load generator.
+tests: $(BENCH_TOOLS)
+
 .PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit install uninstall \
 	dist deb rpm clean

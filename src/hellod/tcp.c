@@ -194,6 +194,8 @@ conn_busy(struct server *s)
 	int enabled = SD_EVENT_OFF;
 
 	s->accepted = true;
+	if (s->n_conns == 0)
+		return;         /* close = fast: nothing lingers, nothing to poll */
 	conn_poll(s);
 	sd_event_source_get_enabled(s->conn_source, &enabled);
 	if (enabled == SD_EVENT_OFF)

@@ -1,0 +1,704 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A one-thread epoll load generator for greeting servers: keeps TCP connections or UDP requests
+ * in flight, checks every reply against the greeting and prints one JSON line of results. */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define LOADGEN_COUNT_MAX 10000000UL        /* operations per run; a latency is kept for each */
+#define LOADGEN_INFLIGHT_MAX 65536UL        /* -c and -w */
+#define LOADGEN_PER_SOCKET_MAX 1024UL       /* UDP requests in flight on one socket */
+#define LOADGEN_SECONDS_MAX 3600UL          /* -d */
+#define LOADGEN_TIMEOUT_MS_MAX 600000UL     /* -t */
+#define LOADGEN_SEND_MAX (16UL * 1024 * 1024) /* -s: bytes a TCP client sends before reading */
+#define LOADGEN_DATAGRAM_MAX 65507UL        /* -l: the largest UDP payload over IPv4 */
+#define LOADGEN_GREETING_MAX 4096UL         /* -e, with its newline */
+#define LOADGEN_EVENTS 256                  /* epoll events per wait */
+#define LOADGEN_TICK_NS (10 * 1000000ULL)   /* timeouts are looked for this often */
+#define LOADGEN_HTTP_REQUEST "GET / HTTP/1.0\r\n\r\n" /* -s http */
+#define LOADGEN_GREETING_DEFAULT "Thank you for connecting"
+
+#define EX_USAGE 64
+#define EX_OSERR 71
+
+enum outcome {
+	OUTCOME_OK,             /* the greeting, byte for byte, then EOF (TCP) */
+	OUTCOME_ERROR,          /* other bytes, or more of them */
+	OUTCOME_RESET,          /* ECONNRESET before the whole greeting */
+	OUTCOME_RESET_FULL,     /* ECONNRESET after the whole greeting, instead of EOF */
+	OUTCOME_TRUNCATED,      /* EOF before the whole greeting */
+	OUTCOME_TIMEOUT,        /* no outcome within -t */
+	OUTCOME_CONNECT,        /* socket, connect or send failed, or the port was refused */
+};
+
+struct options {
+	const char *host;
+	const char *port;
+	bool udp;
+	unsigned long concurrency;      /* -c: TCP connections in flight */
+	unsigned long count;            /* -n: connections or requests in all */
+	unsigned long seconds;          /* -d: the run stops after this long, done or not */
+	unsigned long in_flight;        /* -w: UDP requests in flight */
+	unsigned long sockets;          /* -S: UDP sockets they are spread over; 0: one each */
+	unsigned long timeout_ms;       /* -t */
+	unsigned long request_len;      /* -l: UDP request bytes */
+	const char *send_first;         /* -s: "http" or a number of bytes */
+	const char *greeting;           /* -e, without its newline */
+};
+
+struct stats {
+	unsigned long long started, done, ok, errors, resets, reset_full, truncated, timeouts;
+	unsigned long long connect_errors, stray;
+	uint32_t *latency_us;           /* of each OUTCOME_OK, in microseconds */
+	size_t n_latency;
+};
+
+struct conn {
+	int fd;                         /* -1 while the slot is free */
+	uint64_t start_ns;
+	size_t got;                     /* bytes of the greeting read, all as expected */
+	size_t sent;                    /* bytes of the request written */
+};
+
+struct usock {
+	int fd;
+	unsigned cap;                   /* requests this socket keeps in flight */
+	unsigned head, n;               /* ring of send times, oldest at head */
+	uint64_t *sent_ns;
+};
+
+struct run {
+	const struct options *o;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	int epfd;
+	char expected[LOADGEN_GREETING_MAX + 1];
+	size_t expected_len;
+	char *request;                  /* TCP: bytes sent first, if any; UDP: the datagram */
+	size_t request_len;
+	uint64_t timeout_ns, start_ns, end_ns;
+	struct stats st;
+	struct conn *conns;
+	unsigned *free_slots;           /* stack of free connection slots */
+	size_t n_free;
+	struct usock *usocks;
+	size_t n_usocks;
+	char buf[LOADGEN_DATAGRAM_MAX + 1];
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void
+record(struct run *r, enum outcome out, uint64_t start_ns)
+{
+	struct stats *st = &r->st;
+	uint64_t us;
+
+	st->done++;
+	switch (out) {
+	case OUTCOME_OK:
+		st->ok++;
+		us = (now_ns() - start_ns) / 1000;
+		if (st->n_latency < r->o->count)
+			st->latency_us[st->n_latency++] = us > UINT32_MAX ? UINT32_MAX :
+			    (uint32_t)us;
+		break;
+	case OUTCOME_ERROR:
+		st->errors++;
+		break;
+	case OUTCOME_RESET_FULL:
+		st->reset_full++;
+		st->resets++;
+		break;
+	case OUTCOME_RESET:
+		st->resets++;
+		break;
+	case OUTCOME_TRUNCATED:
+		st->truncated++;
+		break;
+	case OUTCOME_TIMEOUT:
+		st->timeouts++;
+		break;
+	case OUTCOME_CONNECT:
+		st->connect_errors++;
+		break;
+	}
+}
+
+static void
+tcp_finish(struct run *r, struct conn *c, enum outcome out)
+{
+	/* An abortive close: no TIME_WAIT on the client side, so runs do not depend on order. */
+	if (c->fd >= 0) {
+		struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		close(c->fd);
+		c->fd = -1;
+	}
+	record(r, out, c->start_ns);
+	r->free_slots[r->n_free++] = (unsigned)(c - r->conns);
+}
+
+/* Reads what arrived and checks it. Returns the connection's outcome once it has one, else -1. */
+static int
+tcp_read(struct run *r, struct conn *c)
+{
+	/* Every read but the last adds at least a byte, and at most expected_len are taken. */
+	for (size_t i = 0; i <= r->expected_len + 1; i++) {
+		ssize_t n = recv(c->fd, r->buf, r->expected_len + 1, 0);
+
+		if (n > 0) {
+			if (c->got + (size_t)n > r->expected_len ||
+			    memcmp(r->expected + c->got, r->buf, (size_t)n) != 0)
+				return OUTCOME_ERROR;
+			c->got += (size_t)n;
+		} else if (n == 0)
+			return c->got == r->expected_len ? OUTCOME_OK : OUTCOME_TRUNCATED;
+		else if (errno == EAGAIN || errno == EINTR)
+			return -1;
+		else if (errno == ECONNRESET || errno == EPIPE)
+			return c->got == r->expected_len ? OUTCOME_RESET_FULL : OUTCOME_RESET;
+		else
+			return OUTCOME_CONNECT; /* ECONNREFUSED, ETIMEDOUT: never connected */
+	}
+	return -1;
+}
+
+/* The peer reset the connection while we wrote: what it sent first may still be readable. */
+static int
+tcp_reset(struct run *r, struct conn *c)
+{
+	if (tcp_read(r, c) == OUTCOME_ERROR)
+		return OUTCOME_ERROR;
+	return c->got == r->expected_len ? OUTCOME_RESET_FULL : OUTCOME_RESET;
+}
+
+/* Writes what is left of the request. Returns an outcome when the connection failed, else -1. */
+static int
+tcp_write(struct run *r, struct conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+	/* Every pass but the last writes at least a byte. */
+	for (size_t i = 0; i <= r->request_len && c->sent < r->request_len; i++) {
+		ssize_t n = send(c->fd, r->request + c->sent, r->request_len - c->sent,
+		    MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return -1;
+			if (errno == ECONNRESET || errno == EPIPE)
+				return tcp_reset(r, c);
+			return OUTCOME_CONNECT;
+		}
+		c->sent += (size_t)n;
+	}
+	if (c->sent == r->request_len && epoll_ctl(r->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+		return OUTCOME_CONNECT;
+	return -1;
+}
+
+static void
+tcp_start(struct run *r, struct conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	int one = 1;
+
+	/* A client that sends first also waits for the connection to be writable. */
+	if (r->request_len > 0)
+		ev.events |= EPOLLOUT;
+	r->st.started++;
+	c->start_ns = now_ns();
+	c->got = 0;
+	c->sent = 0;
+	c->fd = socket(r->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		goto fail;
+	/* On a connecting socket TCP_DEFER_ACCEPT holds back the handshake's last ACK until
+	 * there is data to carry it: the request is in the server's receive queue before the
+	 * server can accept the connection, whatever the scheduler does. */
+	if (r->request_len > 0 && setsockopt(c->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one,
+	    sizeof(one)) < 0)
+		goto fail;
+	if (connect(c->fd, (struct sockaddr *)&r->addr, r->addr_len) < 0 && errno != EINPROGRESS)
+		goto fail;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		goto fail;
+	/* Over loopback the handshake is usually over already: send at once. */
+	if (r->request_len > 0) {
+		int out = tcp_write(r, c);
+
+		if (out >= 0)
+			tcp_finish(r, c, (enum outcome)out);
+	}
+	return;
+fail:
+	tcp_finish(r, c, OUTCOME_CONNECT);
+}
+
+static void
+tcp_event(struct run *r, struct conn *c)
+{
+	int out = tcp_read(r, c);
+
+	if (out < 0 && c->sent < r->request_len)
+		out = tcp_write(r, c);
+	if (out >= 0)
+		tcp_finish(r, c, (enum outcome)out);
+}
+
+static void
+tcp_timeouts(struct run *r, uint64_t now)
+{
+	for (unsigned long i = 0; i < r->o->concurrency; i++) {
+		struct conn *c = &r->conns[i];
+
+		if (c->fd >= 0 && now - c->start_ns >= r->timeout_ns)
+			tcp_finish(r, c, OUTCOME_TIMEOUT);
+	}
+}
+
+static int
+tcp_setup(struct run *r)
+{
+	unsigned long n = r->o->concurrency;
+
+	r->conns = calloc(n, sizeof(*r->conns));
+	r->free_slots = calloc(n, sizeof(*r->free_slots));
+	if (!r->conns || !r->free_slots)
+		return -ENOMEM;
+	/* Popped from the end: slot 0 starts first. */
+	for (unsigned long i = 0; i < n; i++) {
+		r->conns[i].fd = -1;
+		r->free_slots[i] = (unsigned)(n - 1 - i);
+	}
+	r->n_free = n;
+	return 0;
+}
+
+static void
+tcp_refill(struct run *r)
+{
+	/* A start that fails at once frees its slot again: bounded by the count. */
+	while (r->n_free > 0 && r->st.started < r->o->count)
+		tcp_start(r, &r->conns[r->free_slots[--r->n_free]]);
+}
+
+static void
+tcp_close_all(struct run *r)
+{
+	for (unsigned long i = 0; i < r->o->concurrency; i++)
+		if (r->conns[i].fd >= 0) {
+			struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+			(void)setsockopt(r->conns[i].fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+			close(r->conns[i].fd);
+			r->conns[i].fd = -1;
+		}
+}
+
+static void
+udp_pop(struct run *r, struct usock *u, enum outcome out)
+{
+	uint64_t start = u->sent_ns[u->head];
+
+	u->head = (u->head + 1) % u->cap;
+	u->n--;
+	record(r, out, start);
+}
+
+/* Sends requests until the socket has its share in flight, the count is reached or the socket
+ * buffer is full (then the next tick tries again). */
+static void
+udp_fill(struct run *r, struct usock *u)
+{
+	while (u->n < u->cap && r->st.started < r->o->count) {
+		ssize_t n = send(u->fd, r->request, r->request_len, MSG_NOSIGNAL);
+
+		if (n < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == EINTR))
+			return;
+		r->st.started++;
+		if (n < 0) {
+			/* ECONNREFUSED from an earlier ICMP error, or worse: this one is lost. */
+			record(r, OUTCOME_CONNECT, now_ns());
+			continue;
+		}
+		u->sent_ns[(u->head + u->n) % u->cap] = now_ns();
+		u->n++;
+	}
+}
+
+static void
+udp_event(struct run *r, struct usock *u)
+{
+	/* Bounded per wakeup; epoll is level-triggered and comes back for the rest. */
+	for (unsigned i = 0; i < u->cap + 16; i++) {
+		ssize_t n = recv(u->fd, r->buf, sizeof(r->buf), MSG_TRUNC);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR || u->n == 0))
+			break;
+		if (u->n == 0) {
+			r->st.stray++;          /* a late answer to a request that timed out */
+			continue;
+		}
+		if (n < 0)
+			udp_pop(r, u, OUTCOME_CONNECT);
+		else if ((size_t)n == r->expected_len &&
+		    memcmp(r->buf, r->expected, (size_t)n) == 0)
+			udp_pop(r, u, OUTCOME_OK);
+		else
+			udp_pop(r, u, OUTCOME_ERROR);
+	}
+	udp_fill(r, u);
+}
+
+static void
+udp_timeouts(struct run *r, uint64_t now)
+{
+	for (size_t i = 0; i < r->n_usocks; i++) {
+		struct usock *u = &r->usocks[i];
+
+		while (u->n > 0 && now - u->sent_ns[u->head] >= r->timeout_ns)
+			udp_pop(r, u, OUTCOME_TIMEOUT);
+		udp_fill(r, u);
+	}
+}
+
+static int
+udp_setup(struct run *r)
+{
+	unsigned long w = r->o->in_flight;
+	unsigned long s = r->o->sockets ? r->o->sockets : w;
+
+	r->usocks = calloc(s, sizeof(*r->usocks));
+	if (!r->usocks)
+		return -ENOMEM;
+	r->n_usocks = s;
+	for (unsigned long i = 0; i < s; i++) {
+		struct usock *u = &r->usocks[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = u };
+
+		u->cap = (unsigned)(w / s + (i < w % s ? 1 : 0));
+		u->sent_ns = calloc(u->cap, sizeof(*u->sent_ns));
+		if (!u->sent_ns)
+			return -ENOMEM;
+		u->fd = socket(r->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (u->fd < 0)
+			return -errno;
+		if (connect(u->fd, (struct sockaddr *)&r->addr, r->addr_len) < 0)
+			return -errno;
+		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, u->fd, &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void
+run_loop(struct run *r)
+{
+	struct epoll_event events[LOADGEN_EVENTS];
+	uint64_t next_tick, now;
+
+	r->start_ns = now_ns();
+	r->end_ns = r->start_ns + r->o->seconds * 1000000000ULL;
+	next_tick = r->start_ns + LOADGEN_TICK_NS;
+	if (r->o->udp)
+		for (size_t i = 0; i < r->n_usocks; i++)
+			udp_fill(r, &r->usocks[i]);
+	/* Bounded in time by end_ns, and in work by the count. */
+	for (now = r->start_ns; r->st.done < r->o->count && now < r->end_ns; now = now_ns()) {
+		uint64_t left = r->end_ns - now;
+		int n;
+
+		/* UDP sockets refill themselves after each answer and at each tick. */
+		if (!r->o->udp)
+			tcp_refill(r);
+		if (r->st.done >= r->o->count)
+			break;
+		if (left > LOADGEN_TICK_NS)
+			left = LOADGEN_TICK_NS;
+		n = epoll_wait(r->epfd, events, LOADGEN_EVENTS, (int)((left + 999999) / 1000000));
+		for (int i = 0; i < n; i++) {
+			if (r->o->udp)
+				udp_event(r, events[i].data.ptr);
+			else
+				tcp_event(r, events[i].data.ptr);
+		}
+		now = now_ns();
+		if (now >= next_tick) {
+			next_tick = now + LOADGEN_TICK_NS;
+			if (r->o->udp)
+				udp_timeouts(r, now);
+			else
+				tcp_timeouts(r, now);
+		}
+	}
+	r->end_ns = now_ns();
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile q (0-100) of the sorted latencies; 0 when there are none. */
+static uint32_t
+percentile(const struct stats *st, unsigned q)
+{
+	size_t rank;
+
+	if (st->n_latency == 0)
+		return 0;
+	rank = (st->n_latency * q + 99) / 100;
+	return st->latency_us[rank > 0 ? rank - 1 : 0];
+}
+
+static void
+report(struct run *r)
+{
+	struct stats *st = &r->st;
+	double elapsed = (double)(r->end_ns - r->start_ns) / 1e9;
+
+	qsort(st->latency_us, st->n_latency, sizeof(*st->latency_us), cmp_u32);
+	printf("{\"mode\":\"%s\",\"count\":%lu,\"in_flight\":%lu,\"started\":%llu,\"done\":%llu,"
+	    "\"ok\":%llu,\"errors\":%llu,\"resets\":%llu,\"reset_full\":%llu,\"truncated\":%llu,"
+	    "\"timeouts\":%llu,\"connect_errors\":%llu,\"stray\":%llu,\"unfinished\":%llu,"
+	    "\"elapsed_s\":%.6f,\"rate\":%.1f,\"p50_us\":%u,\"p99_us\":%u,\"max_us\":%u}\n",
+	    r->o->udp ? "udp" : "tcp", r->o->count, r->o->udp ? r->o->in_flight : r->o->concurrency,
+	    st->started, st->done, st->ok, st->errors, st->resets, st->reset_full, st->truncated,
+	    st->timeouts, st->connect_errors, st->stray, st->started - st->done, elapsed,
+	    elapsed > 0 ? (double)st->ok / elapsed : 0.0, percentile(st, 50), percentile(st, 99),
+	    percentile(st, 100));
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: loadgen [-u] [-H host] [-p port] [-n count] [-d seconds] [-t ms]\n"
+	    "               [-e greeting] [-c connections] [-s http|bytes] (TCP)\n"
+	    "               [-w in-flight] [-S sockets] [-l request-bytes] (UDP, with -u)\n"
+	    "  -H host     numeric IPv4 or IPv6 address (127.0.0.1)\n"
+	    "  -p port     (12345)\n"
+	    "  -n count    connections or requests in all (10000; at most %lu)\n"
+	    "  -d seconds  the run stops after this long, done or not (60)\n"
+	    "  -t ms       a connection or request unanswered this long is a timeout (2000)\n"
+	    "  -e text     the greeting expected, without its newline (%s)\n"
+	    "  -c n        TCP connections in flight (16)\n"
+	    "  -s what     TCP: send first (the handshake's last ACK waits for it), then read:\n"
+	    "              \"http\" (an HTTP/1.0 request) or n bytes\n"
+	    "  -u          UDP instead of TCP\n"
+	    "  -w n        UDP requests in flight (64)\n"
+	    "  -S n        connected UDP sockets they are spread over (one per request)\n"
+	    "  -l n        UDP request bytes (64)\n"
+	    "Prints one JSON line: done, ok, errors, resets, truncated, timeouts, connect_errors,\n"
+	    "elapsed_s, rate (greetings/s), p50_us and p99_us (from connect or send to EOF or\n"
+	    "reply).\n",
+	    LOADGEN_COUNT_MAX, LOADGEN_GREETING_DEFAULT);
+}
+
+static int
+parse_number(const char *arg, int opt, unsigned long min, unsigned long max, unsigned long *ret)
+{
+	int r = parse_uint(arg, min, max, ret);
+
+	if (r < 0)
+		fprintf(stderr, "loadgen: -%c %s: expected a number in %lu-%lu\n", opt, arg, min,
+		    max);
+	return r;
+}
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	int opt, r = 0;
+
+	while ((opt = getopt(argc, argv, "H:p:c:n:d:uw:S:s:l:e:t:h")) != -1) {
+		switch (opt) {
+		case 'H':
+			o->host = optarg;
+			break;
+		case 'p':
+			o->port = optarg;
+			break;
+		case 'u':
+			o->udp = true;
+			break;
+		case 's':
+			o->send_first = optarg;
+			break;
+		case 'e':
+			o->greeting = optarg;
+			break;
+		case 'c':
+			r = parse_number(optarg, opt, 1, LOADGEN_INFLIGHT_MAX, &o->concurrency);
+			break;
+		case 'n':
+			r = parse_number(optarg, opt, 1, LOADGEN_COUNT_MAX, &o->count);
+			break;
+		case 'd':
+			r = parse_number(optarg, opt, 1, LOADGEN_SECONDS_MAX, &o->seconds);
+			break;
+		case 'w':
+			r = parse_number(optarg, opt, 1, LOADGEN_INFLIGHT_MAX, &o->in_flight);
+			break;
+		case 'S':
+			r = parse_number(optarg, opt, 1, LOADGEN_INFLIGHT_MAX, &o->sockets);
+			break;
+		case 'l':
+			r = parse_number(optarg, opt, 0, LOADGEN_DATAGRAM_MAX, &o->request_len);
+			break;
+		case 't':
+			r = parse_number(optarg, opt, 1, LOADGEN_TIMEOUT_MS_MAX, &o->timeout_ms);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+		if (r < 0)
+			return r;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "loadgen: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->udp && o->send_first) {
+		fprintf(stderr, "loadgen: -s is for TCP; UDP requests are -l bytes long\n");
+		return -EINVAL;
+	}
+	if (o->sockets > o->in_flight || (o->sockets > 0 &&
+	    (o->in_flight + o->sockets - 1) / o->sockets > LOADGEN_PER_SOCKET_MAX)) {
+		fprintf(stderr, "loadgen: -S: at most -w sockets, at most %lu requests on each\n",
+		    LOADGEN_PER_SOCKET_MAX);
+		return -EINVAL;
+	}
+	if (strlen(o->greeting) + 1 > LOADGEN_GREETING_MAX) {
+		fprintf(stderr, "loadgen: -e: at most %lu bytes\n", LOADGEN_GREETING_MAX - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The request: -s for TCP (none by default), -l bytes for UDP. Returns 0 or -errno. */
+static int
+make_request(struct run *r)
+{
+	const struct options *o = r->o;
+	unsigned long n = 0;
+
+	if (o->udp)
+		n = o->request_len;
+	else if (o->send_first && strcmp(o->send_first, "http") == 0) {
+		r->request = strdup(LOADGEN_HTTP_REQUEST);
+		r->request_len = strlen(LOADGEN_HTTP_REQUEST);
+		return r->request ? 0 : -ENOMEM;
+	} else if (o->send_first && parse_number(o->send_first, 's', 1, LOADGEN_SEND_MAX, &n) < 0)
+		return -EINVAL;
+	r->request = malloc(n + 1);
+	if (!r->request)
+		return -ENOMEM;
+	memset(r->request, 'x', n);
+	r->request_len = n;
+	return 0;
+}
+
+static int
+resolve(struct run *r)
+{
+	struct addrinfo hints = {
+		.ai_socktype = r->o->udp ? SOCK_DGRAM : SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	};
+	struct addrinfo *ai;
+	int e;
+
+	e = getaddrinfo(r->o->host, r->o->port, &hints, &ai);
+	if (e != 0) {
+		fprintf(stderr, "loadgen: %s port %s: %s\n", r->o->host, r->o->port,
+		    gai_strerror(e));
+		return -EINVAL;
+	}
+	memcpy(&r->addr, ai->ai_addr, ai->ai_addrlen);
+	r->addr_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* As many descriptors as the hard limit allows: every connection in flight needs one. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct run run;
+	struct options o = {
+		.host = "127.0.0.1", .port = "12345", .concurrency = 16, .count = 10000,
+		.seconds = 60, .in_flight = 64, .timeout_ms = 2000, .request_len = 64,
+		.greeting = LOADGEN_GREETING_DEFAULT,
+	};
+	struct run *r = &run;
+	int e;
+
+	if (parse_options(argc, argv, &o) < 0) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	r->o = &o;
+	r->timeout_ns = o.timeout_ms * 1000000ULL;
+	r->expected_len = (size_t)snprintf(r->expected, sizeof(r->expected), "%s\n", o.greeting);
+	if (resolve(r) < 0 || make_request(r) < 0)
+		return EX_USAGE;
+	raise_nofile();
+	r->st.latency_us = calloc(o.count, sizeof(*r->st.latency_us));
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!r->st.latency_us || r->epfd < 0) {
+		perror("loadgen: setup");
+		return EX_OSERR;
+	}
+	e = o.udp ? udp_setup(r) : tcp_setup(r);
+	if (e < 0) {
+		fprintf(stderr, "loadgen: setup: %s\n", strerror(-e));
+		return EX_OSERR;
+	}
+	run_loop(r);
+	if (!o.udp)
+		tcp_close_all(r);
+	report(r);
+	return 0;
+}

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Under load (the benchmark's load generator, bounded in count and time): every greeting
+# whole, no reset, no timeout, no SYN dropped at 128 connections in flight, in each mode;
+# clients that send first keep their greeting; UDP with 64 requests in flight all answered.
+# No timing is asserted: the figures are the benchmark's (make bench).
+. "$HELLOD_TOP/tests/lib.sh"
+
+LOADGEN=$HELLOD_BUILD/bench/loadgen
+port=$(free_port)
+conf=$T/hellod.conf
+
+# field NAME: a number from loadgen's JSON line in $T/load.
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$T/load"; }
+# Listen queue overflows so far, in this network namespace (TcpExt ListenOverflows).
+overflows() {
+	awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) k[i] = $i; n = 1 } else
+		for (i = 1; i <= NF; i++) if (k[i] == "ListenOverflows") print $i }' /proc/net/netstat
+}
+
+# load WHAT COUNT ARGS...: runs loadgen and checks that COUNT of COUNT were whole greetings
+# and nothing went wrong.
+load() {
+	what=$1
+	count=$2
+	shift 2
+	before=$(overflows)
+	"$LOADGEN" -p "$port" -n "$count" -d 120 -t 10000 "$@" >"$T/load"
+	after=$(overflows)
+	if [ "$(field ok)" = "$count" ] && [ "$(field errors)" = 0 ] &&
+	    [ "$(field resets)" = 0 ] && [ "$(field timeouts)" = 0 ] &&
+	    [ "$(field connect_errors)" = 0 ]; then
+		pass "$what: $count of $count greeted whole, no reset, no timeout"
+	else
+		fail "$what: $count of $count greeted whole, no reset, no timeout" "$(cat "$T/load")"
+	fi
+	expect_eq "... and no SYN dropped (ListenOverflows)" "$before" "$after"
+}
+
+for mode in linger fast; do
+	printf '[server]\nhost = 127.0.0.1\nport = %s\nudp = yes\nclose = %s\n' "$port" "$mode" \
+		>"$conf"
+	start_hellod "$conf"
+	load "close = $mode, 128 connections in flight" 4000 -c 128
+	load "close = $mode, clients sending an HTTP request first" 1000 -c 16 -s http
+	load "close = $mode, clients sending 64 KiB first" 300 -c 16 -s 65536
+	stop_hellod
+	expect_eq "... hellod exits 0" 0 "$HSTATUS"
+done
+
+printf '[server]\nhost = 127.0.0.1\nport = %s\nudp = yes\nworkers = 2\n' "$port" >"$conf"
+start_hellod "$conf"
+load "workers = 2, 128 connections in flight" 4000 -c 128
+load "workers = 2, UDP with 64 requests in flight" 20000 -u -w 64
+stop_hellod
+expect_eq "... hellod exits 0" 0 "$HSTATUS"
+expect_grep "... having counted every greeting of both workers" \
+	'Stopped after 4000 TCP and 20000 UDP greetings' "$T/hellod.log"
