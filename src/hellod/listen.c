@@ -159,7 +159,7 @@ seen_before(const struct addrinfo *list, const struct addrinfo *ai)
 }
 
 int
-listen_bind(const struct hellod_config *config, struct listen_set *set)
+listen_bind(const struct hellod_config *config, bool reuseport, struct listen_set *set)
 {
 	struct addrinfo hints = {
 		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
@@ -192,7 +192,7 @@ listen_bind(const struct hellod_config *config, struct listen_set *set)
 				goto done;
 			}
 			r = bind_one(ai->ai_addr, ai->ai_addrlen, type, config->backlog,
-			    config->workers != 1, ls);
+			    reuseport, ls);
 			if (r == -EAFNOSUPPORT) {
 				/* A kernel without IPv6 still serves IPv4. */
 				log_warning_errno(r, "Cannot serve %s on %s: %m, ignoring",

@@ -31,11 +31,12 @@ struct listen_set {
 int listen_adopt(struct listen_set *set);
 
 /* Binds and listens on every address config's host and port resolve to (TCP, and UDP when
- * enabled). Returns the number of sockets or a negative errno, having logged why. */
-int listen_bind(const struct hellod_config *config, struct listen_set *set);
+ * enabled), with SO_REUSEPORT when asked (for more workers). Returns the number of sockets or
+ * a negative errno, having logged why. */
+int listen_bind(const struct hellod_config *config, bool reuseport, struct listen_set *set);
 
 /* For one more worker: new sockets bound to the addresses of set's (with SO_REUSEPORT, which
- * listen_bind() set for workers > 1), so that the kernel spreads clients over the workers.
+ * listen_bind() was asked for), so that the kernel spreads clients over the workers.
  * Sockets systemd passed cannot be bound again and are shared instead. Returns 0 or a
  * negative errno, having logged why. */
 int listen_again(const struct listen_set *set, int backlog, struct listen_set *ret);

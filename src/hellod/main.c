@@ -205,7 +205,7 @@ listen_all(const struct hellod_config *config, struct listen_set *sets, unsigned
 
 	r = arg_daemon ? 0 : listen_adopt(&sets[0]);
 	if (r == 0)
-		r = listen_bind(config, &sets[0]);
+		r = listen_bind(config, n > 1, &sets[0]);
 	for (unsigned i = 1; r >= 0 && i < n; i++) {
 		r = listen_again(&sets[0], config->backlog, &sets[i]);
 		if (r < 0)

@@ -35,7 +35,9 @@ struct server_group {
 	struct hellod_config *config;   /* the newest config */
 	uint64_t generation;            /* bumped at each publication */
 	bool stop, exit;
+	bool failed;                    /* a worker's loop ended with an error */
 	size_t n, running;              /* servers; worker threads whose loop still runs */
+	size_t started;                 /* worker threads started: threads[1..started] */
 	struct server *servers[HELLOD_WORKERS_MAX];
 	pthread_t threads[HELLOD_WORKERS_MAX];
 };
@@ -106,7 +108,7 @@ int tcp_setup(struct server *s);
 /* tcp.c: closes every connection, and the epoll set. */
 void tcp_close_all(struct server *s);
 /* tcp.c: how many connections may linger at once, from RLIMIT_NOFILE (raised first). */
-size_t tcp_connections_max(size_t n_listen);
+size_t tcp_connections_max(size_t n_listen, size_t n_workers);
 
 /* workers.c: sets up each server's mailbox; main's too (workers say when they are done). */
 int workers_mailbox_add(struct server *s);

@@ -23,7 +23,8 @@ static void
 notify_status(struct server *s, const char *extra)
 {
 	/* Once stopping, "Serving" would be a lie: STOPPING=1 said the last word. */
-	if (!s->notify || s->stopping || s->group->servers[0]->stopping)
+	if (!s->notify || s->stopping ||
+	    __atomic_load_n(&s->group->servers[0]->stopping, __ATOMIC_RELAXED))
 		return;
 	sd_notifyf(0, "%sSTATUS=Serving %s; greetings: %llu TCP, %llu UDP", extra, s->summary,
 	    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
@@ -224,7 +225,8 @@ server_stop(struct server *s)
 		sd_event_exit(s->event, 0);
 		return;
 	}
-	s->stopping = true;
+	/* Atomic: the workers' STATUS= updates look at the main thread's. */
+	__atomic_store_n(&s->stopping, true, __ATOMIC_RELAXED);
 	if (s->notify && s->id == 0)
 		sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
 	for (size_t i = 0; i < s->listen->n; i++)
@@ -233,9 +235,12 @@ server_stop(struct server *s)
 	if (s->id == 0)
 		workers_publish(s->group, NULL, true, false);
 	listen_close(s->listen);
-	if (s->id == 0 && s->n_conns > 0)
+	if (s->id == 0 && s->group->n == 1 && s->n_conns > 0)
 		log_info("Stopping: waiting up to %llu s for %zu clients to close",
 		    HELLOD_LINGER_USEC / 1000000, s->n_conns);
+	else if (s->id == 0 && s->group->n > 1)
+		log_info("Stopping: waiting up to %llu s for clients to close",
+		    HELLOD_LINGER_USEC / 1000000);
 	server_maybe_exit(s);
 }
 
@@ -334,6 +339,7 @@ server_new(struct hellod_config *config, struct listen_set *sets,
     const struct server_options *options, struct server **ret)
 {
 	struct server_group *g;
+	pthread_condattr_t attr;
 	size_t n_listen = 0, max_conns;
 	unsigned n = options->workers;
 	int r = 0;
@@ -345,12 +351,15 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 		return log_error_errno(ENOMEM, "Out of memory");
 	}
 	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->taken, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&g->taken, &attr);
+	pthread_condattr_destroy(&attr);
 	g->config = config_ref(config);
 	for (unsigned i = 0; i < n; i++)
 		n_listen += sets[i].shared ? 0 : sets[i].n;
 	/* The fds left are shared by the workers. */
-	max_conns = tcp_connections_max(n_listen) / n;
+	max_conns = tcp_connections_max(n_listen, n) / n;
 	for (unsigned i = 0; i < n; i++) {
 		if (r >= 0)
 			r = server_new_one(g, i, config, &sets[i], options, max_conns ? max_conns : 1);
@@ -395,6 +404,8 @@ server_run(struct server *s)
 	/* Ended by a second signal or an error: the workers end too. */
 	workers_publish(g, NULL, true, true);
 	workers_join(g);
+	if (r >= 0 && g->failed)
+		r = -EIO;
 	tcp = workers_sum(g, offsetof(struct server, tcp_greetings));
 	udp = workers_sum(g, offsetof(struct server, udp_greetings));
 	snprintf(fields[0], sizeof(fields[0]), "HELLOD_TCP_GREETINGS=%llu", (unsigned long long)tcp);
@@ -431,6 +442,8 @@ server_free(struct server *s)
 	if (!s)
 		return NULL;
 	g = s->group;
+	workers_publish(g, NULL, true, true);
+	workers_join(g);
 	/* Shared sockets belong to the main thread's set: the workers' go first. */
 	for (size_t i = g->n; i-- > 0;) {
 		struct listen_set *set = g->servers[i]->listen;

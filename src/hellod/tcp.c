@@ -386,7 +386,7 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
  * reserve (for logging, reloads) are counted, after raising the soft limit. Never more than
  * that: with EMFILE first, the pool would never fill and evict. */
 size_t
-tcp_connections_max(size_t n_listen)
+tcp_connections_max(size_t n_listen, size_t n_workers)
 {
 	struct rlimit rl;
 	rlim_t reserve, used, n;
@@ -399,7 +399,9 @@ tcp_connections_max(size_t n_listen)
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	reserve = rl.rlim_cur / 4 < HELLOD_FD_RESERVE ? rl.rlim_cur / 4 : HELLOD_FD_RESERVE;
-	used = 3 + n_listen + reserve;
+	/* Each worker also holds its loop's epoll, its connections' epoll, a timerfd and an
+	 * eventfd. */
+	used = 3 + n_listen + reserve + 4 * n_workers;
 	n = rl.rlim_cur > used ? rl.rlim_cur - used : 1;
 	return n > HELLOD_CONNECTIONS_MAX ? HELLOD_CONNECTIONS_MAX : (size_t)n;
 }

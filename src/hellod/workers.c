@@ -31,6 +31,16 @@ mailbox_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 
 	(void)eventfd_read(fd, &v);
 	if (s->id == 0) {
+		bool failed;
+
+		pthread_mutex_lock(&g->lock);
+		failed = g->failed;
+		pthread_mutex_unlock(&g->lock);
+		if (failed && !s->stopping) {
+			/* Its sockets would take a share of the clients and never answer. */
+			log_error("A worker failed, stopping");
+			server_stop(s);
+		}
 		server_maybe_exit(s);
 		return 0;
 	}
@@ -74,6 +84,7 @@ worker_main(void *userdata)
 	if (r < 0)
 		log_error_errno(r, "Worker %u failed: %m", s->id);
 	pthread_mutex_lock(&g->lock);
+	g->failed = g->failed || r < 0;
 	g->running--;
 	pthread_mutex_unlock(&g->lock);
 	poke(g->servers[0]->mailbox_fd);
@@ -97,11 +108,11 @@ workers_start(struct server_group *g)
 		if (r < 0) {
 			pthread_mutex_lock(&g->lock);
 			g->running--;
-			g->n = i;       /* the rest never ran: server_free() frees them */
 			pthread_mutex_unlock(&g->lock);
 			log_error_errno(r, "Failed to start worker %zu: %m", i);
 			break;
 		}
+		g->started = i;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
@@ -133,10 +144,10 @@ workers_publish(struct server_group *g, struct hellod_config *config, bool stop,
 
 	/* A worker's loop turns within microseconds; a second is a generous bound, after
 	 * which the main thread goes on rather than hang. */
-	clock_gettime(CLOCK_REALTIME, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);      /* the condition variable's clock */
 	deadline.tv_sec += 1;
 	pthread_mutex_lock(&g->lock);
-	for (size_t i = 1; i < g->n; i++)
+	for (size_t i = 1; i <= g->started; i++)
 		while (g->servers[i]->generation != generation &&
 		    pthread_cond_timedwait(&g->taken, &g->lock, &deadline) == 0)
 			;
@@ -146,8 +157,9 @@ workers_publish(struct server_group *g, struct hellod_config *config, bool stop,
 void
 workers_join(struct server_group *g)
 {
-	for (size_t i = 1; i < g->n; i++)
+	for (size_t i = 1; i <= g->started; i++)
 		pthread_join(g->threads[i], NULL);
+	g->started = 0;
 }
 
 uint64_t

@@ -63,9 +63,14 @@ for i in $(seq 1 10); do
 	clients="$clients $!"
 done
 accept_queue_is() { [ "$(ss -ltnH "sport = :$port" | awk '{print $2}')" = "$1" ]; }
+# Each request is in: the server side of every connection has bytes to read.
+requests_in() {
+	[ "$(ss -tnH state established "sport = :$port" | awk '$1 > 0' | wc -l)" = "$1" ]
+}
 wait_until 10 accept_queue_is 20 ||
 	fail "20 requests queue up while hellod is stopped" "$(ss -ltn "sport = :$port")"
-sleep 0.5  # the requests follow the handshakes
+wait_until 10 requests_in 20 ||
+	fail "the 20 requests arrive while hellod is stopped" "$(ss -tn "sport = :$port")"
 kill -CONT "$HPID"
 wait $clients
 ok=0
@@ -82,7 +87,7 @@ kill -STOP "$HPID"
 burst=$!
 udp_queue_is() { [ "$(ss -lunH "sport = :$port" | awk '{print $2}')" -ge "$1" ]; }
 # ss shows the queue in kernel memory: 832 bytes per 64-byte datagram here.
-wait_until 10 udp_queue_is $((150 * 768))
+check "150 datagrams queue up while hellod is stopped" wait_until 10 udp_queue_is $((150 * 768))
 kill -CONT "$HPID"
 wait "$burst"
 expect_eq "UDP: 150 queued datagrams from 3 sources, each source gets its 50 replies" 0 "$?" ||

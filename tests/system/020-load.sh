@@ -3,6 +3,11 @@
 # whole, no reset, no timeout, no SYN dropped at 128 connections in flight, in each mode;
 # clients that send first keep their greeting; UDP with 64 requests in flight all answered.
 # No timing is asserted: the figures are the benchmark's (make bench).
+# As root it runs in a network namespace of its own, so that the SYN-drop counter is its own.
+if [ "$(id -u)" = 0 ] && [ -z "${HELLOD_NETNS:-}" ] && command -v unshare >/dev/null &&
+    unshare -n true 2>/dev/null; then
+	exec env HELLOD_NETNS=1 unshare -n sh -c 'ip link set lo up && exec bash "$0"' "$0"
+fi
 . "$HELLOD_TOP/tests/lib.sh"
 
 LOADGEN=$HELLOD_BUILD/bench/loadgen
