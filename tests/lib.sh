@@ -147,6 +147,52 @@ greeting_of() { "$CLIENT" tcp "$1" "$2"; }
 
 has_ipv6() { [ -e /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; }
 
+# queued_requests NAME PORT HTTP BIG: with hellod stopped (SIGSTOP), HTTP clients send an
+# HTTP request and BIG clients 64 KiB, so that every request is queued before hellod accepts;
+# then hellod goes on. Passes when each client got exactly $T/expected.
+queued_requests() {
+	qname=$1 qport=$2 qhttp=$3
+	qn=$(($3 + $4))
+	kill -STOP "$HPID"
+	qclients=""
+	for i in $(seq 1 "$qn"); do
+		if [ "$i" -le "$qhttp" ]; then
+			set -- -s "GET / HTTP/1.0
+"
+		else
+			set -- -n 65536
+		fi
+		"$CLIENT" -t 20000 "$@" tcp 127.0.0.1 "$qport" >"$T/busy.$i" 2>&1 &
+		qclients="$qclients $!"
+	done
+	wait_until 10 accept_queue_is "$qport" "$qn" ||
+		fail "$qn requests queue up while hellod is stopped" "$(ss -ltn "sport = :$qport")"
+	wait_until 10 requests_in "$qport" "$qn" ||
+		fail "the $qn requests arrive while hellod is stopped" "$(ss -tn "sport = :$qport")"
+	kill -CONT "$HPID"
+	wait $qclients
+	ok=0
+	for i in $(seq 1 "$qn"); do
+		cmp -s "$T/expected" "$T/busy.$i" && ok=$((ok + 1))
+	done
+	expect_eq "$qname" "$qn" "$ok" || sort "$T"/busy.* | uniq -c | sed 's/^/# /'
+}
+# accept_queue_is PORT N: N connections wait in the listener's accept queue.
+accept_queue_is() { [ "$(ss -ltnH "sport = :$1" | awk '{print $2}')" = "$2" ]; }
+# requests_in PORT N: N established connections have bytes to read on the server side.
+requests_in() {
+	[ "$(ss -tnH state established "sport = :$1" | awk '$1 > 0' | wc -l)" = "$2" ]
+}
+
+# notify_listen: a NOTIFY_SOCKET at $T/notify whose messages go to $T/notify.out;
+# notified PATTERN then polls it.
+notify_listen() {
+	"$CLIENT" -t 60000 notify "$T/notify" >"$T/notify.out" &
+	KILL_PIDS="$KILL_PIDS $!"
+	wait_until 5 grep -q listening "$T/notify.out"
+}
+notified() { grep -Eq -- "$1" "$T/notify.out"; }
+
 # run_check ARGS...: runs hellod-check; its output goes to $T/check.out (and is added to
 # $T/check.all), its exit status to CRC, the milliseconds it took to CMS. It runs under
 # $HELLOD_WRAPPER (valgrind) like hellod, and under $CHECK_IN when set (a function that

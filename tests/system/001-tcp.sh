@@ -27,25 +27,8 @@ expect_eq "50 of 50 clients sending an HTTP request first get the whole greeting
 
 # Deterministic: with hellod stopped, the requests are queued before it accepts, so every
 # close would meet unread data (the case where nginx's stream "return" resets nearly all).
-kill -STOP "$HPID"
-clients=""
-for i in $(seq 1 20); do
-	"$CLIENT" -t 20000 -s "GET / HTTP/1.0
-" tcp 127.0.0.1 "$port" >"$T/busy.$i" 2>&1 &
-	clients="$clients $!"
-done
-accept_queue_is() { [ "$(ss -ltnH "sport = :$port" | awk '{print $2}')" = "$1" ]; }
-wait_until 10 accept_queue_is 20 ||
-	fail "20 requests queue up while hellod is stopped" "$(ss -ltn "sport = :$port")"
-sleep 0.2  # the requests follow the handshakes
-kill -CONT "$HPID"
-wait $clients
-ok=0
-for i in $(seq 1 20); do
-	cmp -s "$T/expected" "$T/busy.$i" && ok=$((ok + 1))
-done
-expect_eq "20 of 20 clients whose request was queued before accept get the whole greeting" \
-	20 "$ok" || cat "$T"/busy.* | sort | uniq -c | sed 's/^/# /'
+queued_requests "20 of 20 clients whose request was queued before accept get the whole greeting" \
+	"$port" 20 0
 
 
 ok=0

@@ -7,10 +7,7 @@ conf=$T/hellod.conf
 printf '[server]\nhost = 127.0.0.1\nport = %s\nudp = yes\n[log]\nconnections = yes\n' \
 	"$port" >"$conf"
 
-"$CLIENT" -t 60000 notify "$T/notify" >"$T/notify.out" &
-KILL_PIDS="$KILL_PIDS $!"
-wait_until 5 grep -q listening "$T/notify.out"
-notified() { grep -Eq -- "$1" "$T/notify.out"; }
+notify_listen
 
 # READY=1 must come only once the socket accepts: connect the moment it arrives.
 : >"$T/hellod.log"

@@ -53,32 +53,8 @@ exec 3<&-
 # A client whose request is already there when hellod accepts would be reset by a plain
 # close: close = fast lingers for it. Stopped hellod, so every request is queued first:
 # 10 HTTP requests and 10 of 64 KiB, more than one read takes.
-kill -STOP "$HPID"
-clients=""
-for i in $(seq 1 10); do
-	"$CLIENT" -t 20000 -s "GET / HTTP/1.0
-" tcp 127.0.0.1 "$port" >"$T/busy.$i" 2>&1 &
-	clients="$clients $!"
-	"$CLIENT" -t 20000 -n 65536 tcp 127.0.0.1 "$port" >"$T/busy.$((i + 10))" 2>&1 &
-	clients="$clients $!"
-done
-accept_queue_is() { [ "$(ss -ltnH "sport = :$port" | awk '{print $2}')" = "$1" ]; }
-# Each request is in: the server side of every connection has bytes to read.
-requests_in() {
-	[ "$(ss -tnH state established "sport = :$port" | awk '$1 > 0' | wc -l)" = "$1" ]
-}
-wait_until 10 accept_queue_is 20 ||
-	fail "20 requests queue up while hellod is stopped" "$(ss -ltn "sport = :$port")"
-wait_until 10 requests_in 20 ||
-	fail "the 20 requests arrive while hellod is stopped" "$(ss -tn "sport = :$port")"
-kill -CONT "$HPID"
-wait $clients
-ok=0
-for i in $(seq 1 20); do
-	cmp -s "$T/expected" "$T/busy.$i" && ok=$((ok + 1))
-done
-expect_eq "close = fast: 20 of 20 clients whose request came before accept get the whole greeting" \
-	20 "$ok" || cat "$T"/busy.* | sort | uniq -c | sed 's/^/# /'
+queued_requests "close = fast: 20 of 20 clients whose request came before accept get the whole greeting" \
+	"$port" 10 10
 
 # UDP in batches: with hellod stopped, 3 sources queue 50 datagrams each, interleaved, so
 # that one recvmmsg() takes datagrams of all three. Each must get exactly its own 50.

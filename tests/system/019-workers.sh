@@ -7,10 +7,7 @@ port=$(free_port)
 conf=$T/hellod.conf
 printf '[server]\nhost = 127.0.0.1\nport = %s\nudp = yes\nworkers = 3\n' "$port" >"$conf"
 
-"$CLIENT" -t 60000 notify "$T/notify" >"$T/notify.out" &
-KILL_PIDS="$KILL_PIDS $!"
-wait_until 5 grep -q listening "$T/notify.out"
-notified() { grep -Eq -- "$1" "$T/notify.out"; }
+notify_listen
 
 : >"$T/hellod.log"
 NOTIFY_SOCKET=$T/notify spawn_hellod "$T/hellod.log" -c "$conf"
