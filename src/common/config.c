@@ -139,6 +139,20 @@ parse_workers(struct hellod_config *c, const char *value, char *msg)
 }
 
 static int
+parse_udp_max_ratio(struct hellod_config *c, const char *value, char *msg)
+{
+	unsigned long v;
+
+	if (parse_uint(value, 1, HELLOD_UDP_MAX_RATIO_MAX, &v) < 0) {
+		snprintf(msg, MSG_LEN, "allowed: 1-%d (times the request's size)",
+		    HELLOD_UDP_MAX_RATIO_MAX);
+		return -EINVAL;
+	}
+	c->udp_max_ratio = (unsigned)v;
+	return 0;
+}
+
+static int
 parse_close(struct hellod_config *c, const char *value, char *msg)
 {
 	if (strcmp(value, "linger") == 0)
@@ -180,12 +194,14 @@ static const struct config_key config_keys[] = {
 	{ "server", "udp", parse_udp },
 	{ "server", "workers", parse_workers },
 	{ "server", "close", parse_close },
+	{ "server", "udp_max_ratio", parse_udp_max_ratio },
 	{ "log", "level", parse_level },
 	{ "log", "connections", parse_connections },
 };
 
 static const char *const config_sections[] = { "server", "log" };
-static const char server_keys[] = "host, port, backlog, greeting, udp, workers, close";
+static const char server_keys[] = "host, port, backlog, greeting, udp, workers, close, "
+    "udp_max_ratio";
 static const char log_keys[] = "level, connections";
 
 static void
@@ -362,6 +378,7 @@ config_new_defaults(void)
 	c->port = HELLOD_PORT_DEFAULT;
 	c->backlog = HELLOD_BACKLOG_DEFAULT;
 	c->workers = 1;
+	c->udp_max_ratio = HELLOD_UDP_MAX_RATIO_DEFAULT;
 	c->log_level = LOG_INFO;
 	c->greeting = strdup(HELLOD_GREETING_DEFAULT);
 	if (!c->greeting || config_validate(c) < 0)

@@ -17,6 +17,7 @@ struct hellod_config {
 	int backlog;
 	bool udp;
 	unsigned workers;       /* 0: one per CPU ("auto") */
+	unsigned udp_max_ratio; /* a UDP reply is at most this many times its request */
 	bool close_fast;        /* close at once after the greeting unless the client sent */
 	char *greeting;         /* as configured, without the newline */
 	char *line;             /* greeting and "\n": the bytes sent */

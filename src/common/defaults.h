@@ -18,6 +18,9 @@
 #define HELLOD_GREETING_DEFAULT "Thank you for connecting"
 #define HELLOD_GREETING_MAX 511            /* RFC 865 wants < 512 characters; +1 for the newline */
 #define HELLOD_WORKERS_MAX 64
+#define HELLOD_UDP_MAX_RATIO_DEFAULT 1     /* a UDP reply is never larger than its request */
+#define HELLOD_UDP_MAX_RATIO_MAX 100
+#define HELLOD_UDP_PORT_MIN 1024           /* requests from service ports are ignored (Loop DoS) */
 #define HELLOD_HOST_MAX 253                /* longest DNS name; IPv6 literals with a zone fit too */
 
 /* Config files: Debian's libinih reads lines into a 200-byte buffer (INI_MAX_LINE). */

@@ -66,6 +66,7 @@ struct server {
 	bool accepted;                  /* a client came since the last sweep */
 
 	uint64_t tcp_greetings, udp_greetings, accept_pauses;
+	uint64_t udp_refused;           /* from service ports, or too small to answer */
 	uint64_t last_warning;
 	bool notify, status_armed, stopping;
 	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */

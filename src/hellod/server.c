@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -22,13 +23,20 @@
 static void
 notify_status(struct server *s, const char *extra)
 {
+	uint64_t refused;
+	char more[64] = "";
+
 	/* Once stopping, "Serving" would be a lie: STOPPING=1 said the last word. */
 	if (!s->notify || s->stopping ||
 	    __atomic_load_n(&s->group->servers[0]->stopping, __ATOMIC_RELAXED))
 		return;
-	sd_notifyf(0, "%sSTATUS=Serving %s; greetings: %llu TCP, %llu UDP", extra, s->summary,
+	refused = workers_sum(s->group, offsetof(struct server, udp_refused));
+
+	if (refused > 0)
+		snprintf(more, sizeof(more), "; UDP refused: %llu", (unsigned long long)refused);
+	sd_notifyf(0, "%sSTATUS=Serving %s; greetings: %llu TCP, %llu UDP%s", extra, s->summary,
 	    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
-	    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)));
+	    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)), more);
 }
 
 static int
@@ -71,6 +79,24 @@ udp_answerable(const struct msghdr *h)
 
 	return h->msg_namelen > offsetof(struct sockaddr_un, sun_path) ||
 	    (h->msg_namelen >= sizeof(sa_family_t) && ss->ss_family != AF_UNIX);
+}
+
+/* Whether answering would make hellod a weapon: a source port below 1024 is a service's (a
+ * reply would start a loop between two such services, CVE-2024-2169), and a reply larger than
+ * udp_max_ratio times its request would amplify a forged one. Both are refused, counted. */
+static bool
+udp_refused(const struct hellod_config *config, const struct mmsghdr *m)
+{
+	const struct sockaddr_storage *ss = m->msg_hdr.msg_name;
+	unsigned port = 0;
+
+	if (ss->ss_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	else if (ss->ss_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	if (ss->ss_family != AF_UNIX && port < HELLOD_UDP_PORT_MIN)
+		return true;
+	return (uint64_t)m->msg_len * config->udp_max_ratio < config->line_len;
 }
 
 /* Sends the replies prepared in out[0..n); sendmmsg() stops at the first failing datagram
@@ -118,6 +144,10 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		for (int i = 0; i < k; i++) {
 			if (!udp_answerable(&in[i].msg_hdr))
 				continue;
+			if (udp_refused(s->config, &in[i])) {
+				counter_add(&s->udp_refused, 1);
+				continue;
+			}
 			out[n++] = (struct mmsghdr){ .msg_hdr = {
 				.msg_name = &peers[i], .msg_namelen = in[i].msg_hdr.msg_namelen,
 				.msg_iov = &iov, .msg_iovlen = 1 } };

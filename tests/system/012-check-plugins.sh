@@ -24,10 +24,13 @@ agree() {
 	    "$ag_status $ag_status" "$ag_plugin $CRC"
 }
 
+# check_udp's request must be as long as the greeting line: hellod sends no reply larger
+# than its request (udp_max_ratio = 1).
+UDP_PROBE=$(printf '%64s' probe)
 agree_udp() {
 	ag_name=$1 ag_status=$2 ag_port=$3
 	shift 3
-	"$PLUGINS/check_udp" -H 127.0.0.1 -p "$ag_port" -s probe -e "$GREETING" -M crit "$@" \
+	"$PLUGINS/check_udp" -H 127.0.0.1 -p "$ag_port" -s "$UDP_PROBE" -e "$GREETING" -M crit "$@" \
 	    >"$T/plugin.out" 2>&1
 	ag_plugin=$?
 	run_check -u -H 127.0.0.1 -p "$ag_port" -e "$GREETING" "$@"

@@ -14,10 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "defaults.h"
 #include "util.h"
 
 static int timeout_ms = 5000;
 static const char *send_data;
+static unsigned long local_port;         /* -P: bind to this source port first */
 static size_t send_bytes;
 
 static void
@@ -64,7 +66,19 @@ connect_to(const char *host, const char *port, int type)
 		exit(1);
 	}
 	fd = socket(ai->ai_family, type | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+	if (fd < 0)
+		die(1, "socket");
+	if (local_port) {
+		struct sockaddr_storage me;
+
+		memset(&me, 0, sizeof(me));
+		me.ss_family = (sa_family_t)ai->ai_family;
+		/* sin_port and sin6_port lie at the same offset. */
+		((struct sockaddr_in *)&me)->sin_port = htons((uint16_t)local_port);
+		if (bind(fd, (struct sockaddr *)&me, ai->ai_addrlen) < 0)
+			die(1, "bind");
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
 		die(1, "connect");
 	freeaddrinfo(ai);
 	return fd;
@@ -135,11 +149,30 @@ tutorial(int fd)
 	return recv_once(fd, 1024);
 }
 
-/* One datagram out (DATA, or "x"), the one reply printed. */
+/* A UDP request as long as the longest greeting line, so that hellod's udp_max_ratio = 1
+ * lets it be answered in full (hellod-check pads its probe likewise). */
+static const char *
+udp_request(size_t *ret_len)
+{
+	static char probe[HELLOD_GREETING_MAX + 1];
+
+	if (send_data) {
+		*ret_len = strlen(send_data);
+		return send_data;
+	}
+	memset(probe, 'x', sizeof(probe));
+	*ret_len = sizeof(probe);
+	return probe;
+}
+
+/* One datagram out (DATA, or a 512-byte probe), the one reply printed. */
 static int
 dgram_exchange(int fd)
 {
-	if (send(fd, send_data ? send_data : "x", send_data ? strlen(send_data) : 1, 0) < 0)
+	size_t len;
+	const char *req = udp_request(&len);
+
+	if (send(fd, req, len, 0) < 0)
 		die(2, "send");
 	return recv_once(fd, 65536);
 }
@@ -157,6 +190,8 @@ udp_burst(const char *host, const char *port, unsigned sources, unsigned count)
 	ssize_t first_len = -1;
 	long long deadline;
 	bool all = true;
+	size_t len;
+	const char *req = udp_request(&len);
 
 	if (sources == 0 || sources > 16)
 		return 64;
@@ -165,8 +200,7 @@ udp_burst(const char *host, const char *port, unsigned sources, unsigned count)
 	/* Round robin, so consecutive datagrams in the queue come from different sources. */
 	for (unsigned n = 0; n < count; n++)
 		for (unsigned i = 0; i < sources; i++)
-			if (send(fds[i], send_data ? send_data : "x", send_data ? strlen(send_data) :
-			    1, 0) < 0)
+			if (send(fds[i], req, len, 0) < 0)
 				die(2, "send");
 	deadline = now_ms() + timeout_ms;
 	while (total < sources * count && now_ms() < deadline) {
@@ -297,10 +331,10 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: client [-t MS] [-s DATA] [-n BYTES] MODE ARGS\n"
+	    "usage: client [-t MS] [-s DATA] [-n BYTES] [-P SOURCEPORT] MODE ARGS\n"
 	    "  tcp HOST PORT       connect, send DATA/BYTES, print all until EOF\n"
 	    "  tutorial HOST PORT  connect, one recv(1024), print\n"
-	    "  udp HOST PORT       send DATA (default \"x\"), print the one reply\n"
+	    "  udp HOST PORT       send DATA (default: 512 bytes), print the one reply\n"
 	    "  udpburst HOST PORT SOURCES COUNT\n"
 	    "                      COUNT datagrams from each of SOURCES sockets, then count replies\n"
 	    "  unix PATH           like tcp over an AF_UNIX stream socket\n"
@@ -316,7 +350,7 @@ main(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "t:s:n:")) >= 0) {
+	while ((c = getopt(argc, argv, "t:s:n:P:")) >= 0) {
 		switch (c) {
 		case 't':
 			if (parse_uint(optarg, 1, 600000, &v) < 0)
@@ -325,6 +359,10 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			send_data = optarg;
+			break;
+		case 'P':
+			if (parse_uint(optarg, 1, 65535, &local_port) < 0)
+				usage();
 			break;
 		case 'n':
 			if (parse_uint(optarg, 0, 1UL << 30, &v) < 0)

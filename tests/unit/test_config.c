@@ -134,6 +134,15 @@ close_modes(void)
 	CHECK(parse("[server]\nclose = linger\n", &c) == 0);
 	CHECK(c && !c->close_fast);
 	config_unref(c);
+	CHECK(parse("[server]\nudp_max_ratio = 100\n", &c) == 0);
+	CHECK(c && c->udp_max_ratio == 100);
+	config_unref(c);
+	CHECK(parse("[server]\n", &c) == 0);
+	CHECK(c && c->udp_max_ratio == 1);
+	config_unref(c);
+	CHECK(rejected("[server]\nudp_max_ratio = 0\n", 2, "udp_max_ratio = '0': allowed: "
+	    "1-100 (times the request's size)"));
+	CHECK(rejected("[server]\nudp_max_ratio = 101\n", 2, "allowed: 1-100"));
 	CHECK(rejected("[server]\nclose = yes\n", 2, "close = 'yes': allowed: linger (wait for "
 	    "the client's end) or fast (close at once unless the client sent something)"));
 }
@@ -194,7 +203,7 @@ unknown_names(void)
 	/* Keys of an unknown section are not reported again. */
 	CHECK(rejected("[extra]\nkey = 1\nother = 2\n", 1, "unknown section [extra]"));
 	CHECK(rejected("[server]\nprot = 1\n", 2, "unknown key 'prot' in [server]; allowed: "
-	    "host, port, backlog, greeting, udp, workers, close"));
+	    "host, port, backlog, greeting, udp, workers, close, udp_max_ratio"));
 	CHECK(rejected("[log]\nport = 1\n", 2, "unknown key 'port' in [log]; allowed: level, "
 	    "connections"));
 	CHECK(rejected("port = 1\n", 1, "key 'port' outside any section"));
