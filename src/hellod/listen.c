@@ -224,10 +224,9 @@ int
 listen_again(const struct listen_set *set, int backlog, struct listen_set *ret)
 {
 	*ret = *set;
-	ret->shared = true;
-	if (set->activated)
+	ret->shared = set->activated;
+	if (ret->shared)
 		return 0;
-	ret->shared = false;
 	for (size_t i = 0; i < set->n; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);

@@ -119,8 +119,8 @@ int workers_start(struct server_group *g);
  * until each has taken it. */
 void workers_publish(struct server_group *g, struct hellod_config *config, bool stop,
     bool exit);
-/* workers.c: waits for the worker threads to end. */
-void workers_join(struct server_group *g);
+/* workers.c: tells the worker threads to exit and waits for them; again, it does nothing. */
+void workers_end(struct server_group *g);
 /* workers.c: the sum of a counter over every worker. */
 uint64_t workers_sum(struct server_group *g, size_t offset);
 

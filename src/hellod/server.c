@@ -420,11 +420,8 @@ server_run(struct server *s)
 	int r;
 
 	r = workers_start(g);
-	if (r < 0) {
-		workers_publish(g, NULL, true, true);
-		workers_join(g);
-		return r;
-	}
+	if (r < 0)
+		return r;       /* server_free() ends the workers that started */
 	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_START, NULL, "Started hellod %s, serving %s%s",
 	    HELLOD_VERSION, s->summary, g->n > 1 ? " with SO_REUSEPORT workers" : "");
 	if (g->n > 1)
@@ -432,8 +429,7 @@ server_run(struct server *s)
 	notify_status(s, "READY=1\n");
 	r = sd_event_loop(s->event);
 	/* Ended by a second signal or an error: the workers end too. */
-	workers_publish(g, NULL, true, true);
-	workers_join(g);
+	workers_end(g);
 	if (r >= 0 && g->failed)
 		r = -EIO;
 	tcp = workers_sum(g, offsetof(struct server, tcp_greetings));
@@ -472,8 +468,7 @@ server_free(struct server *s)
 	if (!s)
 		return NULL;
 	g = s->group;
-	workers_publish(g, NULL, true, true);
-	workers_join(g);
+	workers_end(g);
 	/* Shared sockets belong to the main thread's set: the workers' go first. */
 	for (size_t i = g->n; i-- > 0;) {
 		struct listen_set *set = g->servers[i]->listen;

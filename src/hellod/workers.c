@@ -155,8 +155,9 @@ workers_publish(struct server_group *g, struct hellod_config *config, bool stop,
 }
 
 void
-workers_join(struct server_group *g)
+workers_end(struct server_group *g)
 {
+	workers_publish(g, NULL, true, true);
 	for (size_t i = 1; i <= g->started; i++)
 		pthread_join(g->threads[i], NULL);
 	g->started = 0;
