@@ -131,3 +131,103 @@ addr_format(const struct sockaddr *sa, socklen_t salen, char *buf, size_t len)
 	}
 	return buf;
 }
+
+static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+bool
+addr_prefix_is_ipv4(const struct addr_prefix *a)
+{
+	return memcmp(a->addr, v4_mapped, sizeof(v4_mapped)) == 0 && a->bits >= 96;
+}
+
+static void
+prefix_mask(struct addr_prefix *a)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = a->bits > i * 8 ? a->bits - i * 8 : 0;
+
+		if (keep < 8)
+			a->addr[i] &= (uint8_t)(0xff00 >> keep);
+	}
+}
+
+int
+addr_prefix_parse(const char *s, struct addr_prefix *ret)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	struct addr_prefix a = { .bits = 128 };
+	unsigned long bits;
+	unsigned max;
+
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, a.addr + 12) == 1) {
+		memcpy(a.addr, v4_mapped, sizeof(v4_mapped));
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, a.addr) == 1)
+		max = 128;
+	else
+		return -EINVAL;
+	if (slash) {
+		int r = parse_uint(slash + 1, 0, max, &bits);
+
+		if (r < 0)
+			return r;
+		a.bits = (unsigned)bits + 128 - max;
+	}
+	prefix_mask(&a);
+	*ret = a;
+	return 0;
+}
+
+bool
+addr_source(const struct sockaddr *sa, socklen_t salen, struct addr_prefix *ret)
+{
+	ret->bits = 128;
+	if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
+		memcpy(ret->addr, v4_mapped, sizeof(v4_mapped));
+		memcpy(ret->addr + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6 && salen >= sizeof(struct sockaddr_in6)) {
+		memcpy(ret->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+bool
+addr_prefix_contains(const struct addr_prefix *p, const struct addr_prefix *addr)
+{
+	unsigned whole = p->bits / 8, rest = p->bits % 8;
+
+	if (memcmp(p->addr, addr->addr, whole) != 0)
+		return false;
+	return rest == 0 || ((p->addr[whole] ^ addr->addr[whole]) & (0xff00 >> rest)) == 0;
+}
+
+void
+addr_prefix_cut(struct addr_prefix *a, unsigned bits4, unsigned bits6)
+{
+	a->bits = addr_prefix_is_ipv4(a) ? 96 + bits4 : bits6;
+	prefix_mask(a);
+}
+
+char *
+addr_prefix_format(const struct addr_prefix *a, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (addr_prefix_is_ipv4(a)) {
+		inet_ntop(AF_INET, a->addr + 12, host, sizeof(host));
+		snprintf(buf, len, "%s/%u", host, a->bits - 96);
+	} else {
+		inet_ntop(AF_INET6, a->addr, host, sizeof(host));
+		snprintf(buf, len, "%s/%u", host, a->bits);
+	}
+	return buf;
+}

@@ -3,6 +3,7 @@
 #ifndef HELLOD_ADDR_H
 #define HELLOD_ADDR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -20,5 +21,32 @@ int addr_parse_port(const char *s, uint16_t *ret);
 /* Formats sa as "127.0.0.1:12345", "[::1]:12345" or "unix:/path" ("unix:@name" for abstract
  * sockets). Returns buf, which always holds a string. */
 char *addr_format(const struct sockaddr *sa, socklen_t salen, char *buf, size_t len);
+
+/* A source address as 16 bytes, an IPv4 one mapped (::ffff:a.b.c.d), and how many of its
+ * leading bits count: "10.0.0.0/8" is ::ffff:10.0.0.0 with 104 bits. */
+struct addr_prefix {
+	uint8_t addr[16];
+	unsigned bits;
+};
+
+/* Parses "192.0.2.0/24", "2001:db8::/32" or an address alone (all bits). The address is
+ * masked to its prefix. Returns 0, -EINVAL or -ERANGE (a prefix length too long). */
+int addr_prefix_parse(const char *s, struct addr_prefix *ret);
+
+/* The source in sa as a prefix of all its bits; an IPv4-mapped IPv6 address counts as the IPv4
+ * one. Returns false for what has no address (AF_UNIX). */
+bool addr_source(const struct sockaddr *sa, socklen_t salen, struct addr_prefix *ret);
+
+/* Whether addr (all of whose bits count) lies in p. */
+bool addr_prefix_contains(const struct addr_prefix *p, const struct addr_prefix *addr);
+
+/* Cuts a to bits4 leading bits if it is IPv4, else to bits6. */
+void addr_prefix_cut(struct addr_prefix *a, unsigned bits4, unsigned bits6);
+
+/* Whether a (from addr_source() or addr_prefix_parse()) is IPv4. */
+bool addr_prefix_is_ipv4(const struct addr_prefix *a);
+
+/* Formats a as "192.0.2.0/24" or "2001:db8::/56". Returns buf. */
+char *addr_prefix_format(const struct addr_prefix *a, char *buf, size_t len);
 
 #endif

@@ -25,7 +25,7 @@ struct parse_ctx {
 	unsigned line;
 	struct hellod_config *config;
 	struct config_errors *errors;
-	unsigned seen[16];       /* line where each key of config_keys was set, 0: not yet */
+	unsigned seen[32];       /* line where each key of config_keys was set, 0: not yet */
 	bool oom;
 };
 
@@ -139,20 +139,6 @@ parse_workers(struct hellod_config *c, const char *value, char *msg)
 }
 
 static int
-parse_udp_max_ratio(struct hellod_config *c, const char *value, char *msg)
-{
-	unsigned long v;
-
-	if (parse_uint(value, 1, HELLOD_UDP_MAX_RATIO_MAX, &v) < 0) {
-		snprintf(msg, MSG_LEN, "allowed: 1-%d (times the request's size)",
-		    HELLOD_UDP_MAX_RATIO_MAX);
-		return -EINVAL;
-	}
-	c->udp_max_ratio = (unsigned)v;
-	return 0;
-}
-
-static int
 parse_close(struct hellod_config *c, const char *value, char *msg)
 {
 	if (strcmp(value, "linger") == 0)
@@ -165,6 +151,170 @@ parse_close(struct hellod_config *c, const char *value, char *msg)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A number in [min, max] into *p; what is allowed is said by allowed. */
+static int
+parse_number_into(unsigned *p, const char *value, unsigned long min, unsigned long max,
+    const char *allowed, char *msg)
+{
+	unsigned long v;
+	int r = parse_uint(value, min, max, &v);
+
+	if (r < 0) {
+		snprintf(msg, MSG_LEN, "%s; allowed: %s", r == -ERANGE ? "out of range" :
+		    "not a number", allowed);
+		return r;
+	}
+	*p = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_max_connections(struct hellod_config *c, const char *value, char *msg)
+{
+	if (strcmp(value, "auto") == 0) {
+		c->max_connections = 0;
+		return 0;
+	}
+	return parse_number_into(&c->max_connections, value, 1, HELLOD_CONNECTIONS_MAX,
+	    "auto (from the open files limit, at most " STRINGIFY(HELLOD_CONNECTIONS_AUTO) ") "
+	    "or 1-" STRINGIFY(HELLOD_CONNECTIONS_MAX), msg);
+}
+
+static int
+parse_per_source(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_number_into(&c->max_per_source, value, 0, HELLOD_CONNECTIONS_MAX,
+	    "0 (no cap) or 1-" STRINGIFY(HELLOD_CONNECTIONS_MAX), msg);
+}
+
+static int
+parse_timeout_into(uint64_t *p, const char *value, char *msg)
+{
+	uint64_t usec;
+	int r = parse_seconds(value, HELLOD_TIMEOUT_MAX_USEC, &usec);
+
+	if (r == 0 && usec < 1000)
+		r = -ERANGE;
+	if (r < 0) {
+		snprintf(msg, MSG_LEN, "%s; allowed: seconds from 0.001 to 3600, such as 5 or 0.5",
+		    r == -ERANGE ? "out of range" : "not a number of seconds");
+		return r;
+	}
+	*p = usec;
+	return 0;
+}
+
+static int
+parse_send_timeout(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_timeout_into(&c->send_usec, value, msg);
+}
+
+static int
+parse_linger_timeout(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_timeout_into(&c->linger_usec, value, msg);
+}
+
+static int
+parse_drain_timeout(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_timeout_into(&c->drain_usec, value, msg);
+}
+
+#define RATE_ALLOWED "0 (no limit) or 1-" STRINGIFY(HELLOD_RATE_MAX) " per second"
+#define BURST_ALLOWED "1-" STRINGIFY(HELLOD_RATE_MAX)
+
+static int
+parse_udp_rate(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_number_into(&c->udp_rate, value, 0, HELLOD_RATE_MAX, RATE_ALLOWED, msg);
+}
+
+static int
+parse_udp_burst(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_number_into(&c->udp_burst, value, 1, HELLOD_RATE_MAX, BURST_ALLOWED, msg);
+}
+
+static int
+parse_tcp_rate(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_number_into(&c->tcp_rate, value, 0, HELLOD_RATE_MAX, RATE_ALLOWED, msg);
+}
+
+static int
+parse_tcp_burst(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_number_into(&c->tcp_burst, value, 1, HELLOD_RATE_MAX, BURST_ALLOWED, msg);
+}
+
+static int
+parse_prefix4(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_number_into(&c->prefix4, value, 1, 32, "1-32 (bits)", msg);
+}
+
+static int
+parse_prefix6(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_number_into(&c->prefix6, value, 1, 128, "1-128 (bits)", msg);
+}
+
+static int
+parse_udp_max_ratio(struct hellod_config *c, const char *value, char *msg)
+{
+	return parse_number_into(&c->udp_max_ratio, value, 1, HELLOD_UDP_MAX_RATIO_MAX,
+	    "1-" STRINGIFY(HELLOD_UDP_MAX_RATIO_MAX) " (times the request's size)", msg);
+}
+
+/* A list of addresses and prefixes, separated by spaces or commas; empty: none. */
+static int
+parse_exempt(struct hellod_config *c, const char *value, char *msg)
+{
+	static const char sep[] = " \t,";
+	const char *p = value;
+	unsigned n = 0;
+
+	for (p += strspn(p, sep); *p; p += strspn(p, sep)) {
+		size_t len = strcspn(p, sep);
+		char word[64], escaped[64];
+		int r = -EINVAL;
+
+		if (n == HELLOD_EXEMPT_MAX) {
+			snprintf(msg, MSG_LEN, "more than %d prefixes; allowed: at most %d",
+			    HELLOD_EXEMPT_MAX, HELLOD_EXEMPT_MAX);
+			return -EINVAL;
+		}
+		if (len < sizeof(word)) {
+			memcpy(word, p, len);
+			word[len] = '\0';
+			r = addr_prefix_parse(word, &c->exempt[n]);
+		}
+		if (r < 0) {
+			snprintf(msg, MSG_LEN, "'%s' %s; allowed: IPv4 or IPv6 addresses or prefixes "
+			    "such as 192.0.2.0/24 or 2001:db8::/32, separated by spaces",
+			    str_escape(p, len, escaped, sizeof(escaped)), r == -ERANGE ?
+			    "has too long a prefix length" : "is not an address or prefix");
+			return -EINVAL;
+		}
+		n++;
+		p += len;
+	}
+	c->n_exempt = n;
+	return 0;
+}
+
+static int
+parse_summary(struct hellod_config *c, const char *value, char *msg)
+{
+	if (strcmp(value, "0") == 0) {
+		c->summary_usec = 0;
+		return 0;
+	}
+	return parse_timeout_into(&c->summary_usec, value, msg);
 }
 
 static int
@@ -194,15 +344,26 @@ static const struct config_key config_keys[] = {
 	{ "server", "udp", parse_udp },
 	{ "server", "workers", parse_workers },
 	{ "server", "close", parse_close },
-	{ "server", "udp_max_ratio", parse_udp_max_ratio },
+	{ "limits", "max_connections", parse_max_connections },
+	{ "limits", "max_connections_per_source", parse_per_source },
+	{ "limits", "send_timeout", parse_send_timeout },
+	{ "limits", "linger_timeout", parse_linger_timeout },
+	{ "limits", "drain_timeout", parse_drain_timeout },
+	{ "limits", "udp_rate", parse_udp_rate },
+	{ "limits", "udp_burst", parse_udp_burst },
+	{ "limits", "tcp_rate", parse_tcp_rate },
+	{ "limits", "tcp_burst", parse_tcp_burst },
+	{ "limits", "rate_prefix_ipv4", parse_prefix4 },
+	{ "limits", "rate_prefix_ipv6", parse_prefix6 },
+	{ "limits", "exempt", parse_exempt },
+	{ "limits", "udp_max_ratio", parse_udp_max_ratio },
 	{ "log", "level", parse_level },
 	{ "log", "connections", parse_connections },
+	{ "log", "summary_interval", parse_summary },
 };
 
-static const char *const config_sections[] = { "server", "log" };
-static const char server_keys[] = "host, port, backlog, greeting, udp, workers, close, "
-    "udp_max_ratio";
-static const char log_keys[] = "level, connections";
+static const char *const config_sections[] = { "server", "limits", "log" };
+static const char sections_allowed[] = "[server], [limits], [log]";
 
 static void
 add_error(struct parse_ctx *ctx, unsigned line, const char *format, ...)
@@ -266,8 +427,9 @@ check_line(struct parse_ctx *ctx, char *str, size_t total, bool nul, int num)
 		const char *end = strchr(p, ']');
 
 		if (end && !section_known(p + 1, (size_t)(end - p - 1)))
-			add_error(ctx, ctx->line, "unknown section [%s]; allowed: [server], [log]",
-			    str_escape(p + 1, (size_t)(end - p - 1), escaped, sizeof(escaped)));
+			add_error(ctx, ctx->line, "unknown section [%s]; allowed: %s",
+			    str_escape(p + 1, (size_t)(end - p - 1), escaped, sizeof(escaped)),
+			    sections_allowed);
 	}
 }
 
@@ -317,8 +479,8 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	int r;
 
 	if (section[0] == '\0') {
-		add_error(ctx, ctx->line, "key '%s' outside any section; allowed: under [server] "
-		    "or [log]", str_escape(name, strlen(name), escaped, sizeof(escaped)));
+		add_error(ctx, ctx->line, "key '%s' outside any section; allowed: under %s",
+		    str_escape(name, strlen(name), escaped, sizeof(escaped)), sections_allowed);
 		return 1;
 	}
 	if (!section_known(section, strlen(section)))
@@ -329,9 +491,14 @@ config_handler(void *user, const char *section, const char *name, const char *va
 		    strcmp(config_keys[k].name, name) == 0)
 			break;
 	if (k == ELEMENTSOF(config_keys)) {
+		char keys[HELLOD_CONFIG_ERROR_LEN] = "";
+
+		for (size_t i = 0, o = 0; i < ELEMENTSOF(config_keys) && o < sizeof(keys); i++)
+			if (strcmp(config_keys[i].section, section) == 0)
+				o += (size_t)snprintf(keys + o, sizeof(keys) - o, "%s%s", o ? ", " : "",
+				    config_keys[i].name);
 		add_error(ctx, ctx->line, "unknown key '%s' in [%s]; allowed: %s",
-		    str_escape(name, strlen(name), escaped, sizeof(escaped)), section,
-		    strcmp(section, "server") == 0 ? server_keys : log_keys);
+		    str_escape(name, strlen(name), escaped, sizeof(escaped)), section, keys);
 		return 1;
 	}
 	if (ctx->seen[k]) {
@@ -371,6 +538,7 @@ struct hellod_config *
 config_new_defaults(void)
 {
 	struct hellod_config *c = calloc(1, sizeof(*c));
+	char msg[MSG_LEN];
 
 	if (!c)
 		return NULL;
@@ -378,9 +546,21 @@ config_new_defaults(void)
 	c->port = HELLOD_PORT_DEFAULT;
 	c->backlog = HELLOD_BACKLOG_DEFAULT;
 	c->workers = 1;
-	c->udp_max_ratio = HELLOD_UDP_MAX_RATIO_DEFAULT;
 	c->log_level = LOG_INFO;
+	c->summary_usec = HELLOD_SUMMARY_USEC;
+	c->max_per_source = HELLOD_PER_SOURCE_DEFAULT;
+	c->send_usec = HELLOD_SEND_USEC;
+	c->linger_usec = HELLOD_LINGER_USEC;
+	c->drain_usec = HELLOD_DRAIN_USEC;
+	c->udp_rate = HELLOD_UDP_RATE_DEFAULT;
+	c->udp_burst = HELLOD_RATE_BURST_DEFAULT;
+	c->tcp_burst = HELLOD_RATE_BURST_DEFAULT;
+	c->prefix4 = HELLOD_PREFIX4_DEFAULT;
+	c->prefix6 = HELLOD_PREFIX6_DEFAULT;
+	c->udp_max_ratio = HELLOD_UDP_MAX_RATIO_DEFAULT;
 	c->greeting = strdup(HELLOD_GREETING_DEFAULT);
+	if (parse_exempt(c, HELLOD_EXEMPT_DEFAULT, msg) < 0)
+		abort();        /* the built-in default is valid */
 	if (!c->greeting || config_validate(c) < 0)
 		return config_unref(c);
 	return c;

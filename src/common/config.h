@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "addr.h"
 #include "defaults.h"
 
 struct hellod_config {
@@ -17,13 +18,24 @@ struct hellod_config {
 	int backlog;
 	bool udp;
 	unsigned workers;       /* 0: one per CPU ("auto") */
-	unsigned udp_max_ratio; /* a UDP reply is at most this many times its request */
 	bool close_fast;        /* close at once after the greeting unless the client sent */
 	char *greeting;         /* as configured, without the newline */
 	char *line;             /* greeting and "\n": the bytes sent */
 	size_t line_len;
 	int log_level;          /* LOG_ERR..LOG_DEBUG */
 	bool log_connections;
+	uint64_t summary_usec;  /* what the limits refused is logged this often; 0: never */
+
+	/* [limits] */
+	unsigned max_connections;       /* TCP, all told; 0: from RLIMIT_NOFILE ("auto") */
+	unsigned max_per_source;        /* TCP per IPv4 address or IPv6 /64; 0: no cap */
+	uint64_t send_usec, linger_usec, drain_usec;    /* send, linger and drain_timeout */
+	unsigned udp_rate, udp_burst;   /* UDP replies per second per prefix; 0: no limit */
+	unsigned tcp_rate, tcp_burst;   /* TCP connections per second per prefix; 0: no limit */
+	unsigned prefix4, prefix6;      /* bits of a source address that make its prefix */
+	unsigned udp_max_ratio;         /* a UDP reply is at most this many times its request */
+	unsigned n_exempt;              /* sources the per-source limits leave alone */
+	struct addr_prefix exempt[HELLOD_EXEMPT_MAX];
 };
 
 /* What was wrong with a file, in line order: shown as "file:line: text". */

@@ -18,20 +18,37 @@
 #define HELLOD_GREETING_DEFAULT "Thank you for connecting"
 #define HELLOD_GREETING_MAX 511            /* RFC 865 wants < 512 characters; +1 for the newline */
 #define HELLOD_WORKERS_MAX 64
+#define HELLOD_HOST_MAX 253                /* longest DNS name; IPv6 literals with a zone fit too */
+
+/* [limits] defaults. */
+#define HELLOD_CONNECTIONS_AUTO 16384      /* max_connections = auto: at most this many */
+#define HELLOD_CONNECTIONS_MAX 1048576     /* max_connections, the hard maximum */
+#define HELLOD_PER_SOURCE_DEFAULT 64       /* TCP connections per IPv4 address or IPv6 /64 */
+#define HELLOD_SEND_USEC (5 * 1000000ULL)  /* send_timeout: to send the greeting */
+#define HELLOD_LINGER_USEC (5 * 1000000ULL) /* linger_timeout: to wait for the client's FIN (nginx: 5 s) */
+#define HELLOD_DRAIN_USEC (5 * 1000000ULL) /* drain_timeout: a stop waits this long for clients */
+#define HELLOD_TIMEOUT_MAX_USEC (3600 * 1000000ULL)
+#define HELLOD_UDP_RATE_DEFAULT 20         /* UDP replies per second per prefix */
+#define HELLOD_RATE_BURST_DEFAULT 40       /* udp_burst and tcp_burst */
+#define HELLOD_RATE_MAX 1000000            /* udp_rate, tcp_rate and the bursts */
+#define HELLOD_PREFIX4_DEFAULT 24          /* a rate limit counts per IPv4 /24 ... */
+#define HELLOD_PREFIX6_DEFAULT 56          /* ... and per IPv6 /56 (RRL's defaults) */
+#define HELLOD_EXEMPT_DEFAULT "127.0.0.0/8 ::1"
+#define HELLOD_EXEMPT_MAX 16               /* prefixes in exempt */
 #define HELLOD_UDP_MAX_RATIO_DEFAULT 1     /* a UDP reply is never larger than its request */
 #define HELLOD_UDP_MAX_RATIO_MAX 100
 #define HELLOD_UDP_PORT_MIN 1024           /* requests from service ports are ignored (Loop DoS) */
-#define HELLOD_HOST_MAX 253                /* longest DNS name; IPv6 literals with a zone fit too */
+#define HELLOD_SUMMARY_USEC (60 * 1000000ULL) /* [log] summary_interval */
+#define HELLOD_RATE_TABLE 8192             /* prefixes tracked by the rate limits at once */
+#define HELLOD_RATE_WAYS 8                 /* ... in sets of this many, the stalest replaced */
 
 /* Config files: Debian's libinih reads lines into a 200-byte buffer (INI_MAX_LINE). */
 #define HELLOD_CONFIG_ERRORS_MAX 16        /* errors reported per file; the rest are counted */
 #define HELLOD_CONFIG_ERROR_LEN 256        /* one formatted error message */
 
 /* Serving. */
-#define HELLOD_CONNECTIONS_MAX 16384       /* lingering connections, upper bound */
 #define HELLOD_FD_RESERVE 32               /* fds kept free for logging, reloads (or 1/4 of the limit) */
 #define HELLOD_NOFILE_WANT 65536           /* soft RLIMIT_NOFILE raised up to this */
-#define HELLOD_LINGER_USEC (5 * 1000000ULL) /* wait this long for a client's FIN (nginx: 5 s) */
 #define HELLOD_DRAIN_CHUNK 4096            /* bytes read per recv() when discarding input */
 #define HELLOD_DRAIN_BURST (64 * 1024)     /* bytes discarded per wakeup before yielding */
 #define HELLOD_CONN_EVENTS 64              /* connection events taken per epoll_wait() */
@@ -61,5 +78,6 @@
 #define HELLOD_MESSAGE_RELOAD_FAILED "041559bbb4d34c6584bc82ca7ca37fa5"
 #define HELLOD_MESSAGE_CONFIG_ERROR "38dfa4736a4a46668bc9191f2e3985f6"
 #define HELLOD_MESSAGE_LISTEN "f71c21a006784ebf88e0e15c9fbdb972"
+#define HELLOD_MESSAGE_LIMITS "71e1f2fde0804732b5c99c93dd1dd430"
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 /* Parses a decimal number in [min, max]: digits only, no sign, no spaces.
  * Returns 0, -EINVAL when it is not a number, -ERANGE when out of range. */

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "limits.h"
 #include "listen.h"
 #include "server.h"
 
@@ -21,8 +22,17 @@ struct conn {
 	size_t sent;                    /* bytes of the greeting line sent */
 	uint64_t deadline;              /* CLOCK_MONOTONIC usec: closed then whatever happens */
 	struct hellod_config *config;   /* held while a send is incomplete, NULL after */
-	struct conn *prev, *next;       /* open connections oldest first; next: free list too */
+	struct conn_list *list;         /* sending or lingering; NULL: in neither */
+	struct conn *prev, *next;       /* in its list, oldest first; next: free list too */
 	struct server *server;
+	bool counted;                   /* against its source's max_connections_per_source */
+	struct addr_prefix source;      /* if counted */
+};
+
+/* Connections in the order they got their deadline, which is the order of their deadlines
+ * while the timeouts stay the same. */
+struct conn_list {
+	struct conn *oldest, *newest;
 };
 
 /* The workers: one server each, the first in the main thread (signals, sd_notify, the
@@ -36,6 +46,7 @@ struct server_group {
 	uint64_t generation;            /* bumped at each publication */
 	bool stop, exit;
 	bool failed;                    /* a worker's loop ended with an error */
+	struct limits *limits;          /* per-source limits, one table for every worker */
 	size_t n, running;              /* servers; worker threads whose loop still runs */
 	size_t started;                 /* worker threads started: threads[1..started] */
 	struct server *servers[HELLOD_WORKERS_MAX];
@@ -54,19 +65,23 @@ struct server {
 	struct server_options options;
 	struct listen_set *listen;
 	sd_event_source *listen_sources[LISTEN_SOCKETS_MAX];
-	sd_event_source *linger_timer, *pause_timer, *status_timer;
+	sd_event_source *linger_timer, *pause_timer, *status_timer, *drain_timer;
+	sd_event_source *summary_timer; /* the main thread's: the limits' summary log line */
+	uint64_t summarized[REFUSED_N]; /* the counts as of the last summary */
 	char summary[HELLOD_STATUS_LEN / 2];    /* what is served, for STATUS= */
 
 	struct conn *pool;              /* max_conns slots, handed out in order, then reused */
 	size_t max_conns, pool_used, n_conns;
-	struct conn *free_list, *oldest, *newest;
+	size_t n_workers;               /* max_connections is shared out among them */
+	struct conn *free_list;
+	struct conn_list sending, lingering;
 	int conn_epoll;                 /* the open connections' fds */
 	sd_event_source *conn_source;   /* watches conn_epoll, unless clients keep coming */
 	sd_event_source *sweep_timer;   /* polls conn_epoll while clients keep coming */
 	bool accepted;                  /* a client came since the last sweep */
 
 	uint64_t tcp_greetings, udp_greetings, accept_pauses;
-	uint64_t udp_refused;           /* from service ports, or too small to answer */
+	uint64_t refused[REFUSED_N];    /* what the limits turned away */
 	uint64_t last_warning;
 	bool notify, status_armed, stopping;
 	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */
@@ -100,7 +115,7 @@ void log_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len
 
 /* tcp.c: the listening socket's callback: accepts and greets. */
 int tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
-/* tcp.c: closes the connections whose linger deadline has passed. */
+/* tcp.c: closes the connections whose deadline has passed. */
 int tcp_linger_cb(sd_event_source *source, uint64_t usec, void *userdata);
 /* tcp.c: listens again after an accept pause. */
 int tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata);
@@ -108,6 +123,8 @@ int tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata);
 int tcp_setup(struct server *s);
 /* tcp.c: closes every connection, and the epoll set. */
 void tcp_close_all(struct server *s);
+/* tcp.c: closes every connection (a stop's drain_timeout passed). */
+void tcp_close_conns(struct server *s);
 /* tcp.c: how many connections may linger at once, from RLIMIT_NOFILE (raised first). */
 size_t tcp_connections_max(size_t n_listen, size_t n_workers);
 

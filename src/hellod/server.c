@@ -20,23 +20,88 @@
 #include "server-internal.h"
 #include "util.h"
 
+/* "5 s" or "0.25 s". Returns buf. */
+static char *
+format_usec(uint64_t usec, char *buf, size_t len)
+{
+	if (usec % 1000000 == 0)
+		snprintf(buf, len, "%llu s", (unsigned long long)(usec / 1000000));
+	else
+		snprintf(buf, len, "%.3g s", (double)usec / 1e6);
+	return buf;
+}
+
+static void
+summary_timer_arm(struct server *s)
+{
+	if (s->id != 0 || s->config->summary_usec == 0) {
+		sd_event_source_set_enabled(s->summary_timer, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time(s->summary_timer, now_usec(s) + s->config->summary_usec);
+	sd_event_source_set_enabled(s->summary_timer, SD_EVENT_ONESHOT);
+}
+
+static void
+refused_sum(struct server_group *g, uint64_t counts[REFUSED_N])
+{
+	for (unsigned i = 0; i < REFUSED_N; i++)
+		counts[i] = workers_sum(g, offsetof(struct server, refused) + i * sizeof(uint64_t));
+}
+
 static void
 notify_status(struct server *s, const char *extra)
 {
-	uint64_t refused;
-	char more[64] = "";
+	uint64_t counts[REFUSED_N];
+	char more[HELLOD_STATUS_LEN / 2] = "";
 
 	/* Once stopping, "Serving" would be a lie: STOPPING=1 said the last word. */
 	if (!s->notify || s->stopping ||
 	    __atomic_load_n(&s->group->servers[0]->stopping, __ATOMIC_RELAXED))
 		return;
-	refused = workers_sum(s->group, offsetof(struct server, udp_refused));
-
-	if (refused > 0)
-		snprintf(more, sizeof(more), "; UDP refused: %llu", (unsigned long long)refused);
+	refused_sum(s->group, counts);
+	limits_describe(counts, more, sizeof(more));
 	sd_notifyf(0, "%sSTATUS=Serving %s; greetings: %llu TCP, %llu UDP%s", extra, s->summary,
 	    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
 	    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)), more);
+}
+
+/* Every summary_interval: one line for what the limits refused since the last one, if
+ * anything; never a line per refusal. */
+static int
+summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct server *s = userdata;
+	struct limits_summary sum;
+	uint64_t counts[REFUSED_N], total = 0;
+	char text[HELLOD_STATUS_LEN] = "", top[ADDR_STR_MAX], field[64], period[32];
+	const char *const fields[] = { field, NULL };
+
+	refused_sum(s->group, counts);
+	limits_take_summary(s->group->limits, &sum);
+	for (unsigned i = 0; i < REFUSED_N; i++) {
+		uint64_t n = counts[i] - s->summarized[i];
+
+		s->summarized[i] = counts[i];
+		counts[i] = n;
+		total += n;
+	}
+	if (total > 0) {
+		limits_describe(counts, text, sizeof(text));
+		snprintf(field, sizeof(field), "HELLOD_REFUSED=%llu", (unsigned long long)total);
+		if (sum.prefixes > 0)
+			log_struct(LOG_NOTICE, 0, HELLOD_MESSAGE_LIMITS, fields, "Limits in the last "
+			    "%s: %s; over a rate limit: %u prefix%s, the busiest %s (%llu refused)",
+			    format_usec(s->config->summary_usec, period, sizeof(period)), text + 2,
+			    sum.prefixes, sum.prefixes == 1 ? "" : "es",
+			    addr_prefix_format(&sum.top, top, sizeof(top)),
+			    (unsigned long long)sum.top_drops);
+		else
+			log_struct(LOG_NOTICE, 0, HELLOD_MESSAGE_LIMITS, fields, "Limits in the last "
+			    "%s: %s", format_usec(s->config->summary_usec, period, sizeof(period)), text + 2);
+	}
+	summary_timer_arm(s);
+	return 0;
 }
 
 static int
@@ -82,12 +147,15 @@ udp_answerable(const struct msghdr *h)
 }
 
 /* Whether answering would make hellod a weapon: a source port below 1024 is a service's (a
- * reply would start a loop between two such services, CVE-2024-2169), and a reply larger than
- * udp_max_ratio times its request would amplify a forged one. Both are refused, counted. */
-static bool
-udp_refused(const struct hellod_config *config, const struct mmsghdr *m)
+ * reply would start a loop between two such services, CVE-2024-2169), a reply larger than
+ * udp_max_ratio times its request would amplify a forged one, and a prefix over udp_rate is
+ * being flooded or used to flood. Each is refused, counted. Returns REFUSED_N to answer. */
+static enum refusal
+udp_refused(struct server *s, const struct mmsghdr *m)
 {
+	const struct hellod_config *config = s->config;
 	const struct sockaddr_storage *ss = m->msg_hdr.msg_name;
+	struct addr_prefix source;
 	unsigned port = 0;
 
 	if (ss->ss_family == AF_INET)
@@ -95,8 +163,15 @@ udp_refused(const struct hellod_config *config, const struct mmsghdr *m)
 	else if (ss->ss_family == AF_INET6)
 		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 	if (ss->ss_family != AF_UNIX && port < HELLOD_UDP_PORT_MIN)
-		return true;
-	return (uint64_t)m->msg_len * config->udp_max_ratio < config->line_len;
+		return REFUSED_UDP_SIZE;
+	if ((uint64_t)m->msg_len * config->udp_max_ratio < config->line_len)
+		return REFUSED_UDP_SIZE;
+	if (config->udp_rate > 0 &&
+	    addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source) &&
+	    !limits_exempt(config, &source) &&
+	    !limits_udp_allow(s->group->limits, config, &source, now_usec(s)))
+		return REFUSED_UDP_RATE;
+	return REFUSED_N;
 }
 
 /* Sends the replies prepared in out[0..n); sendmmsg() stops at the first failing datagram
@@ -142,10 +217,13 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		if (k <= 0)
 			break;  /* drained, or a second error in a row: wait for the next event */
 		for (int i = 0; i < k; i++) {
+			enum refusal why;
+
 			if (!udp_answerable(&in[i].msg_hdr))
 				continue;
-			if (udp_refused(s->config, &in[i])) {
-				counter_add(&s->udp_refused, 1);
+			why = udp_refused(s, &in[i]);
+			if (why != REFUSED_N) {
+				counter_add(&s->refused[why], 1);
 				continue;
 			}
 			out[n++] = (struct mmsghdr){ .msg_hdr = {
@@ -223,10 +301,15 @@ server_reload(struct server *s)
 		/* Said before the new log level applies: a quieter one must not hide it. */
 		log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s",
 		    c->path ? c->path : "the built-in defaults (no configuration file)");
+		if (c->max_connections > s->max_conns * s->n_workers)
+			log_warning("max_connections = %u: only %zu connections were made room for at "
+			    "start, more take a restart", c->max_connections,
+			    s->max_conns * s->n_workers);
 		workers_publish(s->group, c, false, false);
 		config_unref(s->config);
 		s->config = c;
 		apply_log_level(s);
+		summary_timer_arm(s);
 	}
 	free(errors);
 	notify_status(s, "READY=1\n");
@@ -246,9 +329,24 @@ server_maybe_exit(struct server *s)
 		sd_event_exit(s->event, 0);
 }
 
+/* A stop's drain_timeout passed: the clients still there are let go. */
+static int
+drain_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct server *s = userdata;
+
+	if (s->n_conns > 0)
+		log_notice("drain_timeout passed, closing %zu connections", s->n_conns);
+	tcp_close_conns(s);
+	server_maybe_exit(s);
+	return 0;
+}
+
 void
 server_stop(struct server *s)
 {
+	char period[32];
+
 	if (s->stopping) {
 		/* A second signal: do not wait. */
 		workers_publish(s->group, NULL, true, true);
@@ -266,11 +364,15 @@ server_stop(struct server *s)
 		workers_publish(s->group, NULL, true, false);
 	listen_close(s->listen);
 	if (s->id == 0 && s->group->n == 1 && s->n_conns > 0)
-		log_info("Stopping: waiting up to %llu s for %zu clients to close",
-		    HELLOD_LINGER_USEC / 1000000, s->n_conns);
+		log_info("Stopping: waiting up to %s for %zu clients to close",
+		    format_usec(s->config->drain_usec, period, sizeof(period)), s->n_conns);
 	else if (s->id == 0 && s->group->n > 1)
-		log_info("Stopping: waiting up to %llu s for clients to close",
-		    HELLOD_LINGER_USEC / 1000000);
+		log_info("Stopping: waiting up to %s for clients to close",
+		    format_usec(s->config->drain_usec, period, sizeof(period)));
+	if (s->n_conns > 0) {
+		sd_event_source_set_time(s->drain_timer, now_usec(s) + s->config->drain_usec);
+		sd_event_source_set_enabled(s->drain_timer, SD_EVENT_ONESHOT);
+	}
 	server_maybe_exit(s);
 }
 
@@ -310,7 +412,8 @@ add_timer(struct server *s, sd_event_source **ret, sd_event_time_handler_t cb)
 
 static int
 server_new_one(struct server_group *g, unsigned id, struct hellod_config *config,
-    struct listen_set *set, const struct server_options *options, size_t max_conns)
+    struct listen_set *set, const struct server_options *options, size_t max_conns,
+    size_t n_workers)
 {
 	struct server *s;
 	int r;
@@ -331,6 +434,7 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	s->listen = set;
 	s->notify = getenv("NOTIFY_SOCKET") != NULL;
 	s->max_conns = max_conns;
+	s->n_workers = n_workers;
 	s->pool = calloc(s->max_conns, sizeof(*s->pool));
 	build_summary(s);
 	if (!s->pool)
@@ -354,6 +458,10 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 		r = add_timer(s, &s->pause_timer, tcp_pause_cb);
 	if (r >= 0)
 		r = add_timer(s, &s->status_timer, status_timer_cb);
+	if (r >= 0)
+		r = add_timer(s, &s->drain_timer, drain_timer_cb);
+	if (r >= 0 && id == 0)
+		r = add_timer(s, &s->summary_timer, summary_timer_cb);
 	if (r >= 0 && options->workers > 1)
 		r = workers_mailbox_add(s);
 	/* Pings systemd at half of WatchdogSec= while the main loop turns; a no-op without. */
@@ -370,7 +478,7 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 {
 	struct server_group *g;
 	pthread_condattr_t attr;
-	size_t n_listen = 0, max_conns;
+	size_t n_listen = 0, budget, total, max_conns;
 	unsigned n = options->workers;
 	int r = 0;
 
@@ -388,15 +496,27 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	g->config = config_ref(config);
 	for (unsigned i = 0; i < n; i++)
 		n_listen += sets[i].shared ? 0 : sets[i].n;
-	/* The fds left are shared by the workers. */
-	max_conns = tcp_connections_max(n_listen, n) / n;
+	/* max_connections, within the fds left, shared out among the workers. */
+	budget = tcp_connections_max(n_listen, n);
+	total = config->max_connections ? config->max_connections : HELLOD_CONNECTIONS_AUTO;
+	if (total > budget) {
+		if (config->max_connections > 0)
+			log_warning("max_connections = %u: the open files limit leaves room for %zu",
+			    config->max_connections, budget);
+		total = budget;
+	}
+	max_conns = total / n > 0 ? total / n : 1;
+	r = limits_new(max_conns * n, &g->limits);
+	if (r < 0)
+		log_error_errno(r, "Out of memory");
 	for (unsigned i = 0; i < n; i++) {
 		if (r >= 0)
-			r = server_new_one(g, i, config, &sets[i], options, max_conns ? max_conns : 1);
+			r = server_new_one(g, i, config, &sets[i], options, max_conns, n);
 		else
 			listen_close(&sets[i]);
 	}
 	if (g->n == 0) {
+		limits_free(g->limits);
 		free(g);
 		return r;
 	}
@@ -427,6 +547,7 @@ server_run(struct server *s)
 	if (g->n > 1)
 		log_info("%zu workers", g->n);
 	notify_status(s, "READY=1\n");
+	summary_timer_arm(s);
 	r = sd_event_loop(s->event);
 	/* Ended by a second signal or an error: the workers end too. */
 	workers_end(g);
@@ -450,6 +571,8 @@ server_free_one(struct server *s)
 	sd_event_source_disable_unref(s->linger_timer);
 	sd_event_source_disable_unref(s->pause_timer);
 	sd_event_source_disable_unref(s->status_timer);
+	sd_event_source_disable_unref(s->drain_timer);
+	sd_event_source_disable_unref(s->summary_timer);
 	sd_event_source_disable_unref(s->mailbox);
 	if (s->mailbox_fd >= 0)
 		close(s->mailbox_fd);
@@ -477,6 +600,7 @@ server_free(struct server *s)
 		listen_close(set);
 	}
 	config_unref(g->config);
+	limits_free(g->limits);
 	pthread_cond_destroy(&g->taken);
 	pthread_mutex_destroy(&g->lock);
 	free(g);

@@ -11,65 +11,123 @@
 #include "log.h"
 #include "server-internal.h"
 
+static uint64_t
+first_deadline(struct server *s)
+{
+	uint64_t a = s->sending.oldest ? s->sending.oldest->deadline : UINT64_MAX;
+	uint64_t b = s->lingering.oldest ? s->lingering.oldest->deadline : UINT64_MAX;
+
+	return a < b ? a : b;
+}
+
 static void
 linger_timer_arm(struct server *s)
 {
-	if (!s->oldest) {
+	uint64_t t = first_deadline(s);
+
+	if (t == UINT64_MAX) {
 		sd_event_source_set_enabled(s->linger_timer, SD_EVENT_OFF);
 		return;
 	}
-	sd_event_source_set_time(s->linger_timer, s->oldest->deadline);
+	sd_event_source_set_time(s->linger_timer, t);
 	sd_event_source_set_enabled(s->linger_timer, SD_EVENT_ONESHOT);
+}
+
+static void
+list_remove(struct conn *c)
+{
+	struct conn_list *l = c->list;
+
+	if (!l)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->oldest = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->newest = c->prev;
+	c->prev = c->next = NULL;
+	c->list = NULL;
+}
+
+/* Puts c last in l with its deadline usec from now, and rearms the timer if it is first. */
+static void
+list_append(struct conn *c, struct conn_list *l, uint64_t usec)
+{
+	struct server *s = c->server;
+	uint64_t first = first_deadline(s);
+
+	list_remove(c);
+	c->deadline = now_usec(s) + usec;
+	c->list = l;
+	c->prev = l->newest;
+	if (l->newest)
+		l->newest->next = c;
+	else
+		l->oldest = c;
+	l->newest = c;
+	if (c->deadline < first)
+		linger_timer_arm(s);
 }
 
 static void
 conn_close(struct conn *c)
 {
 	struct server *s = c->server;
-	bool was_oldest = c == s->oldest;
+	bool was_first = c->list && c == c->list->oldest;
 
 	/* Closing the fd takes it out of conn_epoll as well: it has no duplicate. */
 	close(c->fd);
 	c->config = config_unref(c->config);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->oldest = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		s->newest = c->prev;
-	c->prev = NULL;
+	if (c->counted)
+		limits_tcp_release(s->group->limits, &c->source);
+	list_remove(c);
 	c->next = s->free_list;
 	s->free_list = c;
 	s->n_conns--;
 
-	if (was_oldest)
+	if (was_first)
 		linger_timer_arm(s);
 	if (s->stopping && s->n_conns == 0)
 		server_maybe_exit(s);
 }
 
-/* Takes a free slot; when every slot is in use the oldest connection, which has had its
- * greeting and FIN for the longest, is closed to make room. */
+static void conn_poll(struct server *s);
+
+/* This worker's share of max_connections, within its pool. */
+static size_t
+conn_limit(struct server *s)
+{
+	size_t n = s->config->max_connections / s->n_workers;
+
+	return s->config->max_connections == 0 || n > s->max_conns ? s->max_conns :
+	    n > 0 ? n : 1;
+}
+
+/* Takes a free slot. At the limit the oldest lingering connection, which has had its
+ * greeting and FIN for the longest, is closed to make room; when every connection is still
+ * sending, there is no room: NULL. */
 static struct conn *
 conn_get(struct server *s)
 {
 	struct conn *c;
 
-	if (!s->free_list && s->pool_used == s->max_conns)
-		conn_close(s->oldest);
+	if (s->n_conns >= conn_limit(s))
+		conn_poll(s);   /* some may have closed since the last look */
+	while (s->n_conns >= conn_limit(s)) {
+		if (!s->lingering.oldest)
+			return NULL;
+		counter_add(&s->refused[REFUSED_EVICTED], 1);
+		conn_close(s->lingering.oldest);
+	}
 	if (s->free_list) {
 		c = s->free_list;
 		s->free_list = c->next;
 	} else
 		c = &s->pool[s->pool_used++];
-	*c = (struct conn){ .server = s, .prev = s->newest };
-	if (s->newest)
-		s->newest->next = c;
-	else
-		s->oldest = c;
-	s->newest = c;
+	*c = (struct conn){ .server = s };
 	s->n_conns++;
 	return c;
 }
@@ -135,6 +193,7 @@ conn_event(struct conn *c, uint32_t events)
 			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
 			c->config = config_unref(c->config);
+			list_append(c, &c->server->lingering, c->server->config->linger_usec);
 			r = epoll_ctl(c->server->conn_epoll, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
 		}
 	} else
@@ -249,40 +308,60 @@ greet_fast(struct server *s, int fd, size_t *ret_sent)
 	return 1;
 }
 
+/* Turns a client away at once: a reset, so that nothing of it stays behind. */
 static void
-conn_start(struct server *s, int fd)
+refuse(struct server *s, int fd, enum refusal why)
 {
-	struct conn *c;
-	size_t sent = 0;
-	int r;
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
 
-	if (s->config->close_fast) {
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+	counter_add(&s->refused[why], 1);
+	status_changed(s);
+}
+
+/* Greets a new client; source is what it was counted against, if it was. */
+static void
+conn_start(struct server *s, int fd, const struct addr_prefix *source)
+{
+	struct conn *c = NULL;
+	size_t sent = 0;
+	int r = 0;
+
+	if (s->config->close_fast)
 		r = greet_fast(s, fd, &sent);
-		if (r > 0)
-			return;
-		if (r < 0) {
-			close(fd);
-			return;
+	if (r == 0) {
+		c = conn_get(s);
+		if (!c) {
+			refuse(s, fd, REFUSED_MAX_CONNECTIONS);
+			r = 1;
 		}
+	} else if (r < 0)
+		close(fd);
+	if (!c) {
+		if (source)
+			limits_tcp_release(s->group->limits, source);
+		return;
 	}
-	c = conn_get(s);
 	c->fd = fd;
 	c->sent = sent;
-	c->deadline = now_usec(s) + HELLOD_LINGER_USEC;
+	if (source) {
+		c->counted = true;
+		c->source = *source;
+	}
 	r = conn_send(c, s->config);
-	if (r == 0)
+	if (r == 0) {
 		c->config = config_ref(s->config);
+		list_append(c, &s->sending, s->config->send_usec);
+	} else if (r > 0)
+		list_append(c, &s->lingering, s->config->linger_usec);
 	if (r >= 0) {
 		struct epoll_event ev = { .events = r > 0 ? EPOLLIN : EPOLLOUT, .data.ptr = c };
 
 		r = epoll_ctl(s->conn_epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 	}
-	if (r < 0) {
+	if (r < 0)
 		conn_close(c);
-		return;
-	}
-	if (c == s->oldest)
-		linger_timer_arm(s);
 }
 
 int
@@ -290,8 +369,13 @@ tcp_linger_cb(sd_event_source *source, uint64_t usec, void *userdata)
 {
 	struct server *s = userdata;
 
-	while (s->oldest && s->oldest->deadline <= usec)
-		conn_close(s->oldest);
+	while (s->sending.oldest && s->sending.oldest->deadline <= usec) {
+		counter_add(&s->refused[REFUSED_SEND_TIMEOUT], 1);
+		conn_close(s->sending.oldest);
+		status_changed(s);
+	}
+	while (s->lingering.oldest && s->lingering.oldest->deadline <= usec)
+		conn_close(s->lingering.oldest);
 	linger_timer_arm(s);
 	return 0;
 }
@@ -346,6 +430,21 @@ accept_error_transient(int error)
 	}
 }
 
+/* What the per-source limits say to a client: REFUSED_N admits it. *counted says whether it
+ * now counts against its source, source then holding it. */
+static enum refusal
+tcp_admit(struct server *s, const struct sockaddr_storage *ss, socklen_t len,
+    struct addr_prefix *source, bool *counted)
+{
+	const struct hellod_config *c = s->config;
+
+	*counted = false;
+	if ((c->tcp_rate == 0 && c->max_per_source == 0) ||
+	    !addr_source((const struct sockaddr *)ss, len, source) || limits_exempt(c, source))
+		return REFUSED_N;
+	return limits_tcp_admit(s->group->limits, c, source, now_usec(s), counted);
+}
+
 int
 tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
@@ -355,36 +454,48 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 	for (i = 0; i < HELLOD_ACCEPT_BURST; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		bool want_peer = s->config->log_connections;
+		struct addr_prefix src;
+		enum refusal why;
+		bool counted;
 		int cfd;
 
-		cfd = accept4(fd, want_peer ? (struct sockaddr *)&ss : NULL, want_peer ? &len : NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno == EAGAIN)
 				break;
 			if (accept_error_transient(errno))
 				continue;
-			if ((errno == EMFILE || errno == ENFILE) && s->oldest) {
+			if ((errno == EMFILE || errno == ENFILE) && s->lingering.oldest) {
 				/* Out of fds: the oldest connection has had its greeting longest. */
-				conn_close(s->oldest);
+				counter_add(&s->refused[REFUSED_EVICTED], 1);
+				conn_close(s->lingering.oldest);
 				continue;
 			}
 			accept_pause(s, errno);
 			break;
 		}
-		if (want_peer)
+		why = tcp_admit(s, &ss, len, &src, &counted);
+		if (why == REFUSED_PER_SOURCE) {
+			/* Its earlier connections may have closed since the last look. */
+			conn_poll(s);
+			why = tcp_admit(s, &ss, len, &src, &counted);
+		}
+		if (why != REFUSED_N) {
+			refuse(s, cfd, why);
+			continue;
+		}
+		if (s->config->log_connections)
 			log_peer(s, &ss, len, "TCP");
-		conn_start(s, cfd);
+		conn_start(s, cfd, counted ? &src : NULL);
 	}
 	if (i > 0)
 		conn_busy(s);
 	return 0;
 }
 
-/* Room for lingering connections: what RLIMIT_NOFILE leaves once the listeners, stdio and a
- * reserve (for logging, reloads) are counted, after raising the soft limit. Never more than
- * that: with EMFILE first, the pool would never fill and evict. */
+/* Room for connections: what RLIMIT_NOFILE leaves once the listeners, stdio and a reserve
+ * (for logging, reloads) are counted, after raising the soft limit. Never more than that: with
+ * EMFILE first, the pool would never fill and evict. */
 size_t
 tcp_connections_max(size_t n_listen, size_t n_workers)
 {
@@ -407,10 +518,18 @@ tcp_connections_max(size_t n_listen, size_t n_workers)
 }
 
 void
+tcp_close_conns(struct server *s)
+{
+	while (s->sending.oldest)
+		conn_close(s->sending.oldest);
+	while (s->lingering.oldest)
+		conn_close(s->lingering.oldest);
+}
+
+void
 tcp_close_all(struct server *s)
 {
-	while (s->oldest)
-		conn_close(s->oldest);
+	tcp_close_conns(s);
 	s->conn_source = sd_event_source_disable_unref(s->conn_source);
 	s->sweep_timer = sd_event_source_disable_unref(s->sweep_timer);
 	if (s->conn_epoll >= 0)

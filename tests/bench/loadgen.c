@@ -58,6 +58,8 @@ struct options {
 	unsigned long request_len;      /* -l: UDP request bytes */
 	const char *send_first;         /* -s: "http" or a number of bytes */
 	const char *greeting;           /* -e, without its newline */
+	const char *bind;               /* -b: source address[+count] */
+	bool idle;                      /* -i: TCP clients that never read */
 };
 
 struct stats {
@@ -97,6 +99,9 @@ struct run {
 	size_t n_free;
 	struct usock *usocks;
 	size_t n_usocks;
+	struct sockaddr_storage source;         /* -b: the first source address */
+	socklen_t source_len;
+	unsigned long n_sources, next_source;   /* -b: how many, and the next one's index */
 	char buf[LOADGEN_DATAGRAM_MAX + 1];
 };
 
@@ -220,6 +225,23 @@ tcp_write(struct run *r, struct conn *c)
 	return -1;
 }
 
+/* Binds fd to the next of the -b sources (IPv4 ones counted up from the first), if any. */
+static int
+bind_source(struct run *r, int fd)
+{
+	struct sockaddr_storage ss = r->source;
+	unsigned long i = r->next_source++ % r->n_sources;
+
+	if (r->n_sources == 0)
+		return 0;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_addr.s_addr = htonl(ntohl(in->sin_addr.s_addr) + (uint32_t)i);
+	}
+	return bind(fd, (struct sockaddr *)&ss, r->source_len);
+}
+
 static void
 tcp_start(struct run *r, struct conn *c)
 {
@@ -242,6 +264,11 @@ tcp_start(struct run *r, struct conn *c)
 	if (r->request_len > 0 && setsockopt(c->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one,
 	    sizeof(one)) < 0)
 		goto fail;
+	/* An idle client never reads: it hears only of a reset (always reported). */
+	if (r->o->idle)
+		ev.events = 0;
+	if (bind_source(r, c->fd) < 0)
+		goto fail;
 	if (connect(c->fd, (struct sockaddr *)&r->addr, r->addr_len) < 0 && errno != EINPROGRESS)
 		goto fail;
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
@@ -261,7 +288,13 @@ fail:
 static void
 tcp_event(struct run *r, struct conn *c)
 {
-	int out = tcp_read(r, c);
+	int out;
+
+	if (r->o->idle) {
+		tcp_finish(r, c, OUTCOME_RESET);        /* turned away */
+		return;
+	}
+	out = tcp_read(r, c);
 
 	if (out < 0 && c->sent < r->request_len)
 		out = tcp_write(r, c);
@@ -276,7 +309,7 @@ tcp_timeouts(struct run *r, uint64_t now)
 		struct conn *c = &r->conns[i];
 
 		if (c->fd >= 0 && now - c->start_ns >= r->timeout_ns)
-			tcp_finish(r, c, OUTCOME_TIMEOUT);
+			tcp_finish(r, c, r->o->idle ? OUTCOME_OK : OUTCOME_TIMEOUT);
 	}
 }
 
@@ -405,7 +438,7 @@ udp_setup(struct run *r)
 		if (!u->sent_ns)
 			return -ENOMEM;
 		u->fd = socket(r->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (u->fd < 0)
+		if (u->fd < 0 || bind_source(r, u->fd) < 0)
 			return -errno;
 		if (connect(u->fd, (struct sockaddr *)&r->addr, r->addr_len) < 0)
 			return -errno;
@@ -516,6 +549,10 @@ usage(FILE *f)
 	    "  -w n        UDP requests in flight (64)\n"
 	    "  -S n        connected UDP sockets they are spread over (one per request)\n"
 	    "  -l n        UDP request bytes (64)\n"
+	    "  -b addr[+n] bind each socket to this source address; with +n to one of n IPv4\n"
+	    "              addresses counted up from it, in turn\n"
+	    "  -i          TCP: idle clients that never read, each holding its connection for\n"
+	    "              -t ms (then ok) unless the server resets it first (a reset)\n"
 	    "Prints one JSON line: done, ok, errors, resets, truncated, timeouts, connect_errors,\n"
 	    "elapsed_s, rate (greetings/s), p50_us and p99_us (from connect or send to EOF or\n"
 	    "reply).\n",
@@ -538,7 +575,7 @@ parse_options(int argc, char **argv, struct options *o)
 {
 	int opt, r = 0;
 
-	while ((opt = getopt(argc, argv, "H:p:c:n:d:uw:S:s:l:e:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "H:p:c:n:d:uw:S:s:l:e:t:b:ih")) != -1) {
 		switch (opt) {
 		case 'H':
 			o->host = optarg;
@@ -554,6 +591,12 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'e':
 			o->greeting = optarg;
+			break;
+		case 'b':
+			o->bind = optarg;
+			break;
+		case 'i':
+			o->idle = true;
 			break;
 		case 'c':
 			r = parse_number(optarg, opt, 1, LOADGEN_INFLIGHT_MAX, &o->concurrency);
@@ -629,6 +672,38 @@ make_request(struct run *r)
 	return 0;
 }
 
+/* -b addr[+n]: n source addresses from addr on, IPv4 only when n > 1. */
+static int
+resolve_source(struct run *r)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST };
+	struct addrinfo *ai;
+	char host[64];
+	const char *plus = strchr(r->o->bind, '+');
+	size_t n = plus ? (size_t)(plus - r->o->bind) : strlen(r->o->bind);
+
+	r->n_sources = 1;
+	if (n >= sizeof(host) || (plus && parse_number(plus + 1, 'b', 1, 1UL << 24,
+	    &r->n_sources) < 0))
+		return -EINVAL;
+	memcpy(host, r->o->bind, n);
+	host[n] = '\0';
+	if (getaddrinfo(host, "0", &hints, &ai) != 0)
+		ai = NULL;
+	if (!ai || ai->ai_family != r->addr.ss_family ||
+	    (r->n_sources > 1 && ai->ai_family != AF_INET)) {
+		fprintf(stderr, "loadgen: -b %s: expected an address of the server's family\n",
+		    r->o->bind);
+		if (ai)
+			freeaddrinfo(ai);
+		return -EINVAL;
+	}
+	memcpy(&r->source, ai->ai_addr, ai->ai_addrlen);
+	r->source_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
 static int
 resolve(struct run *r)
 {
@@ -648,7 +723,7 @@ resolve(struct run *r)
 	memcpy(&r->addr, ai->ai_addr, ai->ai_addrlen);
 	r->addr_len = ai->ai_addrlen;
 	freeaddrinfo(ai);
-	return 0;
+	return r->o->bind ? resolve_source(r) : 0;
 }
 
 /* As many descriptors as the hard limit allows: every connection in flight needs one. */

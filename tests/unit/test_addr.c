@@ -97,9 +97,52 @@ format_unix(void)
 	    "unix:(unnamed)");
 }
 
+static void
+prefixes(void)
+{
+	struct addr_prefix p, a;
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+	char buf[64];
+
+	CHECK(addr_prefix_parse("192.0.2.77/24", &p) == 0);
+	CHECK_STR(addr_prefix_format(&p, buf, sizeof(buf)), "192.0.2.0/24");
+	CHECK(addr_prefix_is_ipv4(&p));
+	CHECK(addr_prefix_parse("192.0.2.255", &a) == 0 && addr_prefix_contains(&p, &a));
+	CHECK(addr_prefix_parse("192.0.3.0", &a) == 0 && !addr_prefix_contains(&p, &a));
+	CHECK(addr_prefix_parse("10.0.0.0/0", &p) == 0 && addr_prefix_contains(&p, &a));
+	/* An IPv4 prefix holds no IPv6 address, and /0 of IPv6 holds every address. */
+	CHECK(addr_prefix_parse("2001:db8::1", &a) == 0 && !addr_prefix_contains(&p, &a));
+	CHECK(addr_prefix_parse("::/0", &p) == 0 && addr_prefix_contains(&p, &a));
+	CHECK(addr_prefix_parse("2001:db8:0:1ff::/57", &p) == 0);
+	CHECK_STR(addr_prefix_format(&p, buf, sizeof(buf)), "2001:db8:0:180::/57");
+	CHECK(!addr_prefix_is_ipv4(&p));
+	CHECK(addr_prefix_parse("10.0.0.0/33", &p) == -ERANGE);
+	CHECK(addr_prefix_parse("::/129", &p) == -ERANGE);
+	CHECK(addr_prefix_parse("10.0.0.0/", &p) == -EINVAL);
+	CHECK(addr_prefix_parse("10.0.0/8", &p) == -EINVAL);
+	CHECK(addr_prefix_parse("example.org", &p) == -EINVAL);
+
+	/* Sources: IPv4, IPv4-mapped IPv6 (a dual-stack socket) alike, cut to a prefix. */
+	in.sin_addr.s_addr = htonl(0xc0000281);         /* 192.0.2.129 */
+	CHECK(addr_source((struct sockaddr *)&in, sizeof(in), &a));
+	CHECK_STR(addr_prefix_format(&a, buf, sizeof(buf)), "192.0.2.129/32");
+	CHECK(inet_pton(AF_INET6, "::ffff:192.0.2.129", &in6.sin6_addr) == 1);
+	CHECK(addr_source((struct sockaddr *)&in6, sizeof(in6), &p));
+	CHECK(memcmp(&a, &p, sizeof(a)) == 0);
+	addr_prefix_cut(&a, 25, 64);
+	CHECK_STR(addr_prefix_format(&a, buf, sizeof(buf)), "192.0.2.128/25");
+	CHECK(inet_pton(AF_INET6, "2001:db8:1:2:3::4", &in6.sin6_addr) == 1);
+	CHECK(addr_source((struct sockaddr *)&in6, sizeof(in6), &a));
+	addr_prefix_cut(&a, 24, 56);
+	CHECK_STR(addr_prefix_format(&a, buf, sizeof(buf)), "2001:db8:1::/56");
+	CHECK(!addr_source((struct sockaddr *)&in, 4, &a));
+}
+
 int
 main(void)
 {
+	RUN("unit/addr", prefixes);
 	RUN("unit/addr", hosts_accepted);
 	RUN("unit/addr", hosts_rejected);
 	RUN("unit/addr", ports);

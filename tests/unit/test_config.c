@@ -74,6 +74,69 @@ every_key_set(void)
 	config_unref(c);
 }
 
+static bool
+limits_exempt_test(const struct hellod_config *c, const struct addr_prefix *a)
+{
+	for (unsigned i = 0; i < c->n_exempt; i++)
+		if (addr_prefix_contains(&c->exempt[i], a))
+			return true;
+	return false;
+}
+
+static void
+limits_keys(void)
+{
+	struct hellod_config *c = NULL;
+	struct addr_prefix a;
+	char buf[64];
+
+	/* The defaults: loopback exempt, UDP rate-limited, TCP not. */
+	CHECK(parse("", &c) == 0);
+	CHECK(c && c->max_connections == 0 && c->max_per_source == 64);
+	CHECK(c && c->send_usec == 5000000 && c->linger_usec == 5000000 && c->drain_usec == 5000000);
+	CHECK(c && c->udp_rate == 20 && c->udp_burst == 40 && c->tcp_rate == 0);
+	CHECK(c && c->prefix4 == 24 && c->prefix6 == 56 && c->n_exempt == 2);
+	CHECK(c && c->summary_usec == 60000000);
+	CHECK(c && addr_prefix_parse("127.255.0.1", &a) == 0 && limits_exempt_test(c, &a));
+	CHECK(c && addr_prefix_parse("::1", &a) == 0 && limits_exempt_test(c, &a));
+	CHECK(c && addr_prefix_parse("128.0.0.1", &a) == 0 && !limits_exempt_test(c, &a));
+	CHECK(c && addr_prefix_parse("::2", &a) == 0 && !limits_exempt_test(c, &a));
+	config_unref(c);
+
+	CHECK(parse("[limits]\nmax_connections = 100\nmax_connections_per_source = 0\n"
+	    "send_timeout = 0.5\nlinger_timeout = 2\ndrain_timeout = 30\nudp_rate = 0\n"
+	    "udp_burst = 1\ntcp_rate = 7\ntcp_burst = 9\nrate_prefix_ipv4 = 32\n"
+	    "rate_prefix_ipv6 = 64\nexempt = 10.1.2.3/8, 2001:db8::/32\n"
+	    "[log]\nsummary_interval = 0\n", &c) == 0);
+	CHECK(c && c->max_connections == 100 && c->max_per_source == 0);
+	CHECK(c && c->send_usec == 500000 && c->linger_usec == 2000000 && c->drain_usec == 30000000);
+	CHECK(c && c->udp_rate == 0 && c->udp_burst == 1 && c->tcp_rate == 7 && c->tcp_burst == 9);
+	CHECK(c && c->prefix4 == 32 && c->prefix6 == 64 && c->summary_usec == 0);
+	CHECK(c && c->n_exempt == 2);
+	/* Masked to the prefix: 10.1.2.3/8 is 10.0.0.0/8. */
+	CHECK_STR(c ? addr_prefix_format(&c->exempt[0], buf, sizeof(buf)) : NULL, "10.0.0.0/8");
+	CHECK_STR(c ? addr_prefix_format(&c->exempt[1], buf, sizeof(buf)) : NULL, "2001:db8::/32");
+	config_unref(c);
+	CHECK(parse("[limits]\nexempt =\nmax_connections = auto\n", &c) == 0);
+	CHECK(c && c->n_exempt == 0 && c->max_connections == 0);
+	config_unref(c);
+
+	CHECK(rejected("[limits]\nmax_connections = 0\n", 2, "max_connections = '0': out of "
+	    "range; allowed: auto (from the open files limit, at most 16384) or 1-1048576"));
+	CHECK(rejected("[limits]\nlinger_timeout = 0\n", 2, "out of range; allowed: seconds "
+	    "from 0.001 to 3600"));
+	CHECK(rejected("[limits]\nsend_timeout = 5m\n", 2, "not a number of seconds"));
+	CHECK(rejected("[limits]\nudp_burst = 0\n", 2, "udp_burst = '0': out of range; "
+	    "allowed: 1-1000000"));
+	CHECK(rejected("[limits]\nrate_prefix_ipv4 = 33\n", 2, "allowed: 1-32 (bits)"));
+	CHECK(rejected("[limits]\nexempt = 127.0.0.1 10.0.0.0/33\n", 2, "'10.0.0.0/33' has "
+	    "too long a prefix length"));
+	CHECK(rejected("[limits]\nexempt = localhost\n", 2, "'localhost' is not an address "
+	    "or prefix"));
+	CHECK(rejected("[limits]\nexempt = ::1 ::1 ::1 ::1 ::1 ::1 ::1 ::1 ::1 ::1 ::1 ::1 ::1 "
+	    "::1 ::1 ::1 ::1\n", 2, "more than 16 prefixes"));
+}
+
 static void
 hosts(void)
 {
@@ -134,15 +197,15 @@ close_modes(void)
 	CHECK(parse("[server]\nclose = linger\n", &c) == 0);
 	CHECK(c && !c->close_fast);
 	config_unref(c);
-	CHECK(parse("[server]\nudp_max_ratio = 100\n", &c) == 0);
+	CHECK(parse("[limits]\nudp_max_ratio = 100\n", &c) == 0);
 	CHECK(c && c->udp_max_ratio == 100);
 	config_unref(c);
 	CHECK(parse("[server]\n", &c) == 0);
 	CHECK(c && c->udp_max_ratio == 1);
 	config_unref(c);
-	CHECK(rejected("[server]\nudp_max_ratio = 0\n", 2, "udp_max_ratio = '0': allowed: "
-	    "1-100 (times the request's size)"));
-	CHECK(rejected("[server]\nudp_max_ratio = 101\n", 2, "allowed: 1-100"));
+	CHECK(rejected("[limits]\nudp_max_ratio = 0\n", 2, "udp_max_ratio = '0': out of range; "
+	    "allowed: 1-100 (times the request's size)"));
+	CHECK(rejected("[limits]\nudp_max_ratio = 101\n", 2, "allowed: 1-100"));
 	CHECK(rejected("[server]\nclose = yes\n", 2, "close = 'yes': allowed: linger (wait for "
 	    "the client's end) or fast (close at once unless the client sent something)"));
 }
@@ -199,13 +262,17 @@ static void
 unknown_names(void)
 {
 	CHECK(rejected("[server]\nport = 1\n[extra]\n", 3,
-	    "unknown section [extra]; allowed: [server], [log]"));
+	    "unknown section [extra]; allowed: [server], [limits], [log]"));
 	/* Keys of an unknown section are not reported again. */
 	CHECK(rejected("[extra]\nkey = 1\nother = 2\n", 1, "unknown section [extra]"));
 	CHECK(rejected("[server]\nprot = 1\n", 2, "unknown key 'prot' in [server]; allowed: "
-	    "host, port, backlog, greeting, udp, workers, close, udp_max_ratio"));
+	    "host, port, backlog, greeting, udp, workers, close"));
 	CHECK(rejected("[log]\nport = 1\n", 2, "unknown key 'port' in [log]; allowed: level, "
-	    "connections"));
+	    "connections, summary_interval"));
+	CHECK(rejected("[limits]\nrate = 1\n", 2, "unknown key 'rate' in [limits]; allowed: "
+	    "max_connections, max_connections_per_source, send_timeout, linger_timeout, "
+	    "drain_timeout, udp_rate, udp_burst, tcp_rate, tcp_burst, rate_prefix_ipv4, "
+	    "rate_prefix_ipv6, exempt, udp_max_ratio"));
 	CHECK(rejected("port = 1\n", 1, "key 'port' outside any section"));
 }
 
@@ -353,6 +420,7 @@ main(void)
 {
 	RUN("unit/config", empty_file_gives_defaults);
 	RUN("unit/config", every_key_set);
+	RUN("unit/config", limits_keys);
 	RUN("unit/config", hosts);
 	RUN("unit/config", ports);
 	RUN("unit/config", numbers);

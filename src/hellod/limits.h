@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Per-source limits, shared by the workers: TCP connections per source (IPv4 address, IPv6
+ * /64) and token-bucket rate limits per source prefix (IPv4 /24, IPv6 /56 by default), in
+ * tables sized once at start. */
+#ifndef HELLOD_LIMITS_H
+#define HELLOD_LIMITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+
+/* What was refused, counted per worker; the names are the config keys that refused it. */
+enum refusal {
+	REFUSED_MAX_CONNECTIONS,        /* max_connections reached, no connection to evict */
+	REFUSED_PER_SOURCE,             /* max_connections_per_source */
+	REFUSED_TCP_RATE,               /* tcp_rate */
+	REFUSED_SEND_TIMEOUT,           /* send_timeout passed before the greeting was out */
+	REFUSED_EVICTED,                /* a lingering connection closed early to make room */
+	REFUSED_UDP_SIZE,               /* udp_max_ratio, or a source port below 1024 */
+	REFUSED_UDP_RATE,               /* udp_rate */
+	REFUSED_N
+};
+
+struct limits;
+
+/* The busiest prefix over a rate limit since the last limits_take_summary(). */
+struct limits_summary {
+	unsigned prefixes;              /* prefixes that were over a rate limit */
+	struct addr_prefix top;
+	uint64_t top_drops;
+};
+
+/* Makes the tables: room for max_conns counted connections. Returns 0 or -ENOMEM. */
+int limits_new(size_t max_conns, struct limits **ret);
+struct limits *limits_free(struct limits *l);
+
+/* Whether source (from addr_source()) is in the config's exempt list. */
+bool limits_exempt(const struct hellod_config *c, const struct addr_prefix *source);
+
+/* A new TCP connection from source, not exempt: REFUSED_N when admitted (then counted against
+ * its source if *counted), else what refused it. */
+enum refusal limits_tcp_admit(struct limits *l, const struct hellod_config *c,
+    const struct addr_prefix *source, uint64_t now_usec, bool *counted);
+/* A connection counted by limits_tcp_admit() closed. */
+void limits_tcp_release(struct limits *l, const struct addr_prefix *source);
+
+/* Whether a UDP reply to source, not exempt, is within udp_rate. */
+bool limits_udp_allow(struct limits *l, const struct hellod_config *c,
+    const struct addr_prefix *source, uint64_t now_usec);
+
+/* What the rate limits dropped since the last call, which starts a new period. */
+void limits_take_summary(struct limits *l, struct limits_summary *ret);
+
+/* Appends "; TCP refused: 3 over max_connections_per_source, ..." for the non-zero counts to
+ * buf (holding a string) of size len. */
+void limits_describe(const uint64_t counts[REFUSED_N], char *buf, size_t len);
+
+#endif
