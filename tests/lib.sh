@@ -184,6 +184,13 @@ requests_in() {
 	[ "$(ss -tnH state established "sport = :$1" | awk '$1 > 0' | wc -l)" = "$2" ]
 }
 
+# json_field NAME FILE: a number from loadgen's JSON line in FILE.
+json_field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2"; }
+# fds_of PID: how many fds the process holds.
+fds_of() { ls "/proc/$1/fd" | wc -l; }
+# fds_at_most N: hellod ($HPID) holds N fds or fewer.
+fds_at_most() { [ "$(fds_of "$HPID")" -le "$1" ]; }
+
 # notify_listen: a NOTIFY_SOCKET at $T/notify whose messages go to $T/notify.out;
 # notified PATTERN then polls it.
 notify_listen() {

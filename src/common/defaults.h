@@ -25,7 +25,7 @@
 #define HELLOD_CONNECTIONS_MAX 1048576     /* max_connections, the hard maximum */
 #define HELLOD_PER_SOURCE_DEFAULT 64       /* TCP connections per IPv4 address or IPv6 /64 */
 #define HELLOD_SEND_USEC (5 * 1000000ULL)  /* send_timeout: to send the greeting */
-#define HELLOD_LINGER_USEC (5 * 1000000ULL) /* linger_timeout: to wait for the client's FIN (nginx: 5 s) */
+#define HELLOD_LINGER_USEC (5 * 1000000ULL) /* linger_timeout: for the FIN (nginx: 5 s) */
 #define HELLOD_DRAIN_USEC (5 * 1000000ULL) /* drain_timeout: a stop waits this long for clients */
 #define HELLOD_TIMEOUT_MAX_USEC (3600 * 1000000ULL)
 #define HELLOD_UDP_RATE_DEFAULT 20         /* UDP replies per second per prefix */

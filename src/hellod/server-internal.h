@@ -107,8 +107,20 @@ counter_add(uint64_t *counter, uint64_t n)
 void server_maybe_exit(struct server *s);
 /* server.c: stops accepting; the loop ends when the last connection closed. */
 void server_stop(struct server *s);
-/* server.c: schedules a STATUS= update (at most one per HELLOD_STATUS_USEC). */
+/* status.c: schedules a STATUS= update (at most one per HELLOD_STATUS_USEC). */
 void status_changed(struct server *s);
+/* status.c: sends STATUS= now, after extra (such as "READY=1\n"). */
+void notify_status(struct server *s, const char *extra);
+/* status.c: the STATUS= timer's callback. */
+int status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
+/* status.c: arms the main thread's summary timer for summary_interval from now, or not. */
+void summary_timer_arm(struct server *s);
+/* status.c: the summary timer's callback: logs what the limits refused, if anything. */
+int summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
+/* status.c: formats usec as "5 s" or "0.25 s". Returns buf. */
+char *format_usec(uint64_t usec, char *buf, size_t len);
+/* udp.c: a UDP socket's callback: answers datagrams in batches. */
+int udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
 /* server.c: logs a greeting with the client's address when [log] connections is on. */
 void log_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len,
     const char *proto);

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* What hellod tells of itself while it runs: STATUS= with live counters, and the limits'
+ * summary line. */
+#include <stddef.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "server-internal.h"
+
+/* "5 s" or "0.25 s". Returns buf. */
+char *
+format_usec(uint64_t usec, char *buf, size_t len)
+{
+	if (usec % 1000000 == 0)
+		snprintf(buf, len, "%llu s", (unsigned long long)(usec / 1000000));
+	else
+		snprintf(buf, len, "%.3g s", (double)usec / 1e6);
+	return buf;
+}
+
+void
+summary_timer_arm(struct server *s)
+{
+	if (s->id != 0 || s->config->summary_usec == 0) {
+		sd_event_source_set_enabled(s->summary_timer, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time(s->summary_timer, now_usec(s) + s->config->summary_usec);
+	sd_event_source_set_enabled(s->summary_timer, SD_EVENT_ONESHOT);
+}
+
+static void
+refused_sum(struct server_group *g, uint64_t counts[REFUSED_N])
+{
+	for (unsigned i = 0; i < REFUSED_N; i++)
+		counts[i] = workers_sum(g, offsetof(struct server, refused) + i * sizeof(uint64_t));
+}
+
+void
+notify_status(struct server *s, const char *extra)
+{
+	uint64_t counts[REFUSED_N];
+	char more[HELLOD_STATUS_LEN / 2] = "";
+
+	/* Once stopping, "Serving" would be a lie: STOPPING=1 said the last word. */
+	if (!s->notify || s->stopping ||
+	    __atomic_load_n(&s->group->servers[0]->stopping, __ATOMIC_RELAXED))
+		return;
+	refused_sum(s->group, counts);
+	limits_describe(counts, more, sizeof(more));
+	sd_notifyf(0, "%sSTATUS=Serving %s; greetings: %llu TCP, %llu UDP%s", extra, s->summary,
+	    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
+	    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)), more);
+}
+
+/* Every summary_interval: one line for what the limits refused since the last one, if
+ * anything; never a line per refusal. */
+int
+summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct server *s = userdata;
+	struct limits_summary sum;
+	uint64_t counts[REFUSED_N], total = 0;
+	char text[HELLOD_STATUS_LEN] = "", top[ADDR_STR_MAX], field[64], period[32];
+	const char *const fields[] = { field, NULL };
+
+	refused_sum(s->group, counts);
+	limits_take_summary(s->group->limits, &sum);
+	for (unsigned i = 0; i < REFUSED_N; i++) {
+		uint64_t n = counts[i] - s->summarized[i];
+
+		s->summarized[i] = counts[i];
+		counts[i] = n;
+		total += n;
+	}
+	if (total > 0) {
+		limits_describe(counts, text, sizeof(text));
+		snprintf(field, sizeof(field), "HELLOD_REFUSED=%llu", (unsigned long long)total);
+		if (sum.prefixes > 0)
+			log_struct(LOG_NOTICE, 0, HELLOD_MESSAGE_LIMITS, fields, "Limits in the last "
+			    "%s: %s; over a rate limit: %u prefix%s, the busiest %s (%llu refused)",
+			    format_usec(s->config->summary_usec, period, sizeof(period)), text + 2,
+			    sum.prefixes, sum.prefixes == 1 ? "" : "es",
+			    addr_prefix_format(&sum.top, top, sizeof(top)),
+			    (unsigned long long)sum.top_drops);
+		else
+			log_struct(LOG_NOTICE, 0, HELLOD_MESSAGE_LIMITS, fields, "Limits in the last "
+			    "%s: %s", format_usec(s->config->summary_usec, period, sizeof(period)), text + 2);
+	}
+	summary_timer_arm(s);
+	return 0;
+}
+
+int
+status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct server *s = userdata;
+
+	s->status_armed = false;
+	notify_status(s, "");
+	return 0;
+}
+
+/* Schedules a STATUS= update: at most one per HELLOD_STATUS_USEC, none while idle. */
+void
+status_changed(struct server *s)
+{
+	if (!s->notify || s->status_armed)
+		return;
+	s->status_armed = true;
+	sd_event_source_set_time(s->status_timer, now_usec(s) + HELLOD_STATUS_USEC);
+	sd_event_source_set_enabled(s->status_timer, SD_EVENT_ONESHOT);
+}
