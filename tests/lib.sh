@@ -13,12 +13,14 @@ T=$(mktemp -d /tmp/hellod-test.XXXXXX)
 chmod 755 "$T"
 KILL_PIDS=""
 HPID=""
+CLEANUP=""      # commands run at exit, such as removing network namespaces
 
 cleanup() {
 	exec 2>/dev/null  # bash reports the jobs killed below: noise
 	for p in $KILL_PIDS; do
 		kill -9 "$p" 2>/dev/null
 	done
+	eval "$CLEANUP"
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ struct options {
 struct stats {
 	unsigned long long started, done, ok, errors, resets, reset_full, truncated, timeouts;
 	unsigned long long connect_errors, stray;
+	unsigned long long partial;     /* TCP: ended with some of the greeting, not all */
 	uint32_t *latency_us;           /* of each OUTCOME_OK, in microseconds */
 	size_t n_latency;
 };
@@ -104,6 +106,14 @@ struct run {
 	unsigned long n_sources, next_source;   /* -b: how many, and the next one's index */
 	char buf[LOADGEN_DATAGRAM_MAX + 1];
 };
+
+static volatile sig_atomic_t interrupted;       /* SIGINT or SIGTERM: report and exit */
+
+static void
+on_signal(int sig)
+{
+	interrupted = 1;
+}
 
 static uint64_t
 now_ns(void)
@@ -162,6 +172,8 @@ tcp_finish(struct run *r, struct conn *c, enum outcome out)
 		close(c->fd);
 		c->fd = -1;
 	}
+	if (c->got > 0 && c->got < r->expected_len && out != OUTCOME_ERROR)
+		r->st.partial++;
 	record(r, out, c->start_ns);
 	r->free_slots[r->n_free++] = (unsigned)(c - r->conns);
 }
@@ -461,7 +473,8 @@ run_loop(struct run *r)
 		for (size_t i = 0; i < r->n_usocks; i++)
 			udp_fill(r, &r->usocks[i]);
 	/* Bounded in time by end_ns, and in work by the count. */
-	for (now = r->start_ns; r->st.done < r->o->count && now < r->end_ns; now = now_ns()) {
+	for (now = r->start_ns; r->st.done < r->o->count && now < r->end_ns && !interrupted;
+	    now = now_ns()) {
 		uint64_t left = r->end_ns - now;
 		int n;
 
@@ -521,10 +534,12 @@ report(struct run *r)
 	printf("{\"mode\":\"%s\",\"count\":%lu,\"in_flight\":%lu,\"started\":%llu,\"done\":%llu,"
 	    "\"ok\":%llu,\"errors\":%llu,\"resets\":%llu,\"reset_full\":%llu,\"truncated\":%llu,"
 	    "\"timeouts\":%llu,\"connect_errors\":%llu,\"stray\":%llu,\"unfinished\":%llu,"
+	    "\"partial\":%llu,"
 	    "\"elapsed_s\":%.6f,\"rate\":%.1f,\"p50_us\":%u,\"p99_us\":%u,\"max_us\":%u}\n",
 	    r->o->udp ? "udp" : "tcp", r->o->count, r->o->udp ? r->o->in_flight : r->o->concurrency,
 	    st->started, st->done, st->ok, st->errors, st->resets, st->reset_full, st->truncated,
-	    st->timeouts, st->connect_errors, st->stray, st->started - st->done, elapsed,
+	    st->timeouts, st->connect_errors, st->stray, st->started - st->done, st->partial,
+	    elapsed,
 	    elapsed > 0 ? (double)st->ok / elapsed : 0.0, percentile(st, 50), percentile(st, 99),
 	    percentile(st, 100));
 }
@@ -554,8 +569,9 @@ usage(FILE *f)
 	    "  -i          TCP: idle clients that never read, each holding its connection for\n"
 	    "              -t ms (then ok) unless the server resets it first (a reset)\n"
 	    "Prints one JSON line: done, ok, errors, resets, truncated, timeouts, connect_errors,\n"
-	    "elapsed_s, rate (greetings/s), p50_us and p99_us (from connect or send to EOF or\n"
-	    "reply).\n",
+	    "partial (TCP connections that ended with part of the greeting), elapsed_s, rate\n"
+	    "(greetings/s), p50_us and p99_us (from connect or send to EOF or reply).\n"
+	    "SIGINT or SIGTERM ends the run early, the line printed.\n",
 	    LOADGEN_COUNT_MAX, LOADGEN_GREETING_DEFAULT);
 }
 
@@ -771,6 +787,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "loadgen: setup: %s\n", strerror(-e));
 		return EX_OSERR;
 	}
+	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 	run_loop(r);
 	if (!o.udp)
 		tcp_close_all(r);
