@@ -35,6 +35,7 @@ HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tc
 CHECK = src/check/main.c src/check/probe.c src/check/report.c
 UNIT_TESTS = test_config test_addr test_util test_report
 TEST_TOOLS = client fakeserver
+FUZZ_TARGETS = fuzz_config fuzz_reply
 
 obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 
@@ -43,6 +44,10 @@ obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 BUILD_DEPS = gcc libc6-dev make pkgconf libsystemd-dev libinih-dev
 CHECK_DEPS = $(BUILD_DEPS) systemd systemd-container iproute2 netbase procps jq groff-base \
 	monitoring-plugins-basic
+
+LINT_DEPS = cppcheck clang-tidy shellcheck gcc
+FUZZ_DEPS = clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -54,7 +59,7 @@ $(BUILDDIR)/obj/%.o: src/%.c
 
 $(BUILDDIR)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Isrc/check -MMD -MP -c -o $@ $<
 
 # An archive: a unit test that includes a module's .c to reach its statics replaces that member.
 $(BUILDDIR)/libcommon.a: $(call obj,$(COMMON))
@@ -75,7 +80,17 @@ $(BUILDDIR)/tests/%: $(BUILDDIR)/obj/tests/tools/%.o $(BUILDDIR)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
-tests: all $(addprefix $(BUILDDIR)/tests/,$(UNIT_TESTS) $(TEST_TOOLS))
+# The fuzz targets, run by a plain driver over the committed corpus (make check); make fuzz
+# builds them with libFuzzer instead.
+$(BUILDDIR)/tests/fuzz_config: $(BUILDDIR)/obj/tests/fuzz/fuzz_config.o \
+		$(BUILDDIR)/obj/tests/fuzz/driver.o $(BUILDDIR)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILDDIR)/tests/fuzz_reply: $(BUILDDIR)/obj/tests/fuzz/fuzz_reply.o \
+		$(BUILDDIR)/obj/tests/fuzz/driver.o $(call obj,src/check/report.c) $(BUILDDIR)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+tests: all $(addprefix $(BUILDDIR)/tests/,$(UNIT_TESTS) $(TEST_TOOLS) $(FUZZ_TARGETS))
 
 -include $(shell find $(BUILDDIR)/obj -name '*.d' 2>/dev/null)
 
@@ -110,6 +125,16 @@ check-valgrind: check-deps
 	@packaging/build-deps.sh valgrind
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
 	@HELLOD_VALGRIND=1 tests/run.sh build/check
+
+# Static analysis; every finding fails (tests/lint.sh says which tools and why these checks).
+lint: check-deps
+	@packaging/build-deps.sh $(LINT_DEPS)
+	@tests/lint.sh "$(LIB_CFLAGS)"
+
+# libFuzzer on the config parser and hellod-check's reply handling, FUZZ_SECONDS each.
+fuzz: check-deps
+	@packaging/build-deps.sh $(FUZZ_DEPS)
+	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS) "$(LIB_CFLAGS)" "$(LIB_LIBS)"
 
 UNITS = hellod.socket hellod-udp.socket hellod.service hellod-standalone.service \
 	hellod-check.service hellod-check.timer
@@ -208,5 +233,6 @@ include tests/bench/bench.mk
 # The test build compiles the benchmark's tools too (with -Werror); 020 uses the load generator.
 tests: $(BENCH_TOOLS)
 
-.PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit install uninstall \
+.PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit lint fuzz \
+	install uninstall \
 	dist deb rpm clean

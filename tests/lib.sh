@@ -90,6 +90,7 @@ fake_server() {
 		fail "fakeserver $* starts"
 		exit 1
 	fi
+	# shellcheck disable=SC2034 # for the tests that source this file
 	FPORT=$(head -n 1 "$fake_out")
 }
 
@@ -141,6 +142,7 @@ start_hellod() {
 stop_hellod() {
 	kill -"${1:-TERM}" "$HPID" 2>/dev/null
 	wait "$HPID"
+	# shellcheck disable=SC2034 # for the tests that source this file
 	HSTATUS=$?
 }
 

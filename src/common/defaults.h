@@ -50,7 +50,7 @@
 #define HELLOD_FD_RESERVE 32               /* fds kept free for logging, reloads (or 1/4 of the limit) */
 #define HELLOD_NOFILE_WANT 65536           /* soft RLIMIT_NOFILE raised up to this */
 #define HELLOD_DRAIN_CHUNK 4096            /* bytes read per recv() when discarding input */
-#define HELLOD_DRAIN_BURST (64 * 1024)     /* bytes discarded per wakeup before yielding */
+#define HELLOD_DRAIN_BURST (64 * 1024UL)     /* bytes discarded per wakeup before yielding */
 #define HELLOD_CONN_EVENTS 64              /* connection events taken per epoll_wait() */
 #define HELLOD_CONN_BATCHES 4              /* epoll_wait()s per poll of the connections */
 #define HELLOD_SWEEP_USEC (10 * 1000ULL)   /* connections polled this often under load */

@@ -40,7 +40,7 @@ log_listening(const struct listen_socket *ls, bool passed)
 static void
 socket_describe(struct listen_socket *ls)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 
 	if (getsockname(ls->fd, (struct sockaddr *)&ss, &len) < 0) {
@@ -81,7 +81,7 @@ adopt_one(struct listen_set *set, int fd, const char *name)
 	ls = &set->sockets[set->n++];
 	ls->fd = fd;
 	ls->type = type;
-	snprintf(ls->name, sizeof(ls->name), "%s", name && strcmp(name, "unknown") ? name : "");
+	snprintf(ls->name, sizeof(ls->name), "%s", name && strcmp(name, "unknown") != 0 ? name : "");
 	socket_describe(ls);
 	return 1;
 }
@@ -182,7 +182,7 @@ listen_bind(const struct hellod_config *config, bool reuseport, struct listen_se
 	for (ai = list; ai; ai = ai->ai_next) {
 		if (seen_before(list, ai))
 			continue;
-		for (int udp = 0; udp <= config->udp; udp++) {
+		for (int udp = 0; udp <= (config->udp ? 1 : 0); udp++) {
 			struct listen_socket *ls = &set->sockets[set->n];
 			int type = udp ? SOCK_DGRAM : SOCK_STREAM;
 
@@ -228,7 +228,7 @@ listen_again(const struct listen_set *set, int backlog, struct listen_set *ret)
 	if (ret->shared)
 		return 0;
 	for (size_t i = 0; i < set->n; i++) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = { 0 };
 		socklen_t len = sizeof(ss);
 		int r;
 

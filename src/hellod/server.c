@@ -294,6 +294,7 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 			    config->max_connections, budget);
 		total = budget;
 	}
+	n = n > 0 ? n : 1;      /* main.c resolved auto; never 0 */
 	max_conns = total / n > 0 ? total / n : 1;
 	r = limits_new(max_conns * n, &g->limits);
 	if (r < 0)

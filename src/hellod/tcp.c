@@ -332,10 +332,8 @@ conn_start(struct server *s, int fd, const struct addr_prefix *source)
 		r = greet_fast(s, fd, &sent);
 	if (r == 0) {
 		c = conn_get(s);
-		if (!c) {
+		if (!c)
 			refuse(s, fd, REFUSED_MAX_CONNECTIONS);
-			r = 1;
-		}
 	} else if (r < 0)
 		close(fd);
 	if (!c) {

@@ -48,6 +48,7 @@ one_line_no_bar() {
 }
 for args in "-H a\nb|c" "x|y\nz" "--config /nonexistent/a|b\nc" "-p 1|2" "-t 1|2"; do
 	# shellcheck disable=SC2086 # split on purpose; \n becomes a newline inside an argument
+	# shellcheck disable=SC2046 # the arguments are meant to split
 	run_check $(printf '%b' "$args")
 	check "bad usage with '$args' is one line without |" one_line_no_bar
 done

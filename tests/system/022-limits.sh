@@ -55,7 +55,7 @@ else
 		"$(cat "$T/polite")"
 fi
 expect_eq "... the abusive source made its 10,000 connections" 10000 \
-	"$(json_field done "$T/abuse")"
+	"$(json_field "done" "$T/abuse")"
 # A slot is held 300 ms: 16 at once are at most 16 per 300 ms.
 max=$(awk -v e="$(json_field elapsed_s "$T/abuse")" 'BEGIN { printf "%d", 16 * (e / 0.3 + 2) }')
 at_most "... and held at most 16 connections at once" "$max" "$(json_field ok "$T/abuse")"

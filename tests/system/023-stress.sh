@@ -88,7 +88,7 @@ kill -INT "$clients"    # loadgen reports what it did so far
 wait "$clients"
 expect_eq "100 reloads under load" 100 "$(grep -c 'Reloaded' "$T/hellod.log")"
 ok=$(json_field ok "$T/reloads")
-expect_eq "... zero failed greetings ($ok greeted)" "$(json_field done "$T/reloads")" "$ok"
+expect_eq "... zero failed greetings ($ok greeted)" "$(json_field "done" "$T/reloads")" "$ok"
 
 # SIGTERM under load: no greeting cut, status 0.
 "$LOADGEN" -p "$port" -c 64 -n 10000000 -t 10000 -d 120 >"$T/term" &
