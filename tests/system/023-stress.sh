@@ -100,17 +100,22 @@ wait "$clients"
 expect_eq "SIGTERM under load: hellod exits 0" 0 "$HSTATUS"
 check "... no client got part of a greeting ($(json_field ok "$T/term") whole)" whole "$T/term"
 
-# drain_timeout bounds how long a stop waits for clients that never close.
-printf '[server]\nhost = 127.0.0.1\nport = %s\n[limits]\ndrain_timeout = 0.5\n' "$port" \
-	>"$conf"
+# drain_timeout bounds how long a stop waits for clients that never close: here it alone
+# can end the wait, linger_timeout being a minute.
+printf '[server]\nhost = 127.0.0.1\nport = %s\n[limits]\ndrain_timeout = 0.5\nlinger_timeout = 60\n' \
+	"$port" >"$conf"
 start_hellod "$conf"
 base=$(fds_of "$HPID")
 "$LOADGEN" -p "$port" -i -c 3 -n 3 -t 30000 -d 60 >"$T/idle" &
 idle=$!
 holds_3() { [ "$(fds_of "$HPID")" -ge $((base + 3)) ]; }
 wait_until 5 holds_3
+kill -TERM "$HPID"
+gone() { ! kill -0 "$HPID" 2>/dev/null || [ "$(ps -o stat= -p "$HPID")" = Z ]; }
+check "drain_timeout = 0.5 with 3 clients holding on: hellod ends the wait (linger_timeout is 60 s)" \
+	wait_until 20 gone
 stop_hellod
-expect_eq "drain_timeout = 0.5 with 3 clients holding on: hellod exits 0" 0 "$HSTATUS"
+expect_eq "... and exits 0" 0 "$HSTATUS"
 expect_grep "... having let them go" 'drain_timeout passed, closing 3 connections' \
 	"$T/hellod.log"
 kill "$idle" 2>/dev/null
