@@ -115,13 +115,23 @@ expect_eq "hellod tells the passed sockets by their FileDescriptorName=" \
         .MESSAGE | sub("^Serving "; "")] | unique | join("|")' "$T/journal.json")"
 
 # Reload: a new greeting takes effect; a broken file fails the reload and changes nothing.
-conf '[server]\ngreeting = Hello from systemd\n'
+conf '[server]\ngreeting = Hello from systemd\n[log]\nsummary_interval = 0.5\n'
 in_ct systemctl reload hellod.service
 rc=$?
 wait_until 5 greeting_is "Hello from systemd"
 expect_eq "systemctl reload: a new greeting is served over TCP" "0 Hello from systemd" \
     "$rc $(greet tcp 127.0.0.1 12345)"
 expect_eq "... and over UDP" "Hello from systemd" "$(greet udp 127.0.0.1 12345)"
+# A 1-byte request is refused (udp_max_ratio): counted, and said in the summary line.
+greet -s x udp 127.0.0.1 12345 >/dev/null
+LIMITS_ID=$(msgid LIMITS)
+limits_logged() {
+	journal_json hellod.service >"$T/journal.json" &&
+	    [ "$(jq -r --arg id "$LIMITS_ID" '[.[] | select(.MESSAGE_ID == $id) |
+	        .HELLOD_REFUSED] | join(",")' "$T/journal.json")" = 1 ]
+}
+check "a 1-byte UDP request: one summary line with MESSAGE_ID and HELLOD_REFUSED=1" \
+	wait_until 10 limits_logged
 pid=$(prop hellod.service MainPID)
 conf '[server]\ngreeting = Broken\nbogus = 1\n'
 in_ct systemctl reload hellod.service >"$T/reload.out" 2>&1
