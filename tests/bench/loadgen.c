@@ -242,10 +242,11 @@ static int
 bind_source(struct run *r, int fd)
 {
 	struct sockaddr_storage ss = r->source;
-	unsigned long i = r->next_source++ % r->n_sources;
+	unsigned long i;
 
 	if (r->n_sources == 0)
 		return 0;
+	i = r->next_source++ % r->n_sources;
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 
