@@ -663,3 +663,12 @@ config_same_listen(const struct hellod_config *a, const struct hellod_config *b)
 	return same_host && a->port == b->port && a->backlog == b->backlog &&
 	    a->udp == b->udp && a->workers == b->workers;
 }
+
+bool
+config_exempts(const struct hellod_config *c, const struct addr_prefix *source)
+{
+	for (unsigned i = 0; i < c->n_exempt; i++)
+		if (addr_prefix_contains(&c->exempt[i], source))
+			return true;
+	return false;
+}

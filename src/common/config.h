@@ -63,6 +63,9 @@ struct hellod_config *config_ref(struct hellod_config *c);
 /* Drops a reference; frees at the last one. Accepts NULL, returns NULL. */
 struct hellod_config *config_unref(struct hellod_config *c);
 
+/* Whether source (from addr_source()) is in exempt: the per-source limits leave it alone. */
+bool config_exempts(const struct hellod_config *c, const struct addr_prefix *source);
+
 /* True when the two configs would bind the same sockets (host, port, backlog, udp, workers). */
 bool config_same_listen(const struct hellod_config *a, const struct hellod_config *b);
 

@@ -113,15 +113,6 @@ limits_free(struct limits *l)
 	return NULL;
 }
 
-bool
-limits_exempt(const struct hellod_config *c, const struct addr_prefix *source)
-{
-	for (unsigned i = 0; i < c->n_exempt; i++)
-		if (addr_prefix_contains(&c->exempt[i], source))
-			return true;
-	return false;
-}
-
 /* The slot holding key, or the free slot where it would go. */
 static size_t
 count_slot(struct limits *l, const struct addr_prefix *key)

@@ -37,9 +37,6 @@ struct limits_summary {
 int limits_new(size_t max_conns, struct limits **ret);
 struct limits *limits_free(struct limits *l);
 
-/* Whether source (from addr_source()) is in the config's exempt list. */
-bool limits_exempt(const struct hellod_config *c, const struct addr_prefix *source);
-
 /* A new TCP connection from source, not exempt: REFUSED_N when admitted (then counted against
  * its source if *counted), else what refused it. */
 enum refusal limits_tcp_admit(struct limits *l, const struct hellod_config *c,

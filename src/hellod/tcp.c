@@ -438,7 +438,7 @@ tcp_admit(struct server *s, const struct sockaddr_storage *ss, socklen_t len,
 
 	*counted = false;
 	if ((c->tcp_rate == 0 && c->max_per_source == 0) ||
-	    !addr_source((const struct sockaddr *)ss, len, source) || limits_exempt(c, source))
+	    !addr_source((const struct sockaddr *)ss, len, source) || config_exempts(c, source))
 		return REFUSED_N;
 	return limits_tcp_admit(s->group->limits, c, source, now_usec(s), counted);
 }

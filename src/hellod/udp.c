@@ -42,7 +42,7 @@ udp_refused(struct server *s, const struct mmsghdr *m)
 		return REFUSED_UDP_SIZE;
 	if (config->udp_rate > 0 &&
 	    addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source) &&
-	    !limits_exempt(config, &source) &&
+	    !config_exempts(config, &source) &&
 	    !limits_udp_allow(s->group->limits, config, &source, now_usec(s)))
 		return REFUSED_UDP_RATE;
 	return REFUSED_N;

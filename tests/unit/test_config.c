@@ -74,15 +74,6 @@ every_key_set(void)
 	config_unref(c);
 }
 
-static bool
-limits_exempt_test(const struct hellod_config *c, const struct addr_prefix *a)
-{
-	for (unsigned i = 0; i < c->n_exempt; i++)
-		if (addr_prefix_contains(&c->exempt[i], a))
-			return true;
-	return false;
-}
-
 static void
 limits_keys(void)
 {
@@ -97,10 +88,10 @@ limits_keys(void)
 	CHECK(c && c->udp_rate == 20 && c->udp_burst == 40 && c->tcp_rate == 0);
 	CHECK(c && c->prefix4 == 24 && c->prefix6 == 56 && c->n_exempt == 2);
 	CHECK(c && c->summary_usec == 60000000);
-	CHECK(c && addr_prefix_parse("127.255.0.1", &a) == 0 && limits_exempt_test(c, &a));
-	CHECK(c && addr_prefix_parse("::1", &a) == 0 && limits_exempt_test(c, &a));
-	CHECK(c && addr_prefix_parse("128.0.0.1", &a) == 0 && !limits_exempt_test(c, &a));
-	CHECK(c && addr_prefix_parse("::2", &a) == 0 && !limits_exempt_test(c, &a));
+	CHECK(c && addr_prefix_parse("127.255.0.1", &a) == 0 && config_exempts(c, &a));
+	CHECK(c && addr_prefix_parse("::1", &a) == 0 && config_exempts(c, &a));
+	CHECK(c && addr_prefix_parse("128.0.0.1", &a) == 0 && !config_exempts(c, &a));
+	CHECK(c && addr_prefix_parse("::2", &a) == 0 && !config_exempts(c, &a));
 	config_unref(c);
 
 	CHECK(parse("[limits]\nmax_connections = 100\nmax_connections_per_source = 0\n"
