@@ -192,8 +192,13 @@ requests_in() {
 json_field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2"; }
 # fds_of PID: how many fds the process holds.
 fds_of() { ls "/proc/$1/fd" | wc -l; }
-# fds_at_most N: hellod ($HPID) holds N fds or fewer.
+# fds_at_most N / fds_at_least N: hellod ($HPID) holds N fds or fewer / or more.
 fds_at_most() { [ "$(fds_of "$HPID")" -le "$1" ]; }
+fds_at_least() { [ "$(fds_of "$HPID")" -ge "$1" ]; }
+# hellod_running: hellod runs and is not a zombie (it is the test shell's child, so kill -0
+# alone would not tell); hellod_gone: the opposite.
+hellod_running() { [ -e "/proc/$HPID/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$HPID/stat"; }
+hellod_gone() { ! hellod_running; }
 
 # notify_listen: a NOTIFY_SOCKET at $T/notify whose messages go to $T/notify.out;
 # notified PATTERN then polls it.

@@ -142,6 +142,12 @@ count_remove(struct limits *l, size_t i)
 	l->n_counts--;
 }
 
+static uint64_t
+last_active(const struct rate_entry *e)
+{
+	return e->tat[0] > e->tat[1] ? e->tat[0] : e->tat[1];
+}
+
 /* One event for prefix under a token bucket of rate per second and burst: false when the
  * bucket is empty. */
 static bool
@@ -153,14 +159,13 @@ rate_take(struct limits *l, const struct addr_prefix *prefix, unsigned proto, un
 	struct rate_entry *e = NULL, *stalest = &set[0];
 	uint64_t interval = 1000000 / rate, tat;
 
-	for (unsigned i = 0; i < HELLOD_RATE_WAYS && !e; i++) {
-		uint64_t last = set[i].tat[0] > set[i].tat[1] ? set[i].tat[0] : set[i].tat[1];
-		uint64_t stale = stalest->tat[0] > stalest->tat[1] ? stalest->tat[0] :
-		    stalest->tat[1];
-
-		if (set[i].prefix.bits > 0 && same(&set[i].prefix, prefix))
+	/* An unused entry's times are 0: it is the stalest of all. */
+	for (unsigned i = 0; i < HELLOD_RATE_WAYS; i++) {
+		if (set[i].prefix.bits > 0 && same(&set[i].prefix, prefix)) {
 			e = &set[i];
-		else if (set[i].prefix.bits == 0 || last < stale)
+			break;
+		}
+		if (last_active(&set[i]) < last_active(stalest))
 			stalest = &set[i];
 	}
 	if (!e) {

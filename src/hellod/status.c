@@ -3,6 +3,7 @@
  * summary line. */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
@@ -76,17 +77,17 @@ summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
 	}
 	if (total > 0) {
 		limits_describe(counts, text, sizeof(text));
-		snprintf(field, sizeof(field), "HELLOD_REFUSED=%llu", (unsigned long long)total);
-		if (sum.prefixes > 0)
-			log_struct(LOG_NOTICE, 0, HELLOD_MESSAGE_LIMITS, fields, "Limits in the last "
-			    "%s: %s; over a rate limit: %u prefix%s, the busiest %s (%llu refused)",
-			    format_usec(s->config->summary_usec, period, sizeof(period)), text + 2,
-			    sum.prefixes, sum.prefixes == 1 ? "" : "es",
+		if (sum.prefixes > 0) {
+			size_t o = strlen(text);
+
+			snprintf(text + o, sizeof(text) - o, "; over a rate limit: %u prefix%s, the "
+			    "busiest %s (%llu refused)", sum.prefixes, sum.prefixes == 1 ? "" : "es",
 			    addr_prefix_format(&sum.top, top, sizeof(top)),
 			    (unsigned long long)sum.top_drops);
-		else
-			log_struct(LOG_NOTICE, 0, HELLOD_MESSAGE_LIMITS, fields, "Limits in the last "
-			    "%s: %s", format_usec(s->config->summary_usec, period, sizeof(period)), text + 2);
+		}
+		snprintf(field, sizeof(field), "HELLOD_REFUSED=%llu", (unsigned long long)total);
+		log_struct(LOG_NOTICE, 0, HELLOD_MESSAGE_LIMITS, fields, "Limits in the last %s: %s",
+		    format_usec(s->config->summary_usec, period, sizeof(period)), text + 2);
 	}
 	summary_timer_arm(s);
 	return 0;

@@ -60,15 +60,13 @@ held=""
 for i in 1 2 3 4 5 6; do
 	exec {fd}<>"/dev/tcp/127.0.0.1/$port" && IFS= read -r line <&"$fd" && held="$held $fd"
 done
-# Running, not a zombie: hellod is this shell's child, so kill -0 alone would not tell.
-running() { [ -e "/proc/$HPID/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$HPID/stat"; }
 kill -TERM "$HPID"
 wait_until 5 notified '^STOPPING=1$'
 sleep 0.2
-check "SIGTERM with clients lingering: hellod waits for them" running
+check "SIGTERM with clients lingering: hellod waits for them" hellod_running
 wait_until 5 sh -c "[ -z \"\$(ss -ltnH 'sport = :$port')\" ]"
 expect_eq "... having closed all 3 listeners" "" "$(ss -ltnH "sport = :$port")"
-check "... still waiting for the clients" running
+check "... still waiting for the clients" hellod_running
 for fd in $held; do
 	exec {fd}<&-
 done

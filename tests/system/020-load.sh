@@ -14,8 +14,6 @@ LOADGEN=$HELLOD_BUILD/bench/loadgen
 port=$(free_port)
 conf=$T/hellod.conf
 
-# field NAME: a number from loadgen's JSON line in $T/load.
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$T/load"; }
 # Listen queue overflows so far, in this network namespace (TcpExt ListenOverflows).
 overflows() {
 	awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) k[i] = $i; n = 1 } else
@@ -31,9 +29,10 @@ load() {
 	before=$(overflows)
 	"$LOADGEN" -p "$port" -n "$count" -d 120 -t 10000 "$@" >"$T/load"
 	after=$(overflows)
-	if [ "$(field ok)" = "$count" ] && [ "$(field errors)" = 0 ] &&
-	    [ "$(field resets)" = 0 ] && [ "$(field timeouts)" = 0 ] &&
-	    [ "$(field connect_errors)" = 0 ]; then
+	if [ "$(json_field ok "$T/load")" = "$count" ] &&
+	    [ "$(json_field errors "$T/load")" = 0 ] && [ "$(json_field resets "$T/load")" = 0 ] &&
+	    [ "$(json_field timeouts "$T/load")" = 0 ] &&
+	    [ "$(json_field connect_errors "$T/load")" = 0 ]; then
 		pass "$what: $count of $count greeted whole, no reset, no timeout"
 	else
 		fail "$what: $count of $count greeted whole, no reset, no timeout" "$(cat "$T/load")"

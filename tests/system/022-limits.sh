@@ -123,7 +123,6 @@ reload
 base=$(fds_of "$HPID")
 "$LOADGEN" -p "$port" -i -c 1000 -n 1000 -t 8000 -d 60 >"$T/idle" &
 idle=$!
-fds_at_least() { [ "$(fds_of "$HPID")" -ge "$1" ]; }
 check "1000 idle clients: hellod holds a connection for each" wait_until 5 \
 	fds_at_least $((base + 1000))
 "$LOADGEN" -p "$port" -c 4 -n 500 -t 5000 -d 60 >"$T/rate"

@@ -108,12 +108,10 @@ start_hellod "$conf"
 base=$(fds_of "$HPID")
 "$LOADGEN" -p "$port" -i -c 3 -n 3 -t 30000 -d 60 >"$T/idle" &
 idle=$!
-holds_3() { [ "$(fds_of "$HPID")" -ge $((base + 3)) ]; }
-wait_until 5 holds_3
+wait_until 5 fds_at_least $((base + 3))
 kill -TERM "$HPID"
-gone() { ! kill -0 "$HPID" 2>/dev/null || [ "$(ps -o stat= -p "$HPID")" = Z ]; }
 check "drain_timeout = 0.5 with 3 clients holding on: hellod ends the wait (linger_timeout is 60 s)" \
-	wait_until 20 gone
+	wait_until 20 hellod_gone
 stop_hellod
 expect_eq "... and exits 0" 0 "$HSTATUS"
 expect_grep "... having let them go" 'drain_timeout passed, closing 3 connections' \
