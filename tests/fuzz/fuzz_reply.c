@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* libFuzzer target: hellod-check's handling of a server's reply: matching it against the
  * greeting, a substring or a regex, showing it escaped in the status line, and the JSON form.
- * The input is one byte of mode, a pattern up to a NUL, then the reply. */
+ * The input is one byte of mode, a pattern up to a NUL, then the reply. A regex (-r) is one of
+ * a fixed few: it is the operator's, not the server's, and glibc's regcomp() itself takes
+ * gigabytes for some patterns (nested repetitions such as "a++++..."), which is no finding about
+ * hellod-check. */
 #include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +15,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static const char *const regexes[] = {
+	"^Thank you", "connecting$", "[[:cntrl:]]", "^(Th|Ha)[a-z]* .*g$", "x*", "\\|",
+};
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct verdict v;
 	char pattern[65], line[2 * HELLOD_CHECK_TEXT_MAX + 512];
 	const uint8_t *nul;
+	const char *regex;
 	regex_t re;
 	size_t n;
 	FILE *out;
@@ -29,6 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	c.mode = (enum expect_mode)(data[0] % 3);
 	c.udp = data[0] & 0x10;
+	regex = regexes[(data[0] >> 5) % (sizeof(regexes) / sizeof(regexes[0]))];
 	data++;
 	size--;
 	nul = memchr(data, '\0', size < sizeof(pattern) - 1 ? size : sizeof(pattern) - 1);
@@ -39,8 +48,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size -= nul ? n + 1 : 0;
 	c.expect = c.mode == EXPECT_GREETING && n == 0 ? "Thank you for connecting" : pattern;
 	if (c.mode == EXPECT_REGEX) {
-		if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0)
-			return 0;
+		c.expect = regex;
+		if (regcomp(&re, c.expect, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0)
+			abort();        /* they are all valid */
 		c.regex = &re;
 	}
 
