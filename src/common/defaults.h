@@ -60,6 +60,7 @@
 #define HELLOD_UDP_BURST 256               /* datagrams answered per wakeup */
 #define HELLOD_STATUS_USEC (1000000ULL)    /* STATUS= at most this often, only when it changed */
 #define HELLOD_STATUS_LEN 512
+#define HELLOD_NOTIFY_RETRY_USEC (200 * 1000ULL) /* an sd_notify whose reader's queue was full */
 #define HELLOD_WARN_INTERVAL_USEC (60 * 1000000ULL) /* repeated warnings at most this often */
 
 /* hellod-check. */

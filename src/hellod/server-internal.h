@@ -12,6 +12,7 @@
 #include "config.h"
 #include "limits.h"
 #include "listen.h"
+#include "notify.h"
 #include "server.h"
 
 /* A TCP connection after accept: the greeting is being sent, or it was sent with the FIN and
@@ -47,6 +48,8 @@ struct server_group {
 	bool stop, exit;
 	bool failed;                    /* a worker's loop ended with an error */
 	struct limits *limits;          /* per-source limits, one table for every worker */
+	struct notify *notify;          /* $NOTIFY_SOCKET; NULL: none */
+	bool notify_warned;             /* a notification had to wait (said once) */
 	size_t n, running;              /* servers; worker threads whose loop still runs */
 	size_t started;                 /* worker threads started: threads[1..started] */
 	struct server *servers[HELLOD_WORKERS_MAX];
@@ -66,6 +69,8 @@ struct server {
 	struct listen_set *listen;
 	sd_event_source *listen_sources[LISTEN_SOCKETS_MAX];
 	sd_event_source *linger_timer, *pause_timer, *status_timer, *drain_timer;
+	sd_event_source *watchdog_timer; /* the main thread's: WATCHDOG=1 at half WatchdogSec= */
+	uint64_t watchdog_usec;
 	sd_event_source *summary_timer; /* the main thread's: the limits' summary log line */
 	uint64_t summarized[REFUSED_N]; /* the counts as of the last summary */
 	char summary[HELLOD_STATUS_LEN / 2];    /* what is served, for STATUS= */
@@ -83,7 +88,7 @@ struct server {
 	uint64_t tcp_greetings, udp_greetings, accept_pauses;
 	uint64_t refused[REFUSED_N];    /* what the limits turned away */
 	uint64_t last_warning;
-	bool notify, status_armed, stopping;
+	bool status_armed, stopping;
 	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */
 };
 
@@ -109,8 +114,12 @@ void server_maybe_exit(struct server *s);
 void server_stop(struct server *s);
 /* status.c: schedules a STATUS= update (at most one per HELLOD_STATUS_USEC). */
 void status_changed(struct server *s);
-/* status.c: sends STATUS= now, after extra (such as "READY=1\n"). */
-void notify_status(struct server *s, const char *extra);
+/* status.c: sends STATUS= now, with flags (NOTIFY_READY, say); never waits (notify.h). */
+void notify_status(struct server *s, unsigned flags);
+/* status.c: sends flags (and status, if not NULL) now; never waits. */
+void notify_state(struct server *s, unsigned flags, uint64_t monotonic_usec, const char *status);
+/* status.c: the watchdog timer's callback: WATCHDOG=1. */
+int watchdog_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
 /* status.c: the STATUS= timer's callback. */
 int status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
 /* status.c: arms the main thread's summary timer for summary_interval from now, or not. */

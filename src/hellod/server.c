@@ -62,17 +62,18 @@ server_reload(struct server *s)
 	struct config_errors *errors;
 	struct hellod_config *c = NULL;
 	struct timespec ts;
+	char status[HELLOD_STATUS_LEN];
 	int r;
 
 	if (s->stopping) {
 		log_info("Stopping, not reloading");
 		return;
 	}
+	/* MONOTONIC_USEC is the time of this message, not of the loop's iteration. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (s->notify)
-		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
-		    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000,
-		    s->options.config_path);
+	snprintf(status, sizeof(status), "Reloading %s", s->options.config_path);
+	notify_state(s, NOTIFY_RELOADING,
+	    (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000, status);
 
 	errors = malloc(sizeof(*errors));
 	r = errors ? config_load(s->options.config_path, s->options.config_required, &c, errors) :
@@ -101,7 +102,7 @@ server_reload(struct server *s)
 		summary_timer_arm(s);
 	}
 	free(errors);
-	notify_status(s, "READY=1\n");
+	notify_status(s, NOTIFY_READY);
 }
 
 void
@@ -144,8 +145,8 @@ server_stop(struct server *s)
 	}
 	/* Atomic: the workers' STATUS= updates look at the main thread's. */
 	__atomic_store_n(&s->stopping, true, __ATOMIC_RELAXED);
-	if (s->notify && s->id == 0)
-		sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	if (s->id == 0)
+		notify_state(s, NOTIFY_STOPPING, 0, "Stopping");
 	for (size_t i = 0; i < s->listen->n; i++)
 		s->listen_sources[i] = sd_event_source_disable_unref(s->listen_sources[i]);
 	/* Sockets the workers share are closed once none of them listens any more. */
@@ -199,6 +200,24 @@ add_timer(struct server *s, sd_event_source **ret, sd_event_time_handler_t cb)
 	return r;
 }
 
+/* Pings systemd at half of WatchdogSec= while the main loop turns. Not sd_event_set_watchdog():
+ * it sends with the blocking sd_notify(), and a reader that does not read would freeze us. */
+static int
+watchdog_add(struct server *s)
+{
+	uint64_t usec;
+	int r;
+
+	if (!s->group->notify || sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	s->watchdog_usec = usec / 2 > 0 ? usec / 2 : 1;
+	r = sd_event_add_time_relative(s->event, &s->watchdog_timer, CLOCK_MONOTONIC,
+	    s->watchdog_usec, 0, watchdog_timer_cb, s);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s->watchdog_timer, SD_EVENT_ON);
+	return r;
+}
+
 static int
 server_new_one(struct server_group *g, unsigned id, struct hellod_config *config,
     struct listen_set *set, const struct server_options *options, size_t max_conns,
@@ -221,7 +240,6 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	s->bound = config_ref(config);
 	s->options = *options;
 	s->listen = set;
-	s->notify = getenv("NOTIFY_SOCKET") != NULL;
 	s->max_conns = max_conns;
 	s->n_workers = n_workers;
 	s->pool = calloc(s->max_conns, sizeof(*s->pool));
@@ -253,9 +271,8 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 		r = add_timer(s, &s->summary_timer, summary_timer_cb);
 	if (r >= 0 && options->workers > 1)
 		r = workers_mailbox_add(s);
-	/* Pings systemd at half of WatchdogSec= while the main loop turns; a no-op without. */
 	if (r >= 0 && id == 0)
-		r = sd_event_set_watchdog(s->event, 1);
+		r = watchdog_add(s);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the event loop: %m");
 	return 0;
@@ -283,6 +300,13 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	pthread_cond_init(&g->taken, &attr);
 	pthread_condattr_destroy(&attr);
 	g->config = config_ref(config);
+	r = notify_open(&g->notify);
+	if (r == -EINVAL)
+		log_warning("NOTIFY_SOCKET=%s is not an AF_UNIX path or @abstract address, ignoring",
+		    getenv("NOTIFY_SOCKET"));
+	else if (r < 0)
+		log_warning_errno(r, "Cannot talk to $NOTIFY_SOCKET: %m, ignoring");
+	r = 0;
 	for (unsigned i = 0; i < n; i++)
 		n_listen += sets[i].shared ? 0 : sets[i].n;
 	/* max_connections, within the fds left, shared out among the workers. */
@@ -307,6 +331,7 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	}
 	if (g->n == 0) {
 		limits_free(g->limits);
+		notify_free(g->notify);
 		free(g);
 		return r;
 	}
@@ -336,7 +361,7 @@ server_run(struct server *s)
 	    HELLOD_VERSION, s->summary, g->n > 1 ? " with SO_REUSEPORT workers" : "");
 	if (g->n > 1)
 		log_info("%zu workers", g->n);
-	notify_status(s, "READY=1\n");
+	notify_status(s, NOTIFY_READY);
 	summary_timer_arm(s);
 	r = sd_event_loop(s->event);
 	/* Ended by a second signal or an error: the workers end too. */
@@ -363,6 +388,7 @@ server_free_one(struct server *s)
 	sd_event_source_disable_unref(s->status_timer);
 	sd_event_source_disable_unref(s->drain_timer);
 	sd_event_source_disable_unref(s->summary_timer);
+	sd_event_source_disable_unref(s->watchdog_timer);
 	sd_event_source_disable_unref(s->mailbox);
 	if (s->mailbox_fd >= 0)
 		close(s->mailbox_fd);
@@ -391,6 +417,7 @@ server_free(struct server *s)
 	}
 	config_unref(g->config);
 	limits_free(g->limits);
+	notify_free(g->notify);
 	pthread_cond_destroy(&g->taken);
 	pthread_mutex_destroy(&g->lock);
 	free(g);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* What hellod tells of itself while it runs: STATUS= with live counters, and the limits'
  * summary line. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,21 +39,63 @@ refused_sum(struct server_group *g, uint64_t counts[REFUSED_N])
 		counts[i] = workers_sum(g, offsetof(struct server, refused) + i * sizeof(uint64_t));
 }
 
-void
-notify_status(struct server *s, const char *extra)
+/* A message waits in the notifier: send it again soon, from this thread's loop. The first time,
+ * say why: the service manager is not reading, and hellod goes on without waiting. */
+static void
+notify_later(struct server *s)
 {
-	uint64_t counts[REFUSED_N];
-	char more[HELLOD_STATUS_LEN / 2] = "";
-
-	/* Once stopping, "Serving" would be a lie: STOPPING=1 said the last word. */
-	if (!s->notify || s->stopping ||
-	    __atomic_load_n(&s->group->servers[0]->stopping, __ATOMIC_RELAXED))
+	if (!__atomic_exchange_n(&s->group->notify_warned, true, __ATOMIC_RELAXED))
+		log_warning("The service manager is not reading $NOTIFY_SOCKET (its queue is full): "
+		    "status updates wait, serving goes on");
+	if (s->status_armed)
 		return;
-	refused_sum(s->group, counts);
-	limits_describe(counts, more, sizeof(more));
-	sd_notifyf(0, "%sSTATUS=Serving %s; greetings: %llu TCP, %llu UDP%s", extra, s->summary,
-	    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
-	    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)), more);
+	s->status_armed = true;
+	sd_event_source_set_time_relative(s->status_timer, HELLOD_NOTIFY_RETRY_USEC);
+	sd_event_source_set_enabled(s->status_timer, SD_EVENT_ONESHOT);
+}
+
+void
+notify_status(struct server *s, unsigned flags)
+{
+	struct notify *n = s->group->notify;
+	uint64_t counts[REFUSED_N];
+	char more[HELLOD_STATUS_LEN / 2] = "", status[HELLOD_STATUS_LEN];
+	int r;
+
+	if (!n)
+		return;
+	/* Once stopping, "Serving" would be a lie: STOPPING=1 said the last word. What is still
+	 * pending (STOPPING=1 itself) goes out. */
+	if (s->stopping || __atomic_load_n(&s->group->servers[0]->stopping, __ATOMIC_RELAXED))
+		r = notify_flush(n);
+	else {
+		refused_sum(s->group, counts);
+		limits_describe(counts, more, sizeof(more));
+		snprintf(status, sizeof(status), "Serving %s; greetings: %llu TCP, %llu UDP%s",
+		    s->summary,
+		    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
+		    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)),
+		    more);
+		r = notify_send(n, flags, 0, status);
+	}
+	if (r == -EAGAIN)
+		notify_later(s);
+}
+
+void
+notify_state(struct server *s, unsigned flags, uint64_t monotonic_usec, const char *status)
+{
+	if (notify_send(s->group->notify, flags, monotonic_usec, status) == -EAGAIN)
+		notify_later(s);
+}
+
+int
+watchdog_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct server *s = userdata;
+
+	notify_state(s, NOTIFY_WATCHDOG, 0, NULL);
+	return sd_event_source_set_time_relative(source, s->watchdog_usec);
 }
 
 /* Every summary_interval: one line for what the limits refused since the last one, if
@@ -99,7 +142,7 @@ status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
 	struct server *s = userdata;
 
 	s->status_armed = false;
-	notify_status(s, "");
+	notify_status(s, 0);
 	return 0;
 }
 
@@ -107,7 +150,7 @@ status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
 void
 status_changed(struct server *s)
 {
-	if (!s->notify || s->status_armed)
+	if (!s->group->notify || s->status_armed)
 		return;
 	s->status_armed = true;
 	sd_event_source_set_time(s->status_timer, now_usec(s) + HELLOD_STATUS_USEC);

@@ -18,6 +18,7 @@
 #include "util.h"
 
 static int timeout_ms = 5000;
+static int stall_ms;             /* -w: notify reads nothing for this long first */
 static const char *send_data;
 static unsigned long local_port;         /* -P: bind to this source port first */
 static size_t send_bytes;
@@ -261,7 +262,8 @@ unix_socket(const char *path, int type, bool bind_self)
 	return fd;
 }
 
-/* Prints each sd_notify datagram sent to path, then a line "--", until the timeout. */
+/* Prints each sd_notify datagram sent to path, then a line "--", until the timeout; with -w,
+ * only after not reading for that long. */
 static int
 notify_listen(const char *path)
 {
@@ -276,6 +278,9 @@ notify_listen(const char *path)
 		die(1, "bind");
 	setvbuf(stdout, NULL, _IONBF, 0);
 	printf("listening\n--\n");
+	/* -w: a reader that does not read for a while, so that the queue fills. */
+	if (stall_ms > 0)
+		poll(NULL, 0, stall_ms);
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		long long left = deadline - now_ms();
@@ -331,7 +336,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: client [-t MS] [-s DATA] [-n BYTES] [-P SOURCEPORT] MODE ARGS\n"
+	    "usage: client [-t MS] [-s DATA] [-n BYTES] [-P SOURCEPORT] [-w MS] MODE ARGS\n"
 	    "  tcp HOST PORT       connect, send DATA/BYTES, print all until EOF\n"
 	    "  tutorial HOST PORT  connect, one recv(1024), print\n"
 	    "  udp HOST PORT       send DATA (default: 512 bytes), print the one reply\n"
@@ -340,6 +345,7 @@ usage(void)
 	    "  unix PATH           like tcp over an AF_UNIX stream socket\n"
 	    "  unixgram PATH       like udp over an AF_UNIX datagram socket\n"
 	    "  notify PATH         print sd_notify messages sent to PATH, each ending \"--\"\n"
+	    "                      (-w MS: read nothing for MS first)\n"
 	    "  freeport            print a port free for TCP and UDP on loopback\n");
 	exit(64);
 }
@@ -350,8 +356,13 @@ main(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "t:s:n:P:")) >= 0) {
+	while ((c = getopt(argc, argv, "t:s:n:P:w:")) >= 0) {
 		switch (c) {
+		case 'w':
+			if (parse_uint(optarg, 1, 600000, &v) < 0)
+				usage();
+			stall_ms = (int)v;
+			break;
 		case 't':
 			if (parse_uint(optarg, 1, 600000, &v) < 0)
 				usage();
