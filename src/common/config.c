@@ -507,6 +507,7 @@ config_handler(void *user, const char *section, const char *name, const char *va
 		return 1;
 	}
 	ctx->seen[k] = ctx->line;
+	ctx->config->n_settings++;
 
 	r = config_keys[k].parse(ctx->config, value, msg);
 	if (r == -ENOMEM)

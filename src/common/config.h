@@ -13,6 +13,7 @@
 struct hellod_config {
 	unsigned refs;
 	char *path;             /* the file it came from; NULL for the built-in defaults */
+	unsigned n_settings;    /* key = value lines read; 0: the built-in defaults all through */
 	char *host;             /* NULL: every address, IPv4 and IPv6 */
 	uint16_t port;
 	int backlog;
