@@ -48,6 +48,7 @@
 
 /* Serving. */
 #define HELLOD_FD_RESERVE 32               /* fds kept free for logging, reloads (or 1/4 of the limit) */
+#define HELLOD_CONNECTIONS_MIN 8           /* room for fewer connections: hellod does not start */
 #define HELLOD_NOFILE_WANT 65536           /* soft RLIMIT_NOFILE raised up to this */
 #define HELLOD_DRAIN_CHUNK 4096            /* bytes read per recv() when discarding input */
 #define HELLOD_DRAIN_BURST (64 * 1024UL)     /* bytes discarded per wakeup before yielding */
@@ -61,6 +62,8 @@
 #define HELLOD_STATUS_USEC (1000000ULL)    /* STATUS= at most this often, only when it changed */
 #define HELLOD_STATUS_LEN 512
 #define HELLOD_NOTIFY_RETRY_USEC (200 * 1000ULL) /* an sd_notify whose reader's queue was full */
+#define HELLOD_RELOAD_QUIET_USEC (100 * 1000ULL) /* a reload waits until the file is this old */
+#define HELLOD_RELOAD_WAIT_USEC (5 * 1000000ULL) /* ... at most this long, then is refused */
 #define HELLOD_WARN_INTERVAL_USEC (60 * 1000000ULL) /* repeated warnings at most this often */
 
 /* hellod-check. */

@@ -44,7 +44,7 @@ usage(FILE *f)
 	    "  -h, --help           show this help and exit\n"
 	    "  -V, --version        show the version and exit\n\n"
 	    "Systemd socket activation is used when sockets are passed ($LISTEN_FDS).\n"
-	    "SIGHUP reloads the configuration; SIGTERM and SIGINT stop.\n"
+	    "SIGHUP reloads the configuration; SIGTERM and SIGINT stop; SIGUSR1 logs the counters.\n"
 	    "Exit status: 0 ok, 64 usage, 67 unknown user, 71 system error, 78 bad config.\n"
 	    "See hellod(8) and hellod.conf(5).\n", HELLOD_CONFIG_PATH);
 }
@@ -222,7 +222,6 @@ run(struct hellod_config *config, int *ready_fd)
 {
 	struct server_options options = {
 		.config_path = arg_config,
-		.config_required = arg_config_given,
 		.log_level_override = arg_verbose ? LOG_DEBUG : -1,
 		.workers = workers_wanted(config),
 	};
@@ -230,18 +229,12 @@ run(struct hellod_config *config, int *ready_fd)
 	struct server *server = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	sigset_t mask;
 	int r;
 
 	if (arg_user && (r = lookup_user(&uid, &gid)) > 0)
 		return r;
 
-	/* sd-event takes these as signalfd events: they must not be delivered otherwise. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	server_signals_setup();
 
 	sets = calloc(options.workers, sizeof(*sets));
 	if (!sets) {

@@ -71,6 +71,8 @@ struct server {
 	sd_event_source *linger_timer, *pause_timer, *status_timer, *drain_timer;
 	sd_event_source *watchdog_timer; /* the main thread's: WATCHDOG=1 at half WatchdogSec= */
 	uint64_t watchdog_usec;
+	sd_event_source *reload_timer;  /* the main thread's: a reload waits for a quiet file */
+	uint64_t reload_waiting_since;  /* when that wait began; 0: none */
 	sd_event_source *summary_timer; /* the main thread's: the limits' summary log line */
 	uint64_t summarized[REFUSED_N]; /* the counts as of the last summary */
 	char summary[HELLOD_STATUS_LEN / 2];    /* what is served, for STATUS= */
@@ -114,6 +116,8 @@ void server_maybe_exit(struct server *s);
 void server_stop(struct server *s);
 /* status.c: schedules a STATUS= update (at most one per HELLOD_STATUS_USEC). */
 void status_changed(struct server *s);
+/* status.c: what STATUS= says: what is served and the counters. Returns buf. */
+char *status_format(struct server *s, char *buf, size_t len);
 /* status.c: sends STATUS= now, with flags (NOTIFY_READY, say); never waits (notify.h). */
 void notify_status(struct server *s, unsigned flags);
 /* status.c: sends flags (and status, if not NULL) now; never waits. */

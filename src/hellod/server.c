@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <time.h>
@@ -17,6 +18,29 @@
 #include "log.h"
 #include "server-internal.h"
 #include "util.h"
+
+/* The signals the loop takes: stop, reload, and SIGUSR1, which logs the counters. */
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+/* Signals whose default is to end the process, sent by strays (a logrotate snippet written for
+ * another daemon, a terminal's Ctrl-\, a UPS daemon): ignored, so that none of them ends the
+ * service, drops its clients and leaves its PID file behind. */
+static const int ignored_signals[] = { SIGUSR2, SIGALRM, SIGQUIT, SIGPWR, SIGVTALRM, SIGPROF,
+	SIGPOLL, SIGSTKFLT };
+
+void
+server_signals_setup(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	sigset_t mask;
+
+	/* sd-event takes these as signalfd events: they must not be delivered otherwise. */
+	sigemptyset(&mask);
+	for (size_t i = 0; i < ELEMENTSOF(handled_signals); i++)
+		sigaddset(&mask, handled_signals[i]);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	for (size_t i = 0; i < ELEMENTSOF(ignored_signals); i++)
+		(void)sigaction(ignored_signals[i], &sa, NULL);
+}
 
 void
 log_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len, const char *proto)
@@ -56,6 +80,50 @@ server_log_config_errors(const struct config_errors *errors)
 		    errors->n - HELLOD_CONFIG_ERRORS_MAX);
 }
 
+static void server_reload(struct server *s);
+
+/* Whether the file changed so recently that it may be in the middle of a rewrite (a shell's
+ * `printf ... > file` truncates, then writes line by line, and each prefix can parse): then
+ * the reload waits until the file has been quiet for HELLOD_RELOAD_QUIET_USEC, on a timer, never
+ * blocking the loop. A file that keeps changing for HELLOD_RELOAD_WAIT_USEC is not reloaded. */
+static bool
+reload_later(struct server *s)
+{
+	struct stat st;
+	struct timespec now;
+	int64_t age;
+
+	if (stat(s->options.config_path, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return false;   /* config_load() says why */
+	age = ((int64_t)now.tv_sec - (int64_t)st.st_mtim.tv_sec) * 1000000 +
+	    ((int64_t)now.tv_nsec - (int64_t)st.st_mtim.tv_nsec) / 1000;
+	/* A file from a clock far ahead of ours (NFS) would look fresh for ever: not waited for. */
+	if (age >= (int64_t)HELLOD_RELOAD_QUIET_USEC || age <= -(int64_t)HELLOD_RELOAD_QUIET_USEC) {
+		s->reload_waiting_since = 0;
+		return false;
+	}
+	if (s->reload_waiting_since == 0) {
+		s->reload_waiting_since = now_usec(s);
+		log_debug("%s changed moments ago, reloading once it is quiet", s->options.config_path);
+	} else if (now_usec(s) - s->reload_waiting_since >= HELLOD_RELOAD_WAIT_USEC) {
+		s->reload_waiting_since = 0;
+		log_struct(LOG_ERR, -EBUSY, HELLOD_MESSAGE_RELOAD_FAILED, NULL,
+		    "Reloading %s failed: it kept changing, still serving the previous configuration",
+		    s->options.config_path);
+		return true;
+	}
+	sd_event_source_set_time_relative(s->reload_timer, HELLOD_RELOAD_QUIET_USEC);
+	sd_event_source_set_enabled(s->reload_timer, SD_EVENT_ONESHOT);
+	return true;
+}
+
+static int
+reload_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	server_reload(userdata);
+	return 0;
+}
+
 static void
 server_reload(struct server *s)
 {
@@ -69,15 +137,27 @@ server_reload(struct server *s)
 		log_info("Stopping, not reloading");
 		return;
 	}
+	if (reload_later(s))
+		return;
 	/* MONOTONIC_USEC is the time of this message, not of the loop's iteration. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(status, sizeof(status), "Reloading %s", s->options.config_path);
 	notify_state(s, NOTIFY_RELOADING,
 	    (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000, status);
 
+	/* Once running, the file is required: a missing one (deleted, or a pipe read once) must
+	 * not turn into the built-in defaults, and neither must an empty one (caught mid-rewrite
+	 * by a truncate-then-write) or one with nothing but comments. */
 	errors = malloc(sizeof(*errors));
-	r = errors ? config_load(s->options.config_path, s->options.config_required, &c, errors) :
-	    -ENOMEM;
+	r = errors ? config_load(s->options.config_path, true, &c, errors) : -ENOMEM;
+	if (r == 0 && c->n_settings == 0) {
+		log_error("%s sets nothing (empty, or caught while being rewritten?): a reload never "
+		    "falls back to the built-in defaults; replace the file by rename(2) to change it "
+		    "atomically", s->options.config_path);
+		c = config_unref(c);
+		r = -ENODATA;
+		errors->n = 0;
+	}
 	if (r < 0) {
 		if (errors)
 			server_log_config_errors(errors);
@@ -89,8 +169,7 @@ server_reload(struct server *s)
 			log_warning("host, port, backlog, udp and workers take effect at the next "
 			    "start, ignoring their changes");
 		/* Said before the new log level applies: a quieter one must not hide it. */
-		log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s",
-		    c->path ? c->path : "the built-in defaults (no configuration file)");
+		log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s", c->path);
 		if (c->max_connections > s->max_conns * s->n_workers)
 			log_warning("max_connections = %u: only %zu connections were made room for at "
 			    "start, more take a restart", c->max_connections,
@@ -169,10 +248,15 @@ server_stop(struct server *s)
 static int
 signal_cb(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata)
 {
+	struct server *s = userdata;
+	char status[HELLOD_STATUS_LEN];
+
 	if (si->ssi_signo == SIGHUP)
-		server_reload(userdata);
+		server_reload(s);
+	else if (si->ssi_signo == SIGUSR1)
+		log_info("%s", status_format(s, status, sizeof(status)));
 	else
-		server_stop(userdata);
+		server_stop(s);
 	return 0;
 }
 
@@ -218,6 +302,15 @@ watchdog_add(struct server *s)
 	return r;
 }
 
+static bool
+serves_tcp(const struct listen_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->sockets[i].type == SOCK_STREAM)
+			return true;
+	return false;
+}
+
 static int
 server_new_one(struct server_group *g, unsigned id, struct hellod_config *config,
     struct listen_set *set, const struct server_options *options, size_t max_conns,
@@ -251,9 +344,8 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	r = id == 0 ? sd_event_default(&s->event) : sd_event_new(&s->event);
 	if (r < 0)
 		return log_error_errno(r, "Failed to create the event loop: %m");
-	for (int sig = 0; r >= 0 && id == 0 && sig < 3; sig++)
-		r = sd_event_add_signal(s->event, NULL, (int[]){ SIGTERM, SIGINT, SIGHUP }[sig],
-		    signal_cb, s);
+	for (size_t i = 0; r >= 0 && id == 0 && i < ELEMENTSOF(handled_signals); i++)
+		r = sd_event_add_signal(s->event, NULL, handled_signals[i], signal_cb, s);
 	for (size_t i = 0; r >= 0 && i < set->n; i++)
 		r = sd_event_add_io(s->event, &s->listen_sources[i], set->sockets[i].fd, EPOLLIN,
 		    set->sockets[i].type == SOCK_STREAM ? tcp_accept_cb : udp_cb, s);
@@ -269,6 +361,8 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 		r = add_timer(s, &s->drain_timer, drain_timer_cb);
 	if (r >= 0 && id == 0)
 		r = add_timer(s, &s->summary_timer, summary_timer_cb);
+	if (r >= 0 && id == 0)
+		r = add_timer(s, &s->reload_timer, reload_timer_cb);
 	if (r >= 0 && options->workers > 1)
 		r = workers_mailbox_add(s);
 	if (r >= 0 && id == 0)
@@ -311,6 +405,16 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 		n_listen += sets[i].shared ? 0 : sets[i].n;
 	/* max_connections, within the fds left, shared out among the workers. */
 	budget = tcp_connections_max(n_listen, n);
+	if (serves_tcp(&sets[0]) && (budget < HELLOD_CONNECTIONS_MIN || budget < n)) {
+		struct rlimit rl = { 0 };
+
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+		log_error("The open files limit (RLIMIT_NOFILE %llu) leaves room for %zu connections; "
+		    "hellod needs %u or more: raise it (LimitNOFILE=, ulimit -n)",
+		    (unsigned long long)rl.rlim_cur, budget,
+		    n > HELLOD_CONNECTIONS_MIN ? n : HELLOD_CONNECTIONS_MIN);
+		r = -EMFILE;
+	}
 	total = config->max_connections ? config->max_connections : HELLOD_CONNECTIONS_AUTO;
 	if (total > budget) {
 		if (config->max_connections > 0)
@@ -320,8 +424,7 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	}
 	n = n > 0 ? n : 1;      /* main.c resolved auto; never 0 */
 	max_conns = total / n > 0 ? total / n : 1;
-	r = limits_new(max_conns * n, &g->limits);
-	if (r < 0)
+	if (r == 0 && (r = limits_new(max_conns * n, &g->limits)) < 0)
 		log_error_errno(r, "Out of memory");
 	for (unsigned i = 0; i < n; i++) {
 		if (r >= 0)
@@ -332,6 +435,9 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	if (g->n == 0) {
 		limits_free(g->limits);
 		notify_free(g->notify);
+		config_unref(g->config);
+		pthread_cond_destroy(&g->taken);
+		pthread_mutex_destroy(&g->lock);
 		free(g);
 		return r;
 	}
@@ -389,6 +495,7 @@ server_free_one(struct server *s)
 	sd_event_source_disable_unref(s->drain_timer);
 	sd_event_source_disable_unref(s->summary_timer);
 	sd_event_source_disable_unref(s->watchdog_timer);
+	sd_event_source_disable_unref(s->reload_timer);
 	sd_event_source_disable_unref(s->mailbox);
 	if (s->mailbox_fd >= 0)
 		close(s->mailbox_fd);

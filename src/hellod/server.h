@@ -11,16 +11,18 @@
 struct server;
 
 struct server_options {
-	const char *config_path;        /* re-read on SIGHUP */
-	bool config_required;           /* a missing file is an error, not the defaults */
+	const char *config_path;        /* re-read on SIGHUP; then it must exist and set something */
 	int log_level_override;         /* -v: LOG_DEBUG whatever the file says; -1: none */
 	unsigned workers;               /* threads serving, each with a set of sockets */
 };
 
+/* Blocks the signals the loop takes (SIGTERM, SIGINT, SIGHUP, SIGUSR1) and ignores the strays
+ * that would otherwise end the process. Before server_new() and before any thread starts. */
+void server_signals_setup(void);
+
 /* Sets up options->workers event loops, one over each of sets[] (which the servers then own),
- * with config (a reference is taken). Signals SIGTERM, SIGINT and SIGHUP must be blocked
- * already. Returns 0 and sets *ret to the main thread's, or a negative errno, having logged
- * why. */
+ * with config (a reference is taken); server_signals_setup() must have run. Returns 0 and
+ * sets *ret to the main thread's, or a negative errno, having logged why. */
 int server_new(struct hellod_config *config, struct listen_set *sets,
     const struct server_options *options, struct server **ret);
 

@@ -39,6 +39,20 @@ refused_sum(struct server_group *g, uint64_t counts[REFUSED_N])
 		counts[i] = workers_sum(g, offsetof(struct server, refused) + i * sizeof(uint64_t));
 }
 
+char *
+status_format(struct server *s, char *buf, size_t len)
+{
+	uint64_t counts[REFUSED_N];
+	char more[HELLOD_STATUS_LEN / 2] = "";
+
+	refused_sum(s->group, counts);
+	limits_describe(counts, more, sizeof(more));
+	snprintf(buf, len, "Serving %s; greetings: %llu TCP, %llu UDP%s", s->summary,
+	    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
+	    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)), more);
+	return buf;
+}
+
 /* A message waits in the notifier: send it again soon, from this thread's loop. The first time,
  * say why: the service manager is not reading, and hellod goes on without waiting. */
 static void
@@ -58,8 +72,7 @@ void
 notify_status(struct server *s, unsigned flags)
 {
 	struct notify *n = s->group->notify;
-	uint64_t counts[REFUSED_N];
-	char more[HELLOD_STATUS_LEN / 2] = "", status[HELLOD_STATUS_LEN];
+	char status[HELLOD_STATUS_LEN];
 	int r;
 
 	if (!n)
@@ -68,16 +81,8 @@ notify_status(struct server *s, unsigned flags)
 	 * pending (STOPPING=1 itself) goes out. */
 	if (s->stopping || __atomic_load_n(&s->group->servers[0]->stopping, __ATOMIC_RELAXED))
 		r = notify_flush(n);
-	else {
-		refused_sum(s->group, counts);
-		limits_describe(counts, more, sizeof(more));
-		snprintf(status, sizeof(status), "Serving %s; greetings: %llu TCP, %llu UDP%s",
-		    s->summary,
-		    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
-		    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)),
-		    more);
-		r = notify_send(n, flags, 0, status);
-	}
+	else
+		r = notify_send(n, flags, 0, status_format(s, status, sizeof(status)));
 	if (r == -EAGAIN)
 		notify_later(s);
 }
