@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,26 +143,35 @@ daemon_done(int ready_fd, int status)
 }
 
 int
-pidfile_write(const char *path)
+pidfile_take(const char *path, long *ret_pid)
 {
-	char tmp[PATH_MAX];
+	char buf[32];
+	unsigned long pid;
+	ssize_t n;
 	int fd, r = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
 	if (fd < 0)
 		return -errno;
-	/* Readers see the old file or the whole new one, never a half-written one. */
-	if (fchmod(fd, 0644) < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+	/* As BSD's pidfile(3): the lock, not the file's existence, says a daemon runs. A file
+	 * left by one that crashed is not locked and is taken over. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		*ret_pid = parse_uint(buf, 1, LONG_MAX, &pid) == 0 ? (long)pid : 0;
+		close(fd);
+		return r;
+	}
+	/* Readers may see the file empty for a moment; never another daemon's PID. */
+	if (ftruncate(fd, 0) < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0 || fchmod(fd, 0644) < 0)
 		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 int

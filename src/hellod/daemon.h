@@ -17,8 +17,11 @@ void daemon_report_errors(int ready_fd);
 /* Tells the waiting process the daemon serves (status 0) or failed with status; closes fd. */
 void daemon_done(int ready_fd, int status);
 
-/* Writes our PID to path atomically (a temporary file renamed over it). Returns 0 or -errno. */
-int pidfile_write(const char *path);
+/* Opens path, locks it (flock) and writes our PID into it; the lock lasts as long as the
+ * returned fd stays open, so that a second daemon cannot take the file over. Returns the fd,
+ * -EBUSY when a live process holds the lock (its PID into *ret_pid, 0 if unreadable), or
+ * another negative errno. */
+int pidfile_take(const char *path, long *ret_pid);
 
 /* Switches to uid and gid for good, gid the only supplementary group, and checks that root cannot
  * be regained. Returns 0 or a negative errno. */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The listening sockets: adopted from systemd, or bound from the config. Never serves. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -148,6 +150,56 @@ bind_one(const struct sockaddr *sa, socklen_t len, int type, int backlog, bool r
 	return 0;
 }
 
+/* Whether another socket already holds sa's port. SO_REUSEPORT lets any process of our user
+ * join the workers' sockets, which would share the clients out with a second hellod rather than
+ * fail as a second copy must: a plain bind (as workers = 1 does) finds out first. Returns 0 when
+ * the port is free, else the bind's -errno. Another hellod starting in the same instant may
+ * still slip between this probe and the real bind. */
+static int
+port_free(const struct sockaddr *sa, socklen_t len, int type)
+{
+	static const int one = 1;
+	int fd, r = 0;
+
+	fd = socket(sa->sa_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* SO_REUSEADDR as the real socket has it: a TCP port in TIME_WAIT is free. */
+	if ((sa->sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+	    bind(fd, sa, len) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Whether host is one address, written out: then it must be served, or the start fails. */
+static bool
+host_is_literal(const struct hellod_config *config)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return config->host && (inet_pton(AF_INET, config->host, &a4) == 1 ||
+	    inet_pton(AF_INET6, config->host, &a6) == 1);
+}
+
+/* Whether no interface has an address of family: the kernel has it disabled. */
+static bool
+family_disabled(int family)
+{
+	struct ifaddrs *list;
+	bool any = false;
+
+	if (getifaddrs(&list) < 0)
+		return false;
+	for (struct ifaddrs *i = list; i && !any; i = i->ifa_next)
+		any = i->ifa_addr && i->ifa_addr->sa_family == family;
+	freeifaddrs(list);
+	return !any;
+}
+
 static bool
 seen_before(const struct addrinfo *list, const struct addrinfo *ai)
 {
@@ -191,12 +243,24 @@ listen_bind(const struct hellod_config *config, bool reuseport, struct listen_se
 				    config->host ? config->host : "*", LISTEN_SOCKETS_MAX / 2);
 				goto done;
 			}
-			r = bind_one(ai->ai_addr, ai->ai_addrlen, type, config->backlog,
-			    reuseport, ls);
-			if (r == -EAFNOSUPPORT) {
-				/* A kernel without IPv6 still serves IPv4. */
-				log_warning_errno(r, "Cannot serve %s on %s: %m, ignoring",
-				    listen_kind(ls), ls->address);
+			r = reuseport ? port_free(ai->ai_addr, ai->ai_addrlen, type) : 0;
+			if (r == 0)
+				r = bind_one(ai->ai_addr, ai->ai_addrlen, type, config->backlog,
+				    reuseport, ls);
+			else {
+				addr_format(ai->ai_addr, ai->ai_addrlen, ls->address,
+				    sizeof(ls->address));
+				ls->type = type;
+				ls->family = ai->ai_family;
+			}
+			if (r == -EAFNOSUPPORT || (r == -EADDRNOTAVAIL && !host_is_literal(config) &&
+			    family_disabled(ai->ai_family))) {
+				/* A kernel without IPv6, or with IPv6 disabled by sysctl (no IPv6
+				 * address anywhere, yet localhost is also ::1 in /etc/hosts), still
+				 * serves IPv4. */
+				log_warning_errno(r, "Cannot serve %s on %s: %m (%s is disabled on this "
+				    "host), ignoring", listen_kind(ls), ls->address,
+				    ai->ai_family == AF_INET6 ? "IPv6" : "IPv4");
 				continue;
 			}
 			if (r < 0) {

@@ -229,7 +229,8 @@ run(struct hellod_config *config, int *ready_fd)
 	struct server *server = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	int r;
+	long other = 0;
+	int r, pidfile_fd = -1;
 
 	if (arg_user && (r = lookup_user(&uid, &gid)) > 0)
 		return r;
@@ -245,8 +246,12 @@ run(struct hellod_config *config, int *ready_fd)
 		free(sets);
 		return EX_OSERR;
 	}
-	if (arg_pidfile && (r = pidfile_write(arg_pidfile)) < 0) {
-		log_error_errno(r, "Failed to write PID file %s: %m", arg_pidfile);
+	if (arg_pidfile && (pidfile_fd = pidfile_take(arg_pidfile, &other)) < 0) {
+		if (pidfile_fd == -EBUSY)
+			log_error("PID file %s is locked by a running hellod (PID %ld), refusing to "
+			    "start a second one", arg_pidfile, other);
+		else
+			log_error_errno(pidfile_fd, "Failed to write PID file %s: %m", arg_pidfile);
 		close_sets(sets, options.workers);
 		free(sets);
 		return EX_OSERR;
@@ -271,6 +276,8 @@ out:
 	free(sets);
 	if (arg_pidfile && unlink(arg_pidfile) < 0)
 		log_warning_errno(errno, "Failed to remove PID file %s: %m", arg_pidfile);
+	if (pidfile_fd >= 0)
+		close(pidfile_fd);      /* after the unlink: the lock covers the removal */
 	return r;
 }
 
