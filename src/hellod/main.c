@@ -39,7 +39,8 @@ usage(FILE *f)
 	    "  -t, --test           check the configuration, print the result and exit\n"
 	    "  -d, --daemon         fork into the background; return once it serves\n"
 	    "  -P, --pidfile FILE   write the daemon's PID to FILE, removed at exit\n"
-	    "  -u, --user USER      switch to USER once the sockets are bound\n"
+	    "  -u, --user USER      switch to USER once the sockets are bound (with -t: test\n"
+	    "                       the file as USER, as reloads will read it)\n"
 	    "  -v, --verbose        log debug messages too\n"
 	    "  -h, --help           show this help and exit\n"
 	    "  -V, --version        show the version and exit\n\n"
@@ -176,6 +177,23 @@ lookup_user(uid_t *ret_uid, gid_t *ret_gid)
 	return 0;
 }
 
+/* -t with -u: becomes the user first. Returns 0, or an exit status. */
+static int
+test_as_user(void)
+{
+	uid_t uid;
+	gid_t gid;
+	int r = lookup_user(&uid, &gid);
+
+	if (r > 0)
+		return r;
+	if ((r = privileges_drop(uid, gid)) < 0) {
+		log_error_errno(r, "Failed to switch to user %s: %m", arg_user);
+		return EX_OSERR;
+	}
+	return 0;
+}
+
 /* workers = auto: one per CPU this process may run on. */
 static unsigned
 workers_wanted(const struct hellod_config *config)
@@ -262,6 +280,11 @@ run(struct hellod_config *config, int *ready_fd)
 		close_sets(sets, options.workers);
 		goto out;
 	}
+	/* The file was read as root; every reload reads it as the user. */
+	if (arg_user && config->path && access(config->path, R_OK) < 0)
+		log_warning_errno(errno, "User %s cannot read %s (%m): every reload will fail; make "
+		    "it readable to the user (mode 0644, or 0640 with the user's group)", arg_user,
+		    config->path);
 	if (server_new(config, sets, &options, &server) < 0) {
 		r = EX_OSERR;
 		goto out;
@@ -314,6 +337,9 @@ main(int argc, char **argv)
 		log_set_target(LOG_TARGET_STDERR);
 	log_set_max_level(arg_verbose ? LOG_DEBUG : LOG_INFO);
 
+	/* -t -u USER reads the file as USER, as the daemon's reloads will. */
+	if (arg_test && arg_user && (status = test_as_user()) != 0)
+		goto out;
 	config = load_config();
 	if (!config) {
 		if (arg_test)

@@ -190,6 +190,14 @@ in_ct env SYSTEMCTL_SKIP_REDIRECT=1 /etc/init.d/hellod reload >>"$T/init.log" 2>
 rc=$?
 expect_eq "... refuses a broken file and keeps serving" "1 Reloaded" \
     "$rc $(greet tcp 127.0.0.1 12345)"
+# A file only root can read: the daemon, as _hellod, could not reload it; the reload fails.
+in_ct sh -c 'printf "[server]\ngreeting = Secret\n" >/etc/hellod/hellod.conf &&
+    chmod 600 /etc/hellod/hellod.conf'
+in_ct env SYSTEMCTL_SKIP_REDIRECT=1 /etc/init.d/hellod reload >>"$T/init.log" 2>&1
+rc=$?
+expect_eq "... and a file _hellod cannot read (issue 14, item 12), keeping on serving" \
+    "1 Reloaded" "$rc $(greet tcp 127.0.0.1 12345)"
+in_ct chmod 644 /etc/hellod/hellod.conf
 in_ct sh -c 'printf "[server]\ngreeting = Local greeting\n" >/etc/hellod/hellod.conf'
 in_ct env SYSTEMCTL_SKIP_REDIRECT=1 /etc/init.d/hellod stop >>"$T/init.log" 2>&1
 rc=$?
