@@ -21,7 +21,7 @@ NOTIFY_SOCKET=$T/notify WATCHDOG_USEC=100000 spawn_hellod "$T/hellod.log" -c "$c
 wait_until 20 log_has 'Started hellod' || fail "hellod starts" "$(cat "$T/hellod.log")"
 sleep 1
 
-for i in $(seq 1 12); do
+for _ in $(seq 1 12); do
 	kill -HUP "$HPID"
 	sleep 0.1
 done
@@ -31,7 +31,7 @@ expect_eq "item 3: 12 reloads while the reader is stalled all happen" 12 \
 greeting_of 127.0.0.1 "$port" >"$T/got" 2>&1
 expect_eq "item 3: ... and a client is still greeted" "Thank you for connecting" "$(cat "$T/got")"
 ok=0
-for i in $(seq 1 20); do
+for _ in $(seq 1 20); do
 	[ "$("$CLIENT" -t 300 tcp 127.0.0.1 "$port" 2>&1)" = "Thank you for connecting" ] &&
 		ok=$((ok + 1))
 done
