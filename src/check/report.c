@@ -229,60 +229,45 @@ print_perfdata(FILE *out, const struct check *c, const struct probe_result *r)
 	    seconds(c->timeout_usec), r->reply_len);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not one. */
-static size_t
-utf8_length(const unsigned char *s, size_t n)
+/* Whether a monitoring page must see cp as \uXXXX: C0 and C1 controls, DEL, and the bidi
+ * embeddings, overrides (U+202A-U+202E) and isolates (U+2066-U+2069), which would reorder
+ * the text around them and so could make a reply look like another. */
+static bool
+json_escaped(uint32_t cp)
 {
-	size_t len;
-	unsigned cp;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (len > n)
-		return 0;
-	cp = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
 }
 
-/* A JSON string: valid UTF-8 as it is, every other byte as the code point of its value. */
+/* A JSON string: valid UTF-8 as it is, but for json_escaped() code points; every byte that is
+ * not UTF-8 as the code point of its value. */
 static void
 json_string(FILE *out, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
 	if (!s) {
 		fputs("null", out);
 		return;
 	}
 	fputc('"', out);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = p[i] >= 0x80 ? utf8_length(p + i, n - i) : 0;
+	for (size_t i = 0, len; i < n; i += len) {
+		uint32_t cp;
 
-		if (len > 0) {
-			fwrite(p + i, 1, len, out);
-			i += len - 1;
-		} else if (p[i] == '"' || p[i] == '\\')
-			fprintf(out, "\\%c", p[i]);
-		else if (p[i] == '\n')
+		len = utf8_decode(s + i, n - i, &cp);
+		if (len == 0) {
+			fprintf(out, "\\u%04x", (unsigned)(unsigned char)s[i]);
+			len = 1;
+		} else if (cp == '"' || cp == '\\')
+			fprintf(out, "\\%c", (char)cp);
+		else if (cp == '\n')
 			fputs("\\n", out);
-		else if (p[i] == '\r')
+		else if (cp == '\r')
 			fputs("\\r", out);
-		else if (p[i] == '\t')
+		else if (cp == '\t')
 			fputs("\\t", out);
-		else if (p[i] < 0x20 || p[i] >= 0x7f)
-			fprintf(out, "\\u%04x", p[i]);
+		else if (json_escaped(cp))
+			fprintf(out, "\\u%04x", (unsigned)cp);
 		else
-			fputc(p[i], out);
+			fwrite(s + i, 1, len, out);
 	}
 	fputc('"', out);
 }

@@ -94,6 +94,37 @@ parse_log_level(const char *s)
 	return -EINVAL;
 }
 
+size_t
+utf8_decode(const char *s, size_t n, uint32_t *ret_cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len;
+	uint32_t cp;
+
+	if (p[0] < 0x80) {
+		*ret_cp = p[0];
+		return 1;
+	}
+	/* 0x80-0xbf only continue a sequence; 0xc0 and 0xc1 only begin overlong ones; from
+	 * 0xf5 up, every sequence is past U+10FFFF. */
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = p[0] & (0x7fu >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fu);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*ret_cp = cp;
+	return len;
+}
+
 char *
 str_escape(const char *s, size_t n, char *buf, size_t len)
 {

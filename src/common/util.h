@@ -26,6 +26,11 @@ int parse_boolean(const char *s, bool *ret);
  * Returns LOG_ERR..LOG_DEBUG or -EINVAL. */
 int parse_log_level(const char *s);
 
+/* Decodes the UTF-8 sequence at s, of at most n (> 0) bytes, into *ret_cp. Returns its length,
+ * 1-4, or 0 when it is not UTF-8: a stray continuation byte, a truncated sequence, an overlong
+ * form, a UTF-16 surrogate or a code point past U+10FFFF. */
+size_t utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
+
 /* Copies s into buf (of size len, >= 4) with control characters, backslashes and bytes >= 0x7f
  * escaped as \n, \t, \\ or \xHH, cutting it with "..." when it does not fit. Returns buf. */
 char *str_escape(const char *s, size_t n, char *buf, size_t len);

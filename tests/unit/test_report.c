@@ -233,6 +233,33 @@ json_escapes(void)
 	    "[Thank you for connecting]\"}");
 }
 
+/* Issue 14, item 13: what could spoof a monitoring page is escaped in JSON, and in the status
+ * line every byte from 0x7f up is anyway. */
+static void
+json_escapes_c1_and_bidi(void)
+{
+	struct check c = check_greeting();
+	/* CSI from C1, U+0085 (NEL), RLO ... PDF, RLI ... PDI, and their neighbours kept. */
+	static const char reply[] = "a\xc2\x9b" "2J\xc2\x85\xc2\x9f\xc2\xa0"
+	    "\xe2\x80\xa9\xe2\x80\xaa\xe2\x80\xae" "gnp.exe\xe2\x80\xac\xe2\x80\xaf"
+	    "\xe2\x81\xa5\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9\xe2\x81\xaa\n";
+	struct probe_result r = result_done(reply, sizeof(reply) - 1, 5);
+	struct verdict v;
+	const char *line;
+
+	check_judge(&c, &r, &v);
+	line = printed(&c, &r, &v, true);
+	CHECK(strstr(line, ",\"reply\":\"a\\u009b2J\\u0085\\u009f\xc2\xa0\xe2\x80\xa9\\u202a"
+	    "\\u202egnp.exe\\u202c\xe2\x80\xaf\xe2\x81\xa5\\u2066\\u2067\\u2068\\u2069"
+	    "\xe2\x81\xaa\\n\",\"error\":") != NULL);
+	/* The status line has no byte from 0x7f up at all. */
+	line = printed(&c, &r, &v, false);
+	for (const char *p = line; *p; p++)
+		CHECK((unsigned char)*p < 0x7f);
+	CHECK(strstr(line, "[a\\xc2\\x9b2J\\xc2\\x85") != NULL);
+	CHECK(strstr(line, "\\xe2\\x80\\xaegnp.exe\\xe2\\x80\\xac") != NULL);
+}
+
 int
 main(void)
 {
@@ -245,5 +272,6 @@ main(void)
 	RUN("unit/report", mismatch_shows_both);
 	RUN("unit/report", usage_line_has_no_perfdata);
 	RUN("unit/report", json_escapes);
+	RUN("unit/report", json_escapes_c1_and_bidi);
 	return tests_failed ? 1 : 0;
 }

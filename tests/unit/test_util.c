@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Unit tests of the checked parsers (numbers, seconds, booleans, log levels) and str_escape(). */
+/* Unit tests of the checked parsers (numbers, seconds, booleans, log levels), the UTF-8
+ * decoder and str_escape(). */
 #include <errno.h>
 #include <syslog.h>
 
@@ -125,6 +126,61 @@ str_escape_also_more(void)
 	CHECK_STR(str_escape_also("a\0b", 3, buf, sizeof(buf), "|"), "a\\x00b");
 }
 
+/* The length utf8_decode() gives s (a C string), and its code point in *cp. */
+static size_t
+decoded(const char *s, uint32_t *cp)
+{
+	*cp = 0xdeadbeef;
+	return utf8_decode(s, strlen(s), cp);
+}
+
+static void
+utf8_decode_valid(void)
+{
+	uint32_t cp;
+
+	CHECK(utf8_decode("\0", 1, &cp) == 1 && cp == 0);
+	CHECK(decoded("A", &cp) == 1 && cp == 'A');
+	CHECK(decoded("\x7f", &cp) == 1 && cp == 0x7f);
+	CHECK(decoded("\xc2\x80", &cp) == 2 && cp == 0x80);
+	CHECK(decoded("\xc2\x9b", &cp) == 2 && cp == 0x9b);      /* valid, though a C1 control */
+	CHECK(decoded("\xc3\xa9!", &cp) == 2 && cp == 0xe9);
+	CHECK(decoded("\xdf\xbf", &cp) == 2 && cp == 0x7ff);
+	CHECK(decoded("\xe0\xa0\x80", &cp) == 3 && cp == 0x800);
+	CHECK(decoded("\xe2\x80\xae", &cp) == 3 && cp == 0x202e);
+	CHECK(decoded("\xed\x9f\xbf", &cp) == 3 && cp == 0xd7ff);
+	CHECK(decoded("\xee\x80\x80", &cp) == 3 && cp == 0xe000);
+	CHECK(decoded("\xef\xbf\xbf", &cp) == 3 && cp == 0xffff);
+	CHECK(decoded("\xf0\x90\x80\x80", &cp) == 4 && cp == 0x10000);
+	CHECK(decoded("\xf0\x9f\x98\x80", &cp) == 4 && cp == 0x1f600);
+	CHECK(decoded("\xf4\x8f\xbf\xbf", &cp) == 4 && cp == 0x10ffff);
+}
+
+static void
+utf8_decode_invalid(void)
+{
+	uint32_t cp = 7;
+
+	CHECK(decoded("\x80", &cp) == 0);                     /* a stray continuation byte */
+	CHECK(decoded("\x9b", &cp) == 0);
+	CHECK(decoded("\xbf", &cp) == 0);
+	CHECK(decoded("\xc0\x80", &cp) == 0);                 /* overlong NUL */
+	CHECK(decoded("\xc1\xbf", &cp) == 0);                 /* overlong DEL */
+	CHECK(decoded("\xe0\x9f\xbf", &cp) == 0);             /* overlong U+07FF */
+	CHECK(decoded("\xf0\x8f\xbf\xbf", &cp) == 0);         /* overlong U+FFFF */
+	CHECK(decoded("\xed\xa0\x80", &cp) == 0);             /* U+D800, a surrogate */
+	CHECK(decoded("\xed\xbf\xbf", &cp) == 0);             /* U+DFFF */
+	CHECK(decoded("\xf4\x90\x80\x80", &cp) == 0);         /* U+110000 */
+	CHECK(decoded("\xf5\x80\x80\x80", &cp) == 0);
+	CHECK(decoded("\xff", &cp) == 0);
+	CHECK(decoded("\xc3", &cp) == 0);                      /* truncated by the end */
+	CHECK(utf8_decode("\xe2\x82\xac", 2, &cp) == 0);      /* ... of n, not of the string */
+	CHECK(decoded("\xe2\x82x", &cp) == 0);                 /* truncated by another byte */
+	CHECK(decoded("\xf0\x9f\x98", &cp) == 0);
+	CHECK(decoded("\xc3\xc3\xa9", &cp) == 0);
+	CHECK(cp == 0xdeadbeef);                               /* not written on failure */
+}
+
 int
 main(void)
 {
@@ -134,6 +190,8 @@ main(void)
 	RUN("unit/util", parse_seconds_rejects);
 	RUN("unit/util", parse_log_level_names);
 	RUN("unit/util", parse_boolean_words);
+	RUN("unit/util", utf8_decode_valid);
+	RUN("unit/util", utf8_decode_invalid);
 	RUN("unit/util", str_escape_controls);
 	RUN("unit/util", str_escape_cuts_long_input);
 	RUN("unit/util", str_escape_also_more);
