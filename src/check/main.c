@@ -227,6 +227,7 @@ apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
 	bool local = !o->host && c->port == 0;
 	int r;
 
+	/* A FIFO or a device is refused, not read: this cannot outlast the deadline. */
 	r = config_load(path, o->config != NULL, &cfg, &errors);
 	if (r == -EINVAL) {
 		set_unknown(v, "config", "%s:%u: %s%s", path, errors.line[0], errors.text[0],
@@ -234,7 +235,8 @@ apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
 		return -1;
 	}
 	if (r < 0) {
-		set_unknown(v, "config", "cannot read %s: %s", path, strerror(-r));
+		set_unknown(v, "config", "cannot read %s: %s", path,
+		    errors.n > 0 ? errors.text[0] : strerror(-r));
 		return -1;
 	}
 	*cfgp = cfg;

@@ -15,10 +15,10 @@
 #include "defaults.h"
 #include "util.h"
 
+/* Parses an IPv6 literal, which may carry a %zone, into *a6. */
 static bool
-host_is_ipv6(const char *s)
+host_parse_ipv6(const char *s, struct in6_addr *a6)
 {
-	struct in6_addr a6;
 	char buf[INET6_ADDRSTRLEN];
 	const char *zone = strchr(s, '%');
 	size_t n = zone ? (size_t)(zone - s) : strlen(s);
@@ -27,7 +27,15 @@ host_is_ipv6(const char *s)
 		return false;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	return inet_pton(AF_INET6, buf, &a6) == 1;
+	return inet_pton(AF_INET6, buf, a6) == 1;
+}
+
+static bool
+host_is_ipv6(const char *s)
+{
+	struct in6_addr a6;
+
+	return host_parse_ipv6(s, &a6);
 }
 
 static bool
@@ -61,6 +69,18 @@ addr_check_host(const char *s)
 	if (inet_pton(AF_INET, s, &a4) == 1 || host_is_ipv6(s) || host_is_name(s))
 		return 0;
 	return -EINVAL;
+}
+
+bool
+addr_host_is_v4mapped(const char *s, char *buf, size_t len)
+{
+	struct in6_addr a6;
+
+	if (!host_parse_ipv6(s, &a6) || !IN6_IS_ADDR_V4MAPPED(&a6))
+		return false;
+	if (!inet_ntop(AF_INET, &a6.s6_addr[12], buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return true;
 }
 
 int

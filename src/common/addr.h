@@ -4,6 +4,7 @@
 #define HELLOD_ADDR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -13,6 +14,11 @@
 /* Checks that s is an IPv4 or IPv6 literal (an IPv6 one may carry a %zone) or a syntactically
  * valid host name. Returns 0 or -EINVAL. "*" and "" are the caller's business. */
 int addr_check_host(const char *s);
+
+/* Whether s is an IPv4-mapped IPv6 literal (::ffff:a.b.c.d, with or without a %zone), which
+ * an IPv6 socket cannot bind; when it is, its IPv4 address is written to buf (of len >=
+ * INET_ADDRSTRLEN). */
+bool addr_host_is_v4mapped(const char *s, char *buf, size_t len);
 
 /* Parses a port: a number 1-65535 or a service name known to getservbyname() for TCP or UDP.
  * Returns 0, -EINVAL (neither), -ERANGE (a number out of range). */

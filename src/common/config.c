@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The configuration: one immutable struct, read from an INI file with inih and validated. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "config.h"
@@ -20,7 +24,9 @@ struct config_key {
 };
 
 struct parse_ctx {
-	FILE *f;
+	FILE *f;                /* the stream read, or NULL: then data */
+	const char *data;       /* a file read whole, size bytes */
+	size_t size, pos;
 	const char *name;
 	unsigned line;
 	struct hellod_config *config;
@@ -44,6 +50,8 @@ set_string(char **p, const char *value)
 static int
 parse_host(struct hellod_config *c, const char *value, char *msg)
 {
+	char ipv4[INET_ADDRSTRLEN];
+
 	if (value[0] == '\0' || strcmp(value, "*") == 0) {
 		free(c->host);
 		c->host = NULL;
@@ -52,6 +60,12 @@ parse_host(struct hellod_config *c, const char *value, char *msg)
 	if (addr_check_host(value) < 0) {
 		snprintf(msg, MSG_LEN, "not a host name or address; allowed: * (every address), "
 		    "a host name, an IPv4 or an IPv6 address");
+		return -EINVAL;
+	}
+	/* An IPv6 socket cannot bind ::ffff:a.b.c.d: refused here, so that -t and a start
+	 * agree. */
+	if (addr_host_is_v4mapped(value, ipv4, sizeof(ipv4))) {
+		snprintf(msg, MSG_LEN, "an IPv4-mapped address; write it as %s", ipv4);
 		return -EINVAL;
 	}
 	return set_string(&c->host, value);
@@ -93,12 +107,24 @@ parse_greeting(struct hellod_config *c, const char *value, char *msg)
 		    HELLOD_GREETING_MAX);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)value[i];
+	for (size_t i = 0, len; i < n; i += len) {
+		uint32_t cp;
 
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+		len = utf8_decode(value + i, n - i, &cp);
+		if (len == 0) {
+			snprintf(msg, MSG_LEN, "not UTF-8 at byte %zu (\\x%02x); allowed: UTF-8 "
+			    "text and tabs", i + 1, (unsigned char)value[i]);
+			return -EINVAL;
+		}
+		if ((cp < 0x20 && cp != '\t') || cp == 0x7f) {
 			snprintf(msg, MSG_LEN, "control character \\x%02x at byte %zu; allowed: "
-			    "text and tabs", ch, i + 1);
+			    "text and tabs", (unsigned)cp, i + 1);
+			return -EINVAL;
+		}
+		/* C1 controls: U+009B is the CSI of terminals, as ESC [ is. */
+		if (cp >= 0x80 && cp <= 0x9f) {
+			snprintf(msg, MSG_LEN, "control character U+%04X at byte %zu; allowed: "
+			    "text and tabs", (unsigned)cp, i + 1);
 			return -EINVAL;
 		}
 	}
@@ -424,13 +450,30 @@ check_line(struct parse_ctx *ctx, char *str, size_t total, bool nul, int num)
 		    "(continuation lines are not supported)");
 		str[0] = '\0';
 	} else if (*p == '[') {
-		const char *end = strchr(p, ']');
+		const char *end = strchr(p, ']'), *rest;
 
-		if (end && !section_known(p + 1, (size_t)(end - p - 1)))
+		if (!end)
+			return;         /* inih's syntax error */
+		rest = end + 1 + strspn(end + 1, " \t\r\n\v\f");
+		if (!section_known(p + 1, (size_t)(end - p - 1)))
 			add_error(ctx, ctx->line, "unknown section [%s]; allowed: %s",
 			    str_escape(p + 1, (size_t)(end - p - 1), escaped, sizeof(escaped)),
 			    sections_allowed);
+		else if (*rest != '\0' && *rest != ';' && *rest != '#')
+			/* inih would ignore it: "[server] greeting = x" sets nothing. The line is
+			 * kept, so that the keys below are not also reported outside a section. */
+			add_error(ctx, ctx->line, "text after the section header: '%s'; allowed: "
+			    "nothing after ], or a ; or # comment", str_escape(rest,
+			    strcspn(rest, "\r\n"), escaped, sizeof(escaped)));
 	}
+}
+
+static int
+next_byte(struct parse_ctx *ctx)
+{
+	if (ctx->f)
+		return getc(ctx->f);
+	return ctx->pos < ctx->size ? (unsigned char)ctx->data[ctx->pos++] : EOF;
 }
 
 /* An ini_reader: hands inih one line per call, newline included as fgets() would (newer inih
@@ -444,7 +487,7 @@ config_reader(char *str, int num, void *stream)
 	bool nul = false, any = false;
 	int ch;
 
-	while ((ch = getc(ctx->f)) != EOF) {
+	while ((ch = next_byte(ctx)) != EOF) {
 		any = true;
 		if (ch == '\n')
 			break;
@@ -567,59 +610,162 @@ config_new_defaults(void)
 	return c;
 }
 
+/* Parses what ctx reads from; ctx->name and ctx->errors are set. Returns as config_parse(). */
+static int
+run_parser(struct parse_ctx *ctx, struct hellod_config **ret)
+{
+	struct config_errors *errors = ctx->errors;
+	int r;
+
+	_Static_assert(ELEMENTSOF(config_keys) <= ELEMENTSOF(ctx->seen), "seen[] too small");
+	memset(errors, 0, sizeof(*errors));
+	errors->file = ctx->name;
+	ctx->config = config_new_defaults();
+	if (!ctx->config)
+		return -ENOMEM;
+
+	r = ini_parse_stream(config_reader, ctx, config_handler, ctx);
+	if (r == -2 || ctx->oom)
+		r = -ENOMEM;
+	else if (r > 0) {
+		/* Handlers report their own errors and return 1: this is a line inih could not
+		 * read at all. inih names only the first one. */
+		add_error(ctx, (unsigned)r, "syntax error; allowed: [section], key = value, "
+		    "; comment or # comment");
+		r = 0;
+	}
+	if (r == 0 && ctx->f && ferror(ctx->f)) {
+		r = errno > 0 ? -errno : -EIO;
+		add_error(ctx, ctx->line + 1, "cannot read: %s", strerror(-r));
+	}
+	if (r == 0 && errors->n > 0)
+		r = -EINVAL;
+	if (r == 0)
+		r = config_validate(ctx->config);
+	if (r == 0 && ctx->name)
+		r = set_string(&ctx->config->path, ctx->name);
+	if (r < 0) {
+		config_unref(ctx->config);
+		return r;
+	}
+	*ret = ctx->config;
+	return 0;
+}
+
 int
 config_parse(FILE *f, const char *name, struct hellod_config **ret,
     struct config_errors *errors)
 {
 	struct parse_ctx ctx = { .f = f, .name = name, .errors = errors };
+
+	return run_parser(&ctx, ret);
+}
+
+/* What a file that is not a regular one is, for an error message. */
+static const char *
+file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "a directory";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	default:
+		return "of an unknown type";
+	}
+}
+
+/* Whether st is /dev/null, which reads as an empty file: "-c /dev/null", the built-in defaults,
+ * is an idiom that neither blocks nor runs for ever. */
+static bool
+is_dev_null(const struct stat *st)
+{
+	struct stat null;
+
+	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 &&
+	    S_ISCHR(null.st_mode) && null.st_rdev == st->st_rdev;
+}
+
+/* Reads the whole regular file open at fd, at most HELLOD_CONFIG_SIZE_MAX bytes, into a new
+ * buffer (NULL for /dev/null). Returns its size and sets *ret_data, or a negative errno with
+ * msg filled in. */
+static ssize_t
+read_file(int fd, char **ret_data, char *msg, size_t len)
+{
+	struct stat st;
+	size_t n = 0;
+	char *data;
 	int r;
 
-	_Static_assert(ELEMENTSOF(config_keys) <= ELEMENTSOF(ctx.seen), "seen[] too small");
-	memset(errors, 0, sizeof(*errors));
-	errors->file = name;
-	ctx.config = config_new_defaults();
-	if (!ctx.config)
-		return -ENOMEM;
-
-	r = ini_parse_stream(config_reader, &ctx, config_handler, &ctx);
-	if (r == -2 || ctx.oom)
-		r = -ENOMEM;
-	else if (r > 0) {
-		/* Handlers report their own errors and return 1: this is a line inih could not
-		 * read at all. inih names only the first one. */
-		add_error(&ctx, (unsigned)r, "syntax error; allowed: [section], key = value, "
-		    "; comment or # comment");
-		r = 0;
-	}
-	if (r == 0 && ferror(f)) {
-		r = errno > 0 ? -errno : -EIO;
-		add_error(&ctx, ctx.line + 1, "cannot read: %s", strerror(-r));
-	}
-	if (r == 0 && errors->n > 0)
-		r = -EINVAL;
-	if (r == 0)
-		r = config_validate(ctx.config);
-	if (r == 0 && name)
-		r = set_string(&ctx.config->path, name);
-	if (r < 0) {
-		config_unref(ctx.config);
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(msg, len, "cannot fstat: %s", strerror(-r));
 		return r;
 	}
-	*ret = ctx.config;
-	return 0;
+	if (is_dev_null(&st)) {
+		*ret_data = NULL;
+		return 0;
+	}
+	/* A FIFO would block the reader, a device such as /dev/zero never end. */
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(msg, len, "not a regular file (%s); only a regular file is read",
+		    file_type(st.st_mode));
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+	}
+	if (st.st_size > HELLOD_CONFIG_SIZE_MAX) {
+		snprintf(msg, len, "%jd bytes long; allowed: at most %d bytes",
+		    (intmax_t)st.st_size, HELLOD_CONFIG_SIZE_MAX);
+		return -EFBIG;
+	}
+	data = malloc(HELLOD_CONFIG_SIZE_MAX + 1);
+	if (!data) {
+		snprintf(msg, len, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	/* The file may have grown since fstat(): read to its end, or one byte past the cap. */
+	while (n <= HELLOD_CONFIG_SIZE_MAX) {
+		ssize_t k = read(fd, data + n, HELLOD_CONFIG_SIZE_MAX + 1 - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			free(data);
+			snprintf(msg, len, "cannot read: %s", strerror(-r));
+			return r;
+		}
+		if (k == 0) {
+			*ret_data = data;
+			return (ssize_t)n;
+		}
+		n += (size_t)k;
+	}
+	free(data);
+	snprintf(msg, len, "more than %d bytes long (it grew while it was read); allowed: at most "
+	    "%d bytes", HELLOD_CONFIG_SIZE_MAX, HELLOD_CONFIG_SIZE_MAX);
+	return -EFBIG;
 }
 
 int
 config_load(const char *path, bool required, struct hellod_config **ret,
     struct config_errors *errors)
 {
-	FILE *f;
-	int r;
+	struct parse_ctx ctx = { .name = path, .errors = errors };
+	char *data = NULL;
+	ssize_t size;
+	int fd, r;
 
 	memset(errors, 0, sizeof(*errors));
 	errors->file = path;
-	f = fopen(path, "re");
-	if (!f) {
+	/* O_NONBLOCK: opening a FIFO does not wait for a writer. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT && !required) {
 			*ret = config_new_defaults();
@@ -629,8 +775,16 @@ config_load(const char *path, bool required, struct hellod_config **ret,
 		errors->n = 1;
 		return r;
 	}
-	r = config_parse(f, path, ret, errors);
-	fclose(f);
+	size = read_file(fd, &data, errors->text[0], sizeof(errors->text[0]));
+	close(fd);
+	if (size < 0) {
+		errors->n = 1;
+		return (int)size;
+	}
+	ctx.data = data;
+	ctx.size = (size_t)size;
+	r = run_parser(&ctx, ret);
+	free(data);
 	return r;
 }
 

@@ -50,9 +50,13 @@ struct config_errors {
 /* Returns a new config holding the built-in defaults, or NULL when out of memory. */
 struct hellod_config *config_new_defaults(void);
 
-/* Reads the file at path. When it does not exist and required is false, the built-in defaults
- * are returned instead (with path NULL). Returns 0 and sets *ret, or a negative errno with
- * errors filled in: -EINVAL for a bad file, others for failing to read it. */
+/* Reads the file at path, which must be a regular file of at most HELLOD_CONFIG_SIZE_MAX
+ * bytes, or /dev/null (read as empty): it is opened without blocking (a FIFO) and read whole
+ * before it is parsed (a device such as /dev/zero is refused, not read). When it does not exist and required is false, the
+ * built-in defaults are returned instead (with path NULL). Returns 0 and sets *ret, or a
+ * negative errno with errors filled in: -EINVAL for a bad file, -EISDIR for a directory,
+ * -EBADFD for another kind of file that is not a regular one, -EFBIG for one too long, others
+ * for failing to open or read it. */
 int config_load(const char *path, bool required, struct hellod_config **ret,
     struct config_errors *errors);
 

@@ -45,6 +45,7 @@
 /* Config files: Debian's libinih reads lines into a 200-byte buffer (INI_MAX_LINE). */
 #define HELLOD_CONFIG_ERRORS_MAX 16        /* errors reported per file; the rest are counted */
 #define HELLOD_CONFIG_ERROR_LEN 256        /* one formatted error message */
+#define HELLOD_CONFIG_SIZE_MAX 65536       /* bytes of a config file, 64 KiB (etc/hellod.conf: 3 KiB) */
 
 /* Serving. */
 #define HELLOD_FD_RESERVE 32               /* fds kept free for logging, reloads (or 1/4 of the limit) */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests of the configuration: every rule, valid and invalid, with the exact file:line. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -145,6 +146,26 @@ hosts(void)
 	CHECK(rejected("[server]\n\nhost = 1.2.3.4:80\n", 3, "allowed: * (every address)"));
 }
 
+/* Issue 14, item 10: an IPv6 socket cannot bind an IPv4-mapped address, so -t refuses it. */
+static void
+ipv4_mapped_hosts(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(rejected("[server]\nhost = ::ffff:127.0.0.1\n", 2, "host = '::ffff:127.0.0.1': "
+	    "an IPv4-mapped address; write it as 127.0.0.1"));
+	CHECK(rejected("[server]\nhost = ::FFFF:7f00:2\n", 2, "write it as 127.0.0.2"));
+	CHECK(rejected("[server]\nhost = ::ffff:192.0.2.1%lo\n", 2, "write it as 192.0.2.1"));
+	CHECK(rejected("[server]\nhost = ::ffff:0.0.0.0\n", 2, "write it as 0.0.0.0"));
+	/* Not mapped: IPv4-compatible, the IPv6 unspecified address, a NAT64 address. */
+	CHECK(parse("[server]\nhost = ::127.0.0.1\n", &c) == 0);
+	config_unref(c);
+	CHECK(parse("[server]\nhost = ::\n", &c) == 0);
+	config_unref(c);
+	CHECK(parse("[server]\nhost = 64:ff9b::127.0.0.1\n", &c) == 0);
+	config_unref(c);
+}
+
 static void
 ports(void)
 {
@@ -231,6 +252,34 @@ greetings(void)
 	    "control character \\x07 at byte 5; allowed: text and tabs"));
 	CHECK(rejected("[server]\ngreeting = del\x7f\n", 2, "control character \\x7f"));
 	CHECK(rejected("[server]\ngreeting =\n", 2, "0 bytes long; allowed: 1-511 bytes"));
+}
+
+/* Issue 14, item 13: a greeting is UTF-8 without control characters, C1 ones included. */
+static void
+greetings_utf8(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("[server]\ngreeting = \xc2\xa0nbsp \xe2\x82\xac \xf0\x9f\x98\x80 "
+	    "\xf4\x8f\xbf\xbf \xc2\xa0\n", &c) == 0);
+	CHECK_STR(c ? c->greeting : NULL, "\xc2\xa0nbsp \xe2\x82\xac \xf0\x9f\x98\x80 "
+	    "\xf4\x8f\xbf\xbf \xc2\xa0");
+	config_unref(c);
+	CHECK(rejected("[server]\ngreeting = a\xc2\x9b" "31mred\n", 2,
+	    "greeting = 'a\\xc2\\x9b31mred': control character U+009B at byte 2; allowed: "
+	    "text and tabs"));
+	CHECK(rejected("[server]\ngreeting = \xc2\x80\n", 2, "control character U+0080"));
+	CHECK(rejected("[server]\ngreeting = x\xc2\x9f\n", 2, "control character U+009F"));
+	CHECK(rejected("[server]\ngreeting = ab\x9b" "31m\n", 2,
+	    "not UTF-8 at byte 3 (\\x9b); allowed: UTF-8 text and tabs"));
+	CHECK(rejected("[server]\ngreeting = \xc0\xafoverlong\n", 2, "not UTF-8 at byte 1"));
+	CHECK(rejected("[server]\ngreeting = \xe0\x80\xafoverlong\n", 2, "not UTF-8"));
+	CHECK(rejected("[server]\ngreeting = \xed\xa0\x80surrogate\n", 2, "not UTF-8"));
+	CHECK(rejected("[server]\ngreeting = \xf4\x90\x80\x80past\n", 2, "not UTF-8"));
+	CHECK(rejected("[server]\ngreeting = \xf5\x80\x80\x80\n", 2, "not UTF-8"));
+	CHECK(rejected("[server]\ngreeting = cut \xe2\x82\n", 2, "not UTF-8 at byte 5"));
+	CHECK(rejected("[server]\ngreeting = cut \xe2\x82x\n", 2, "not UTF-8 at byte 5"));
+	CHECK(rejected("[server]\ngreeting = latin-1 caf\xe9\n", 2, "(\\xe9)"));
 }
 
 static void
@@ -370,6 +419,122 @@ crlf_and_bom(void)
 	CHECK(rejected("\xef\xbb\xbf[serverx]\r\n", 1, "unknown section [serverx]"));
 }
 
+/* Issue 14, item 11: inih ignores what follows "]"; a comment is all that may. */
+static void
+text_after_section(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(rejected("[server] greeting = Custom\n", 1, "text after the section header: "
+	    "'greeting = Custom'; allowed: nothing after ], or a ; or # comment"));
+	CHECK(rejected("# c\n[log]x\n", 2, "text after the section header: 'x'"));
+	CHECK(rejected("[limits]\t\tudp_rate = 5\r\n", 1, "'udp_rate = 5'"));
+	/* The keys below it are still read as [server]'s: one error, not one per key. */
+	CHECK(rejected("[server] port = 1\ngreeting = x\nhost = *\n", 1, "'port = 1'"));
+	CHECK(parse("[server] ; a comment\n[limits]\t# another\n[log];\n[server]#\n"
+	    "[server]  \r\n[server]\n", &c) == 0);
+	config_unref(c);
+}
+
+/* The settings a file made: the lead's reload tells an empty file from a real one by it. */
+static void
+settings_counted(void)
+{
+	struct hellod_config *c = NULL;
+
+	c = config_new_defaults();
+	CHECK(c && c->n_settings == 0);
+	config_unref(c);
+	CHECK(parse("", &c) == 0 && c->n_settings == 0);
+	config_unref(c);
+	CHECK(parse("; nothing\n\n[server]\n# at all\n[log]\n", &c) == 0 && c->n_settings == 0);
+	config_unref(c);
+	CHECK(parse("[server]\nport = 7\ngreeting = hi\n[log]\nlevel = debug\n", &c) == 0 &&
+	    c->n_settings == 3);
+	config_unref(c);
+}
+
+/* Writes size bytes of comment lines to path. */
+static bool
+write_comments(const char *path, size_t size)
+{
+	FILE *f = fopen(path, "w");
+	bool ok = f != NULL;
+
+	for (size_t i = 0; ok && i < size; i++)
+		ok = fputc(i % 100 == 99 || i == size - 1 ? '\n' : i % 100 == 0 ? '#' : 'x', f) != EOF;
+	return f && fclose(f) == 0 && ok;
+}
+
+static void
+load_timed_out(int sig)
+{
+	static const char msg[] = "FAIL unit/config/load_regular_files_only: config_load() "
+	    "still reading after 10 s\n";
+
+	(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+/* Issue 14, item 2: only a regular file is read, and at most HELLOD_CONFIG_SIZE_MAX bytes. */
+static void
+load_regular_files_only(void)
+{
+	struct hellod_config *c = NULL;
+	char dir[] = "/tmp/hellod-test-XXXXXX", path[64], link[64], big[64];
+	FILE *f;
+
+	/* A FIFO or /dev/zero held the old config_load() for ever: a hang is a failure. */
+	fflush(stdout);
+	signal(SIGALRM, load_timed_out);
+	alarm(10);
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	snprintf(link, sizeof(link), "%s/zero", dir);
+	snprintf(big, sizeof(big), "%s/big", dir);
+	CHECK(mkfifo(path, 0600) == 0);
+	/* Without O_NONBLOCK, this open would wait for a writer for ever. */
+	CHECK(config_load(path, true, &c, &errs) == -EBADFD && !c);
+	CHECK(errs.n == 1 && errs.line[0] == 0);
+	CHECK_STR(errs.text[0], "not a regular file (a FIFO); only a regular file is read");
+	CHECK(config_load(path, false, &c, &errs) == -EBADFD && !c);
+	CHECK(config_load("/dev/zero", true, &c, &errs) == -EBADFD && !c);
+	CHECK_STR(errs.text[0], "not a regular file (a character device); only a regular file "
+	    "is read");
+	/* /dev/null is the one device read, as the empty file it is. */
+	CHECK(config_load("/dev/null", true, &c, &errs) == 0 && c && c->n_settings == 0);
+	CHECK_STR(c ? c->path : NULL, "/dev/null");
+	config_unref(c);
+	c = NULL;
+	CHECK(symlink("/dev/zero", link) == 0);
+	CHECK(config_load(link, true, &c, &errs) == -EBADFD && !c);
+	CHECK(errs.n == 1 && strstr(errs.text[0], "(a character device)"));
+
+	CHECK(write_comments(big, HELLOD_CONFIG_SIZE_MAX));
+	CHECK(config_load(big, true, &c, &errs) == 0 && c && c->n_settings == 0);
+	config_unref(c);
+	c = NULL;
+	CHECK(write_comments(big, HELLOD_CONFIG_SIZE_MAX + 1));
+	CHECK(config_load(big, true, &c, &errs) == -EFBIG && !c);
+	CHECK(errs.n == 1 && errs.line[0] == 0);
+	CHECK_STR(errs.text[0], "65537 bytes long; allowed: at most 65536 bytes");
+
+	/* A regular file is parsed as config_parse() would, errors and all. */
+	CHECK(write_comments(big, 0));
+	CHECK(config_load(big, true, &c, &errs) == 0 && c && strcmp(c->path, big) == 0);
+	config_unref(c);
+	c = NULL;
+	f = fopen(big, "w");
+	CHECK(f && fputs("[server]\nport = 9\nbacklog = x", f) >= 0 && fclose(f) == 0);
+	CHECK(config_load(big, true, &c, &errs) == -EINVAL && !c);
+	CHECK(errs.n == 1 && errs.line[0] == 3 && strstr(errs.text[0], "backlog = 'x'"));
+	alarm(0);
+	unlink(path);
+	unlink(link);
+	unlink(big);
+	rmdir(dir);
+}
+
 static void
 load_missing_and_unreadable(void)
 {
@@ -383,8 +548,8 @@ load_missing_and_unreadable(void)
 	CHECK(config_load("/nonexistent/hellod.conf", true, &c, &errs) == -ENOENT && !c);
 	CHECK(errs.n == 1 && errs.line[0] == 0 && strstr(errs.text[0], "No such file"));
 	CHECK(mkdtemp(dir) != NULL);
-	CHECK(config_load(dir, true, &c, &errs) < 0 && !c);
-	CHECK(errs.n == 1 && strstr(errs.text[0], "Is a directory"));
+	CHECK(config_load(dir, true, &c, &errs) == -EISDIR && !c);
+	CHECK(errs.n == 1 && strstr(errs.text[0], "not a regular file (a directory)"));
 	rmdir(dir);
 }
 
@@ -413,11 +578,13 @@ main(void)
 	RUN("unit/config", every_key_set);
 	RUN("unit/config", limits_keys);
 	RUN("unit/config", hosts);
+	RUN("unit/config", ipv4_mapped_hosts);
 	RUN("unit/config", ports);
 	RUN("unit/config", numbers);
 	RUN("unit/config", close_modes);
 	RUN("unit/config", booleans_and_levels);
 	RUN("unit/config", greetings);
+	RUN("unit/config", greetings_utf8);
 	RUN("unit/config", greeting_length_limit);
 	RUN("unit/config", unknown_names);
 	RUN("unit/config", duplicates);
@@ -428,6 +595,9 @@ main(void)
 	RUN("unit/config", errors_in_line_order);
 	RUN("unit/config", many_errors_counted);
 	RUN("unit/config", crlf_and_bom);
+	RUN("unit/config", text_after_section);
+	RUN("unit/config", settings_counted);
+	RUN("unit/config", load_regular_files_only);
 	RUN("unit/config", load_missing_and_unreadable);
 	RUN("unit/config", same_listen);
 	return tests_failed ? 1 : 0;
