@@ -14,8 +14,9 @@ reports=$(mktemp -d /tmp/hellod-reports.XXXXXX)
 chmod 1777 "$reports"
 trap 'rm -rf "$log" "$log.out" "$reports"' EXIT
 if [ -n "${HELLOD_VALGRIND:-}" ]; then
-	# Every hellod the system tests start runs under memcheck (tests/lib.sh).
-	HELLOD_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full"
+	# Every hellod the system tests start runs under memcheck (tests/lib.sh). --vgdb=no: no
+	# gdbserver pipes in /tmp, which a hellod that dropped to another user cannot remove.
+	HELLOD_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --vgdb=no"
 	HELLOD_WRAPPER="$HELLOD_WRAPPER --errors-for-leak-kinds=definite,indirect --track-fds=yes"
 	HELLOD_WRAPPER="$HELLOD_WRAPPER --suppressions=$top/tests/valgrind.supp"
 	HELLOD_WRAPPER="$HELLOD_WRAPPER --log-file=$reports/valgrind.%p"
