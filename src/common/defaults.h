@@ -38,6 +38,8 @@
 #define HELLOD_UDP_MAX_RATIO_DEFAULT 1     /* a UDP reply is never larger than its request */
 #define HELLOD_UDP_MAX_RATIO_MAX 100
 #define HELLOD_UDP_PORT_MIN 1024           /* requests from service ports are ignored (Loop DoS) */
+#define HELLOD_UDP_LOOP_USEC (1000000ULL) /* loop guard: one reply >= its request per address:port */
+#define HELLOD_UDP_LOOP_TABLE 8192         /* address:ports the loop guard holds at once */
 #define HELLOD_SUMMARY_USEC (60 * 1000000ULL) /* [log] summary_interval */
 #define HELLOD_RATE_TABLE 8192             /* prefixes tracked by the rate limits at once */
 #define HELLOD_RATE_WAYS 8                 /* ... in sets of this many, the stalest replaced */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Per-source limits: a count of open TCP connections per source and a rate limit per source
- * prefix, in the style of DNS response rate limiting (BIND, NSD, Knot): bounded tables made
- * once, a keyed hash so that sources cannot choose their collisions, and counters instead of
- * a log line per drop. The workers share the tables under one lock, taken only for sources
- * that are not exempt. */
+/* Per-source limits: a count of open TCP connections per source, a rate limit per source
+ * prefix and the UDP loop guard per source address and port, in the style of DNS response
+ * rate limiting (BIND, NSD, Knot): bounded tables made once, a keyed hash so that sources
+ * cannot choose their collisions, and counters instead of a log line per drop. The workers
+ * share the tables under one lock, taken for the rate limits only for sources that are not
+ * exempt, and for the loop guard only for replies not smaller than their request. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,9 +25,11 @@ struct source_count {
 
 /* A rate limit's state for one prefix, as a generic cell rate algorithm: the theoretical
  * arrival time of the next event per protocol. A prefix whose times have passed is as good as
- * new, so that is the entry given up first when the table is full. */
+ * new, so that is the entry given up first when the table is full. The loop guard's entries
+ * are the same, keyed by an address and a port, with the time of the last reply in tat[0]. */
 struct rate_entry {
 	struct addr_prefix prefix;      /* bits 0: unused */
+	uint16_t port;                  /* the loop guard's: the source port; rates: 0 */
 	uint64_t tat[2];                /* 0: TCP, 1: UDP; CLOCK_MONOTONIC usec */
 	uint64_t drops;                 /* in the period period */
 	uint64_t period;
@@ -38,6 +41,7 @@ struct limits {
 	struct source_count *counts;    /* open addressing, linear probing */
 	size_t counts_mask, n_counts;
 	struct rate_entry *rates;       /* HELLOD_RATE_TABLE / HELLOD_RATE_WAYS sets */
+	struct rate_entry *loops;       /* HELLOD_UDP_LOOP_TABLE / HELLOD_RATE_WAYS sets */
 	uint64_t period;
 	struct limits_summary summary;
 };
@@ -63,6 +67,14 @@ hash(const struct limits *l, const struct addr_prefix *p)
 	return mix(mix(a ^ l->seed[0]) ^ b ^ l->seed[1]) ^ p->bits;
 }
 
+/* The port mixed in after the secret seed: an attacker who picks ports cannot line them up on
+ * one set either. */
+static uint64_t
+hash_port(const struct limits *l, const struct addr_prefix *p, uint16_t port)
+{
+	return mix(hash(l, p) ^ port);
+}
+
 static bool
 same(const struct addr_prefix *a, const struct addr_prefix *b)
 {
@@ -82,7 +94,8 @@ limits_new(size_t max_conns, struct limits **ret)
 		n *= 2;
 	l->counts = calloc(n, sizeof(*l->counts));
 	l->rates = calloc(HELLOD_RATE_TABLE, sizeof(*l->rates));
-	if (!l->counts || !l->rates) {
+	l->loops = calloc(HELLOD_UDP_LOOP_TABLE, sizeof(*l->loops));
+	if (!l->counts || !l->rates || !l->loops) {
 		limits_free(l);
 		return -ENOMEM;
 	}
@@ -109,6 +122,7 @@ limits_free(struct limits *l)
 		pthread_mutex_destroy(&l->lock);
 	free(l->counts);
 	free(l->rates);
+	free(l->loops);
 	free(l);
 	return NULL;
 }
@@ -148,30 +162,38 @@ last_active(const struct rate_entry *e)
 	return e->tat[0] > e->tat[1] ? e->tat[0] : e->tat[1];
 }
 
+/* The entry for key and port in its set of table (of n_sets sets, h its hash), else the set's
+ * stalest, emptied for them. NULL when even the stalest was active at or after busy_from: the
+ * loop guard must not forget an entry that recent (rates pass UINT64_MAX, which never is). */
+static struct rate_entry *
+entry_find(struct rate_entry *table, size_t n_sets, uint64_t h, const struct addr_prefix *key,
+    uint16_t port, uint64_t busy_from)
+{
+	struct rate_entry *set = &table[(h % n_sets) * HELLOD_RATE_WAYS], *stalest = &set[0];
+
+	/* An unused entry's times are 0: it is the stalest of all. */
+	for (unsigned i = 0; i < HELLOD_RATE_WAYS; i++) {
+		if (set[i].prefix.bits > 0 && set[i].port == port && same(&set[i].prefix, key))
+			return &set[i];
+		if (last_active(&set[i]) < last_active(stalest))
+			stalest = &set[i];
+	}
+	if (stalest->prefix.bits > 0 && last_active(stalest) >= busy_from)
+		return NULL;
+	*stalest = (struct rate_entry){ .prefix = *key, .port = port };
+	return stalest;
+}
+
 /* One event for prefix under a token bucket of rate per second and burst: false when the
  * bucket is empty. */
 static bool
 rate_take(struct limits *l, const struct addr_prefix *prefix, unsigned proto, unsigned rate,
     unsigned burst, uint64_t now)
 {
-	struct rate_entry *set = &l->rates[(hash(l, prefix) % (HELLOD_RATE_TABLE / HELLOD_RATE_WAYS))
-	    * HELLOD_RATE_WAYS];
-	struct rate_entry *e = NULL, *stalest = &set[0];
+	struct rate_entry *e = entry_find(l->rates, HELLOD_RATE_TABLE / HELLOD_RATE_WAYS,
+	    hash(l, prefix), prefix, 0, UINT64_MAX);
 	uint64_t interval = 1000000 / rate, tat;
 
-	/* An unused entry's times are 0: it is the stalest of all. */
-	for (unsigned i = 0; i < HELLOD_RATE_WAYS; i++) {
-		if (set[i].prefix.bits > 0 && same(&set[i].prefix, prefix)) {
-			e = &set[i];
-			break;
-		}
-		if (last_active(&set[i]) < last_active(stalest))
-			stalest = &set[i];
-	}
-	if (!e) {
-		e = stalest;
-		*e = (struct rate_entry){ .prefix = *prefix };
-	}
 	tat = e->tat[proto] > now ? e->tat[proto] : now;
 	if (tat + interval - now <= (uint64_t)burst * interval) {
 		e->tat[proto] = tat + interval;
@@ -270,6 +292,26 @@ limits_udp_allow(struct limits *l, const struct hellod_config *c,
 	return ok;
 }
 
+bool
+limits_udp_loop_allow(struct limits *l, const struct addr_prefix *source, uint16_t port,
+    uint64_t now_usec)
+{
+	uint64_t since = now_usec > HELLOD_UDP_LOOP_USEC ? now_usec - HELLOD_UDP_LOOP_USEC : 0;
+	struct rate_entry *e;
+	bool ok;
+
+	pthread_mutex_lock(&l->lock);
+	/* Entries last used within the window are kept: a full set refuses instead. A new
+	 * entry's time is 0, which is never within it. */
+	e = entry_find(l->loops, HELLOD_UDP_LOOP_TABLE / HELLOD_RATE_WAYS,
+	    hash_port(l, source, port), source, port, since + 1);
+	ok = e && e->tat[0] <= since;
+	if (ok)
+		e->tat[0] = now_usec;
+	pthread_mutex_unlock(&l->lock);
+	return ok;
+}
+
 void
 limits_take_summary(struct limits *l, struct limits_summary *ret)
 {
@@ -293,10 +335,13 @@ limits_describe(const uint64_t counts[REFUSED_N], char *buf, size_t len)
 		[REFUSED_EVICTED] = { "TCP evicted", "to make room" },
 		[REFUSED_UDP_SIZE] = { "UDP refused", "too small or from a service port" },
 		[REFUSED_UDP_RATE] = { "UDP refused", "over udp_rate" },
+		[REFUSED_UDP_LOOP] = { "UDP refused", "looping (to itself, or to a port answered "
+		    "less than 1 s ago)" },
 	};
 	const char *group = NULL;
 	size_t o = strlen(buf);
 
+	_Static_assert(HELLOD_UDP_LOOP_USEC == 1000000ULL, "the names say 1 s");
 	for (unsigned i = 0; i < REFUSED_N && o < len; i++) {
 		int k;
 

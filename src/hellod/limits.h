@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Per-source limits, shared by the workers: TCP connections per source (IPv4 address, IPv6
- * /64) and token-bucket rate limits per source prefix (IPv4 /24, IPv6 /56 by default), in
- * tables sized once at start. */
+ * /64), token-bucket rate limits per source prefix (IPv4 /24, IPv6 /56 by default) and the UDP
+ * loop guard per source address and port, in tables sized once at start. */
 #ifndef HELLOD_LIMITS_H
 #define HELLOD_LIMITS_H
 
@@ -21,6 +21,7 @@ enum refusal {
 	REFUSED_EVICTED,                /* a lingering connection closed early to make room */
 	REFUSED_UDP_SIZE,               /* udp_max_ratio, or a source port below 1024 */
 	REFUSED_UDP_RATE,               /* udp_rate */
+	REFUSED_UDP_LOOP,               /* to itself, or HELLOD_UDP_LOOP_USEC (the loop guard) */
 	REFUSED_N
 };
 
@@ -47,6 +48,13 @@ void limits_tcp_release(struct limits *l, const struct addr_prefix *source);
 /* Whether a UDP reply to source, not exempt, is within udp_rate. */
 bool limits_udp_allow(struct limits *l, const struct hellod_config *c,
     const struct addr_prefix *source, uint64_t now_usec);
+
+/* Whether a UDP reply not smaller than its request may go to source and port (host order),
+ * exempt or not: not when one went there less than HELLOD_UDP_LOOP_USEC ago, since it could
+ * be the next hop of a loop, nor when the guard's table is full of such recent ones (it fails
+ * closed rather than forget one). Records the reply when it may go. */
+bool limits_udp_loop_allow(struct limits *l, const struct addr_prefix *source, uint16_t port,
+    uint64_t now_usec);
 
 /* What the rate limits dropped since the last call, which starts a new period. */
 void limits_take_summary(struct limits *l, struct limits_summary *ret);
