@@ -62,6 +62,7 @@
 #define HELLOD_ACCEPT_PAUSE_USEC (100 * 1000ULL) /* listener pause after EMFILE and friends */
 #define HELLOD_UDP_BATCH 64                /* datagrams per recvmmsg() and sendmmsg() */
 #define HELLOD_UDP_BURST 256               /* datagrams answered per wakeup */
+#define HELLOD_UDP_CONTROL_LEN 128         /* control bytes per datagram: its destination, more */
 #define HELLOD_STATUS_USEC (1000000ULL)    /* STATUS= at most this often, only when it changed */
 #define HELLOD_STATUS_LEN 512
 #define HELLOD_NOTIFY_RETRY_USEC (200 * 1000ULL) /* an sd_notify whose reader's queue was full */

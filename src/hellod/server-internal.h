@@ -68,6 +68,8 @@ struct server {
 	struct server_options options;
 	struct listen_set *listen;
 	sd_event_source *listen_sources[LISTEN_SOCKETS_MAX];
+	uint16_t udp_port[LISTEN_SOCKETS_MAX]; /* udp.c: a UDP socket's port (network order), 0:
+	                                        * none, and no destinations reported (AF_UNIX) */
 	sd_event_source *linger_timer, *pause_timer, *status_timer, *drain_timer;
 	sd_event_source *watchdog_timer; /* the main thread's: WATCHDOG=1 at half WatchdogSec= */
 	uint64_t watchdog_usec;
@@ -132,6 +134,9 @@ void summary_timer_arm(struct server *s);
 int summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
 /* status.c: formats usec as "5 s" or "0.25 s". Returns buf. */
 char *format_usec(uint64_t usec, char *buf, size_t len);
+/* udp.c: asks each UDP socket for its requests' destinations (IP_PKTINFO, IPV6_RECVPKTINFO),
+ * which become the replies' sources. Returns 0 or a negative errno. */
+int udp_setup(struct server *s);
 /* udp.c: a UDP socket's callback: answers datagrams in batches. */
 int udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
 /* server.c: logs a greeting with the client's address when [log] connections is on. */

@@ -350,6 +350,8 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 		r = sd_event_add_io(s->event, &s->listen_sources[i], set->sockets[i].fd, EPOLLIN,
 		    set->sockets[i].type == SOCK_STREAM ? tcp_accept_cb : udp_cb, s);
 	if (r >= 0)
+		r = udp_setup(s);
+	if (r >= 0)
 		r = tcp_setup(s);
 	if (r >= 0)
 		r = add_timer(s, &s->linger_timer, tcp_linger_cb);

@@ -1,13 +1,72 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* UDP: every datagram gets the greeting back, in batches, unless that would make hellod a
- * weapon (amplification, loops, floods). */
+/* UDP: every datagram gets the greeting back, in batches, from the address it was sent to,
+ * unless that would make hellod a weapon (amplification, loops, floods). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include "server-internal.h"
+
+/* A request's control data: its destination (IP_PKTINFO or IPV6_PKTINFO), and room for what
+ * else a socket systemd passed may have been told to add (SO_TIMESTAMP, say). */
+union udp_control {
+	char buf[HELLOD_UDP_CONTROL_LEN];
+	struct cmsghdr align;
+};
+
+/* A reply's control data: its source address, the request's destination. */
+union udp_source {
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct cmsghdr align;
+};
+
+/* What one batch needs, on the stack: no allocation per datagram. */
+struct udp_batch {
+	struct sockaddr_storage peers[HELLOD_UDP_BATCH];
+	union udp_control control[HELLOD_UDP_BATCH];
+	union udp_source sources[HELLOD_UDP_BATCH];
+	struct mmsghdr in[HELLOD_UDP_BATCH], out[HELLOD_UDP_BATCH];
+};
+
+int
+udp_setup(struct server *s)
+{
+	static const int one = 1;
+
+	for (size_t i = 0; i < s->listen->n; i++) {
+		const struct listen_socket *ls = &s->listen->sockets[i];
+		struct sockaddr_storage ss = { 0 };
+		socklen_t len = sizeof(ss);
+
+		s->udp_port[i] = 0;
+		if (ls->type != SOCK_DGRAM || (ls->family != AF_INET && ls->family != AF_INET6))
+			continue;
+		/* An AF_INET6 socket systemd passed may serve IPv4 too: its requests then come
+		 * with an IPV6_PKTINFO holding a v4-mapped address, which Linux takes back. */
+		if (getsockname(ls->fd, (struct sockaddr *)&ss, &len) < 0 ||
+		    (ls->family == AF_INET ?
+		    setsockopt(ls->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) :
+		    setsockopt(ls->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one))) < 0)
+			return -errno;
+		/* sin_port and sin6_port lie at the same offset. */
+		s->udp_port[i] = ((const struct sockaddr_in *)&ss)->sin_port;
+	}
+	return 0;
+}
+
+/* The local port (network order) of the UDP socket fd, 0 when it has no destination
+ * addresses to report (AF_UNIX). */
+static uint16_t
+udp_local_port(const struct server *s, int fd)
+{
+	for (size_t i = 0; i < s->listen->n; i++)
+		if (s->listen->sockets[i].fd == fd)
+			return s->udp_port[i];
+	return 0;
+}
 
 /* Whether a datagram's sender can be answered: an unbound AF_UNIX sender has no address
  * (its length may even be 0). */
@@ -20,18 +79,83 @@ udp_answerable(const struct msghdr *h)
 	    (h->msg_namelen >= sizeof(sa_family_t) && ss->ss_family != AF_UNIX);
 }
 
+/* The reply's source from the request's destination into ret: IP_PKTINFO's ipi_spec_dst,
+ * the local address the request reached (the interface left to the routing table), or
+ * IPV6_PKTINFO as it came (the interface is the address's scope). Returns the length of the
+ * control data, 0 when the request brought none (the kernel then picks the source). */
+static size_t
+udp_source_of(struct msghdr *h, union udp_source *ret)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		struct cmsghdr *out = &ret->align;
+
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi_ifindex = 0;
+			pi.ipi_addr.s_addr = 0;
+			*out = (struct cmsghdr){ .cmsg_level = IPPROTO_IP, .cmsg_type = IP_PKTINFO,
+				.cmsg_len = CMSG_LEN(sizeof(pi)) };
+			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			*out = (struct cmsghdr){ .cmsg_level = IPPROTO_IPV6,
+				.cmsg_type = IPV6_PKTINFO,
+				.cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo)) };
+			memcpy(CMSG_DATA(out), CMSG_DATA(c), sizeof(struct in6_pktinfo));
+			return CMSG_SPACE(sizeof(struct in6_pktinfo));
+		}
+	}
+	return 0;
+}
+
+/* Whether the reply would go to the very address and port it would come from: a request
+ * forged with hellod's own address as its source, which would loop forever. */
+static bool
+udp_to_itself(const struct sockaddr_storage *peer, const union udp_source *source,
+    uint16_t port)
+{
+	const struct cmsghdr *c = &source->align;
+
+	if (peer->ss_family == AF_INET && c->cmsg_level == IPPROTO_IP) {
+		const struct sockaddr_in *p = (const struct sockaddr_in *)peer;
+		struct in_pktinfo pi;
+
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		return p->sin_port == port && p->sin_addr.s_addr == pi.ipi_spec_dst.s_addr;
+	}
+	if (peer->ss_family == AF_INET6 && c->cmsg_level == IPPROTO_IPV6) {
+		const struct sockaddr_in6 *p = (const struct sockaddr_in6 *)peer;
+		struct in6_pktinfo pi;
+
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		return p->sin6_port == port &&
+		    memcmp(&p->sin6_addr, &pi.ipi6_addr, sizeof(pi.ipi6_addr)) == 0;
+	}
+	return false;
+}
+
 /* Whether answering would make hellod a weapon: a source port below 1024 is a service's (a
  * reply would start a loop between two such services, CVE-2024-2169), a reply larger than
- * udp_max_ratio times its request would amplify a forged one, and a prefix over udp_rate is
- * being flooded or used to flood. Each is refused, counted. Returns REFUSED_N to answer. */
+ * udp_max_ratio times its request would amplify a forged one, a prefix over udp_rate is being
+ * flooded or used to flood, and a reply to hellod's own address and port, or one not smaller
+ * than its request to an address and port answered moments ago, would be a loop's next hop.
+ * Each is refused, counted. Returns REFUSED_N to answer. */
 static enum refusal
-udp_refused(struct server *s, const struct mmsghdr *m)
+udp_refused(struct server *s, const struct mmsghdr *m, bool to_itself)
 {
 	const struct hellod_config *config = s->config;
 	const struct sockaddr_storage *ss = m->msg_hdr.msg_name;
 	struct addr_prefix source;
 	unsigned port = 0;
+	bool has_source;
 
+	if (to_itself)
+		return REFUSED_UDP_LOOP;
 	if (ss->ss_family == AF_INET)
 		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
 	else if (ss->ss_family == AF_INET6)
@@ -40,11 +164,16 @@ udp_refused(struct server *s, const struct mmsghdr *m)
 		return REFUSED_UDP_SIZE;
 	if ((uint64_t)m->msg_len * config->udp_max_ratio < config->line_len)
 		return REFUSED_UDP_SIZE;
-	if (config->udp_rate > 0 &&
-	    addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source) &&
-	    !config_exempts(config, &source) &&
+	has_source = addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source);
+	if (config->udp_rate > 0 && has_source && !config_exempts(config, &source) &&
 	    !limits_udp_allow(s->group->limits, config, &source, now_usec(s)))
 		return REFUSED_UDP_RATE;
+	/* Around any loop of hellods some reply is not smaller than the request that caused it
+	 * (sizes cannot shrink all the way round), so guarding those ends every loop at its
+	 * next turn, exempt sources included. An AF_UNIX sender cannot be forged: no loop. */
+	if (has_source && config->line_len >= m->msg_len &&
+	    !limits_udp_loop_allow(s->group->limits, &source, (uint16_t)port, now_usec(s)))
+		return REFUSED_UDP_LOOP;
 	return REFUSED_N;
 }
 
@@ -67,45 +196,65 @@ udp_reply(struct server *s, int fd, struct mmsghdr *out, unsigned n)
 	}
 }
 
+/* Receives up to HELLOD_UDP_BATCH datagrams into b; with the control data of each when the
+ * socket reports destinations (never on AF_UNIX, where a sender could pass descriptors).
+ * Returns how many, or -1. */
+static int
+udp_receive(int fd, bool control, struct udp_batch *b)
+{
+	int k;
+
+	for (unsigned i = 0; i < HELLOD_UDP_BATCH; i++)
+		b->in[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = &b->peers[i], .msg_namelen = sizeof(b->peers[i]),
+			.msg_control = control ? b->control[i].buf : NULL,
+			.msg_controllen = control ? sizeof(b->control[i].buf) : 0 } };
+	k = recvmmsg(fd, b->in, HELLOD_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	if (k < 0 && errno != EAGAIN && errno != EINTR)
+		k = recvmmsg(fd, b->in, HELLOD_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	return k;
+}
+
 /* Answers datagrams in batches: one recvmmsg() and one sendmmsg() for up to
- * HELLOD_UDP_BATCH of them. The requests' contents are not looked at: MSG_TRUNC gives their
- * length with no buffer. */
+ * HELLOD_UDP_BATCH of them, each reply from its request's destination. The requests' contents
+ * are not looked at: MSG_TRUNC gives their length with no buffer. */
 int
 udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
 	struct server *s = userdata;
-	struct sockaddr_storage peers[HELLOD_UDP_BATCH];
-	struct mmsghdr in[HELLOD_UDP_BATCH], out[HELLOD_UDP_BATCH];
+	struct udp_batch b;
 	struct iovec iov = { .iov_base = s->config->line, .iov_len = s->config->line_len };
+	uint16_t port = udp_local_port(s, fd);
 
-	for (int b = 0; b < HELLOD_UDP_BURST / HELLOD_UDP_BATCH; b++) {
+	for (int burst = 0; burst < HELLOD_UDP_BURST / HELLOD_UDP_BATCH; burst++) {
 		unsigned n = 0;
-		int k;
+		int k = udp_receive(fd, port != 0, &b);
 
-		for (unsigned i = 0; i < HELLOD_UDP_BATCH; i++)
-			in[i] = (struct mmsghdr){ .msg_hdr = {
-				.msg_name = &peers[i], .msg_namelen = sizeof(peers[i]) } };
-		k = recvmmsg(fd, in, HELLOD_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
-		if (k < 0 && errno != EAGAIN && errno != EINTR)
-			k = recvmmsg(fd, in, HELLOD_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 		if (k <= 0)
 			break;  /* drained, or a second error in a row: wait for the next event */
 		for (int i = 0; i < k; i++) {
+			size_t control = 0;
 			enum refusal why;
 
-			if (!udp_answerable(&in[i].msg_hdr))
+			if (!udp_answerable(&b.in[i].msg_hdr))
 				continue;
-			why = udp_refused(s, &in[i]);
+			if (port != 0)
+				control = udp_source_of(&b.in[i].msg_hdr, &b.sources[n]);
+			why = udp_refused(s, &b.in[i],
+			    control > 0 && udp_to_itself(&b.peers[i], &b.sources[n], port));
 			if (why != REFUSED_N) {
 				counter_add(&s->refused[why], 1);
 				continue;
 			}
-			out[n++] = (struct mmsghdr){ .msg_hdr = {
-				.msg_name = &peers[i], .msg_namelen = in[i].msg_hdr.msg_namelen,
-				.msg_iov = &iov, .msg_iovlen = 1 } };
-			log_peer(s, &peers[i], in[i].msg_hdr.msg_namelen, "UDP");
+			b.out[n] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &b.peers[i], .msg_namelen = b.in[i].msg_hdr.msg_namelen,
+				.msg_iov = &iov, .msg_iovlen = 1,
+				.msg_control = control > 0 ? b.sources[n].buf : NULL,
+				.msg_controllen = control } };
+			n++;
+			log_peer(s, &b.peers[i], b.in[i].msg_hdr.msg_namelen, "UDP");
 		}
-		udp_reply(s, fd, out, n);
+		udp_reply(s, fd, b.out, n);
 		if (k < HELLOD_UDP_BATCH)
 			break;
 	}

@@ -39,9 +39,10 @@ fi
 LOADGEN=$HELLOD_BUILD/bench/loadgen
 "$LOADGEN" -u -p "$port" -l 1 -w 64 -n 640 -t 200 -d 60 >"$T/flood"
 expect_grep "640 requests of 1 byte (640 bytes in): 0 replies, 0 bytes out" '"ok":0,' "$T/flood"
-"$LOADGEN" -u -p "$port" -l 25 -w 64 -n 2000 -t 2000 -d 60 >"$T/flood"
-expect_grep "2000 requests of 25 bytes: 2000 replies of 25 bytes (ratio 1)" '"ok":2000,' \
-	"$T/flood"
+# 26 bytes: a request of the greeting's own size is answered once a second per address and
+# port (the loop guard, 027), and loadgen's 64 sockets each send about 31.
+"$LOADGEN" -u -p "$port" -l 26 -w 64 -n 2000 -t 2000 -d 60 >"$T/flood"
+expect_grep "2000 requests of 26 bytes: 2000 replies of 25 bytes" '"ok":2000,' "$T/flood"
 
 # A source port below 1024 is a service's: a reply could start a loop between two services.
 if [ "$(id -u)" = 0 ]; then
