@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* A test client for hellod: plays the clients a greeting server meets, and reads sd_notify. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -239,6 +242,73 @@ udp_burst(const char *host, const char *port, unsigned sources, unsigned count)
 	return all && odd == 0 ? 0 : 1;
 }
 
+/* The Internet checksum (RFC 1071) of len bytes, sum carried in. */
+static uint16_t
+inet_checksum(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* One UDP datagram (DATA, or the 512-byte probe) to dst:dport from a forged source,
+ * src:sport, as a raw IPv4 packet that we write whole (IP_HDRINCL; needs root): the first
+ * datagram of a loop between two servers, as an attacker would send it. */
+static int
+forge(const char *src, const char *sport, const char *dst, const char *dport)
+{
+	static struct {
+		struct iphdr ip;
+		struct udphdr udp;
+		char data[4096];
+	} __attribute__((packed)) pkt;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	unsigned long sp, dp;
+	uint32_t sum;
+	size_t len;
+	const char *req = udp_request(&len);
+	int fd, one = 1;
+
+	if (len > sizeof(pkt.data) || parse_uint(sport, 1, 65535, &sp) < 0 ||
+	    parse_uint(dport, 1, 65535, &dp) < 0 || inet_pton(AF_INET, src, &pkt.ip.saddr) != 1 ||
+	    inet_pton(AF_INET, dst, &pkt.ip.daddr) != 1) {
+		fprintf(stderr, "client: forge wants IPv4 addresses, ports and at most %zu bytes\n",
+		    sizeof(pkt.data));
+		return 64;
+	}
+	memcpy(pkt.data, req, len);
+	pkt.ip.version = 4;
+	pkt.ip.ihl = sizeof(pkt.ip) / 4;
+	pkt.ip.ttl = 64;
+	pkt.ip.protocol = IPPROTO_UDP;
+	pkt.ip.tot_len = htons((uint16_t)(sizeof(pkt.ip) + sizeof(pkt.udp) + len));
+	pkt.udp.source = htons((uint16_t)sp);
+	pkt.udp.dest = htons((uint16_t)dp);
+	pkt.udp.len = htons((uint16_t)(sizeof(pkt.udp) + len));
+	/* The pseudo-header: addresses, protocol, UDP length; then the header and data. The
+	 * kernel fills in the IP header's own checksum. */
+	sum = ntohs((uint16_t)(pkt.ip.saddr >> 16)) + ntohs((uint16_t)pkt.ip.saddr) +
+	    ntohs((uint16_t)(pkt.ip.daddr >> 16)) + ntohs((uint16_t)pkt.ip.daddr) +
+	    IPPROTO_UDP + sizeof(pkt.udp) + len;
+	pkt.udp.check = htons(inet_checksum(&pkt.udp, sizeof(pkt.udp) + len, sum));
+	if (pkt.udp.check == 0)
+		pkt.udp.check = 0xffff;
+	to.sin_addr.s_addr = pkt.ip.daddr;
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0)
+		die(1, "raw socket");
+	if (sendto(fd, &pkt, sizeof(pkt.ip) + sizeof(pkt.udp) + len, 0, (struct sockaddr *)&to,
+	    sizeof(to)) < 0)
+		die(2, "sendto");
+	return 0;
+}
+
 static int
 unix_socket(const char *path, int type, bool bind_self)
 {
@@ -346,6 +416,9 @@ usage(void)
 	    "  unixgram PATH       like udp over an AF_UNIX datagram socket\n"
 	    "  notify PATH         print sd_notify messages sent to PATH, each ending \"--\"\n"
 	    "                      (-w MS: read nothing for MS first)\n"
+	    "  forge SRC SPORT DST DPORT\n"
+	    "                      send DATA (default: 512 bytes) to DST:DPORT from a forged\n"
+	    "                      SRC:SPORT, as a raw IPv4 packet (needs root)\n"
 	    "  freeport            print a port free for TCP and UDP on loopback\n");
 	exit(64);
 }
@@ -408,6 +481,8 @@ main(int argc, char **argv)
 		return dgram_exchange(unix_socket(argv[1], SOCK_DGRAM, true));
 	if (strcmp(argv[0], "notify") == 0 && argc == 2)
 		return notify_listen(argv[1]);
+	if (strcmp(argv[0], "forge") == 0 && argc == 5)
+		return forge(argv[1], argv[2], argv[3], argv[4]);
 	if (strcmp(argv[0], "freeport") == 0 && argc == 1)
 		return free_port();
 	usage();
