@@ -16,21 +16,21 @@ reload_refused() {
 	kill -HUP "$HPID"
 	if wait_until 10 at_least $((n + 1)) 'failed, still serving' "$T/hellod.log" &&
 	    [ "$(greeting_of 127.0.0.1 "$port")" = "Custom greeting" ]; then
-		pass "item 7: $1: the reload is refused, the custom greeting stays"
+		pass "$1: the reload is refused, the custom greeting stays"
 	else
-		fail "item 7: $1: the reload is refused, the custom greeting stays" \
+		fail "$1: the reload is refused, the custom greeting stays" \
 		    "greeting: $(greeting_of 127.0.0.1 "$port")" "$(tail -n 5 "$T/hellod.log")"
 	fi
 }
 
 : >"$conf"
-reload_refused "an empty file"
+reload_refused "item 7: an empty file"
 expect_grep "item 7: ... and the log says the file sets nothing" "$conf sets nothing" \
 	"$T/hellod.log"
 printf '; all commented out\n[server]\n# greeting = x\n' >"$conf"
-reload_refused "a file with only comments and a section"
+reload_refused "item 7: a file with only comments and a section"
 rm "$conf"
-reload_refused "a deleted file"
+reload_refused "item 7: a deleted file"
 expect_grep "item 7: ... and the log says it is missing" "$conf: No such file" "$T/hellod.log"
 
 # Rewrites by truncate-then-write (what `printf ... > file` does) during a storm of reloads:
@@ -60,6 +60,17 @@ reloads=$(grep -c 'Reloaded' "$T/hellod.log")
 expect_eq "item 7: truncate-then-write rewrites during $reloads reloads: 0 of $total greetings other than the custom one" \
 	0 "$other"
 
+# Issue 14, item 2, on reload: a file replaced by a FIFO (that no one writes) or by a symlink
+# to /dev/zero is refused at once; the loop goes on serving and still takes SIGTERM.
+rm -f "$conf"
+mkfifo "$conf"
+reload_refused "item 2: the file replaced by a FIFO"
+rm -f "$conf"
+ln -s /dev/zero "$conf"
+reload_refused "item 2: the file replaced by a symlink to /dev/zero"
+rm -f "$conf"
+custom
+
 # Without -c, hellod reads the default path, /etc/hellod/hellod.conf, and may start without
 # it. Once it served the file, deleting it must not bring back the defaults either. A private
 # mount namespace gives hellod an /etc/hellod of the test's own.
@@ -81,7 +92,7 @@ else
 	if wait_until 20 log_has 'Started hellod' &&
 	    [ "$(greeting_of 127.0.0.1 "$port")" = "Custom greeting" ]; then
 		nsenter -t "$HPID" -m rm /etc/hellod/hellod.conf
-		reload_refused "the default path /etc/hellod/hellod.conf deleted"
+		reload_refused "item 7: the default path /etc/hellod/hellod.conf deleted"
 	else
 		fail "item 7: hellod without -c serves /etc/hellod/hellod.conf" "$(cat "$T/hellod.log")"
 	fi
