@@ -82,7 +82,8 @@ udp_answerable(const struct msghdr *h)
 /* The reply's source from the request's destination into ret: IP_PKTINFO's ipi_spec_dst,
  * the local address the request reached (the interface left to the routing table), or
  * IPV6_PKTINFO as it came (the interface is the address's scope). Returns the length of the
- * control data, 0 when the request brought none (the kernel then picks the source). */
+ * control data, 0 when the request brought none or went to an IPv6 group (the kernel then
+ * picks the source). */
 static size_t
 udp_source_of(struct msghdr *h, union udp_source *ret)
 {
@@ -103,11 +104,17 @@ udp_source_of(struct msghdr *h, union udp_source *ret)
 		}
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			/* A request to a group (ff02::1 reaches a socket on [::]) cannot be
+			 * answered from it: the kernel picks a source, as before. */
+			if (IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr))
+				return 0;
 			*out = (struct cmsghdr){ .cmsg_level = IPPROTO_IPV6,
-				.cmsg_type = IPV6_PKTINFO,
-				.cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo)) };
-			memcpy(CMSG_DATA(out), CMSG_DATA(c), sizeof(struct in6_pktinfo));
-			return CMSG_SPACE(sizeof(struct in6_pktinfo));
+				.cmsg_type = IPV6_PKTINFO, .cmsg_len = CMSG_LEN(sizeof(pi)) };
+			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
 		}
 	}
 	return 0;
