@@ -194,6 +194,9 @@ rate_take(struct limits *l, const struct addr_prefix *prefix, unsigned proto, un
 	    hash(l, prefix), prefix, 0, UINT64_MAX);
 	uint64_t interval = 1000000 / rate, tat;
 
+	if (!e)
+		return true;    /* cannot happen: any entry may give way to a rate limit */
+
 	tat = e->tat[proto] > now ? e->tat[proto] : now;
 	if (tat + interval - now <= (uint64_t)burst * interval) {
 		e->tat[proto] = tat + interval;

@@ -38,21 +38,21 @@ udp_setup(struct server *s)
 
 	for (size_t i = 0; i < s->listen->n; i++) {
 		const struct listen_socket *ls = &s->listen->sockets[i];
-		struct sockaddr_storage ss = { 0 };
-		socklen_t len = sizeof(ss);
+		struct sockaddr_in6 sa = { 0 };   /* room for either family */
+		socklen_t len = sizeof(sa);
 
 		s->udp_port[i] = 0;
 		if (ls->type != SOCK_DGRAM || (ls->family != AF_INET && ls->family != AF_INET6))
 			continue;
 		/* An AF_INET6 socket systemd passed may serve IPv4 too: its requests then come
 		 * with an IPV6_PKTINFO holding a v4-mapped address, which Linux takes back. */
-		if (getsockname(ls->fd, (struct sockaddr *)&ss, &len) < 0 ||
+		if (getsockname(ls->fd, (struct sockaddr *)&sa, &len) < 0 ||
 		    (ls->family == AF_INET ?
 		    setsockopt(ls->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) :
 		    setsockopt(ls->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one))) < 0)
 			return -errno;
 		/* sin_port and sin6_port lie at the same offset. */
-		s->udp_port[i] = ((const struct sockaddr_in *)&ss)->sin_port;
+		s->udp_port[i] = sa.sin6_port;
 	}
 	return 0;
 }
