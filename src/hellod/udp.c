@@ -87,6 +87,8 @@ udp_answerable(const struct msghdr *h)
 static size_t
 udp_source_of(struct msghdr *h, union udp_source *ret)
 {
+	/* CMSG_SPACE() pads past the data: the padding goes to the kernel too. */
+	memset(ret, 0, sizeof(*ret));
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
 		struct cmsghdr *out = &ret->align;
 
