@@ -25,13 +25,14 @@ WERROR ?=
 LIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsystemd inih)
 LIB_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd inih)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs inih)
-ALL_CFLAGS = $(WARNFLAGS) $(WERROR) -D_GNU_SOURCE -Isrc/common -DHELLOD_VERSION='"$(VERSION)"' \
+# hellod's workers are threads: -pthread when compiling and when linking.
+ALL_CFLAGS = $(WARNFLAGS) $(WERROR) -pthread -D_GNU_SOURCE -Isrc/common -DHELLOD_VERSION='"$(VERSION)"' \
 	-DHELLOD_CONFIG_PATH='"$(SYSCONFDIR)/hellod/hellod.conf"' $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 COMMON = src/common/addr.c src/common/config.c src/common/log.c src/common/util.c
 HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tcp.c \
 	src/hellod/workers.c src/hellod/limits.c src/hellod/status.c src/hellod/udp.c \
-	src/hellod/daemon.c src/hellod/notify.c
+	src/hellod/daemon.c src/hellod/notify.c src/hellod/stats.c
 CHECK = src/check/main.c src/check/probe.c src/check/report.c
 UNIT_TESTS = test_config test_addr test_util test_report
 TEST_TOOLS = client fakeserver
@@ -66,7 +67,7 @@ $(BUILDDIR)/libcommon.a: $(call obj,$(COMMON))
 	$(AR) rcs $@ $^
 
 $(BUILDDIR)/hellod: $(call obj,$(HELLOD)) $(BUILDDIR)/libcommon.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 # The client needs no libsystemd: small images can carry it alone.
 $(BUILDDIR)/hellod-check: $(call obj,$(CHECK)) $(BUILDDIR)/libcommon.a
@@ -74,7 +75,7 @@ $(BUILDDIR)/hellod-check: $(call obj,$(CHECK)) $(BUILDDIR)/libcommon.a
 
 $(BUILDDIR)/tests/test_%: $(BUILDDIR)/obj/tests/unit/test_%.o $(BUILDDIR)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 $(BUILDDIR)/tests/%: $(BUILDDIR)/obj/tests/tools/%.o $(BUILDDIR)/libcommon.a
 	@mkdir -p $(@D)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Logging to journald (structured, with MESSAGE_ID), syslog or stderr. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "config.h"
 #include "log.h"
 #include "util.h"
 
@@ -150,4 +153,34 @@ log_internal(int level, int error, const char *message_id, const char *const *fi
 out:
 	errno = saved_errno;
 	return -error;
+}
+
+void
+log_config_errors(const struct config_errors *errors)
+{
+	for (unsigned i = 0; i < errors->n && i < HELLOD_CONFIG_ERRORS_MAX; i++) {
+		char file[PATH_MAX + 32], line[32];
+		const char *const fields[] = { file, errors->line[i] > 0 ? line : NULL, NULL };
+
+		snprintf(file, sizeof(file), "HELLOD_CONFIG_FILE=%s", errors->file);
+		snprintf(line, sizeof(line), "HELLOD_CONFIG_LINE=%u", errors->line[i]);
+		if (errors->line[i] > 0)
+			log_struct(LOG_ERR, 0, HELLOD_MESSAGE_CONFIG_ERROR, fields, "%s:%u: %s",
+			    errors->file, errors->line[i], errors->text[i]);
+		else
+			log_struct(LOG_ERR, 0, HELLOD_MESSAGE_CONFIG_ERROR, fields, "%s: %s",
+			    errors->file, errors->text[i]);
+	}
+	if (errors->n > HELLOD_CONFIG_ERRORS_MAX)
+		log_error("%s: %u more errors not shown", errors->file,
+		    errors->n - HELLOD_CONFIG_ERRORS_MAX);
+}
+
+void
+log_peer(const struct sockaddr_storage *ss, socklen_t len, const char *proto)
+{
+	char peer[ADDR_STR_MAX];
+
+	log_info("Greeting %s over %s", addr_format((const struct sockaddr *)ss, len, peer,
+	    sizeof(peer)), proto);
 }

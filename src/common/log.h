@@ -4,6 +4,7 @@
 #define HELLOD_LOG_H
 
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 enum log_target {
@@ -41,6 +42,13 @@ int log_internal(int level, int error, const char *message_id, const char *const
 /* A message with a MESSAGE_ID and extra journal fields. */
 #define log_struct(level, error, message_id, fields, ...) \
 	log_internal(level, error, message_id, fields, __VA_ARGS__)
+
+struct config_errors;
+/* Logs each error of a config that failed to load, with MESSAGE_ID and file and line fields. */
+void log_config_errors(const struct config_errors *errors);
+
+/* Logs a greeting with the client's address ([log] connections). */
+void log_peer(const struct sockaddr_storage *ss, socklen_t len, const char *proto);
 
 
 #endif

@@ -167,3 +167,13 @@ str_escape_also(const char *s, size_t n, char *buf, size_t len, const char *also
 	buf[o] = '\0';
 	return buf;
 }
+
+char *
+format_usec(uint64_t usec, char *buf, size_t len)
+{
+	if (usec % 1000000 == 0)
+		snprintf(buf, len, "%llu s", (unsigned long long)(usec / 1000000));
+	else
+		snprintf(buf, len, "%.3g s", (double)usec / 1e6);
+	return buf;
+}

@@ -38,4 +38,7 @@ char *str_escape(const char *s, size_t n, char *buf, size_t len);
 /* As str_escape(), and also escapes the characters in also as \xHH. */
 char *str_escape_also(const char *s, size_t n, char *buf, size_t len, const char *also);
 
+/* Formats usec as seconds: "5 s" or "0.25 s". Returns buf. */
+char *format_usec(uint64_t usec, char *buf, size_t len);
+
 #endif

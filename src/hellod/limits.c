@@ -325,38 +325,3 @@ limits_take_summary(struct limits *l, struct limits_summary *ret)
 	pthread_mutex_unlock(&l->lock);
 }
 
-void
-limits_describe(const uint64_t counts[REFUSED_N], char *buf, size_t len)
-{
-	static const struct {
-		const char *group, *what;
-	} names[REFUSED_N] = {
-		[REFUSED_MAX_CONNECTIONS] = { "TCP refused", "over max_connections" },
-		[REFUSED_PER_SOURCE] = { "TCP refused", "over max_connections_per_source" },
-		[REFUSED_TCP_RATE] = { "TCP refused", "over tcp_rate" },
-		[REFUSED_SEND_TIMEOUT] = { "TCP cut off", "at send_timeout" },
-		[REFUSED_EVICTED] = { "TCP evicted", "to make room" },
-		[REFUSED_UDP_SIZE] = { "UDP refused", "too small or from a service port" },
-		[REFUSED_UDP_RATE] = { "UDP refused", "over udp_rate" },
-		[REFUSED_UDP_LOOP] = { "UDP refused", "looping (to itself, or to a port answered "
-		    "less than 1 s ago)" },
-	};
-	const char *group = NULL;
-	size_t o = strlen(buf);
-
-	_Static_assert(HELLOD_UDP_LOOP_USEC == 1000000ULL, "the names say 1 s");
-	for (unsigned i = 0; i < REFUSED_N && o < len; i++) {
-		int k;
-
-		if (counts[i] == 0)
-			continue;
-		if (group && strcmp(group, names[i].group) == 0)
-			k = snprintf(buf + o, len - o, ", %llu %s", (unsigned long long)counts[i],
-			    names[i].what);
-		else
-			k = snprintf(buf + o, len - o, "; %s: %llu %s", names[i].group,
-			    (unsigned long long)counts[i], names[i].what);
-		group = names[i].group;
-		o += k > 0 ? (size_t)k : 0;
-	}
-}

@@ -11,19 +11,7 @@
 
 #include "addr.h"
 #include "config.h"
-
-/* What was refused, counted per worker; the names are the config keys that refused it. */
-enum refusal {
-	REFUSED_MAX_CONNECTIONS,        /* max_connections reached, no connection to evict */
-	REFUSED_PER_SOURCE,             /* max_connections_per_source */
-	REFUSED_TCP_RATE,               /* tcp_rate */
-	REFUSED_SEND_TIMEOUT,           /* send_timeout passed before the greeting was out */
-	REFUSED_EVICTED,                /* a lingering connection closed early to make room */
-	REFUSED_UDP_SIZE,               /* udp_max_ratio, or a source port below 1024 */
-	REFUSED_UDP_RATE,               /* udp_rate */
-	REFUSED_UDP_LOOP,               /* to itself, or HELLOD_UDP_LOOP_USEC (the loop guard) */
-	REFUSED_N
-};
+#include "stats.h"
 
 struct limits;
 
@@ -58,9 +46,5 @@ bool limits_udp_loop_allow(struct limits *l, const struct addr_prefix *source, u
 
 /* What the rate limits dropped since the last call, which starts a new period. */
 void limits_take_summary(struct limits *l, struct limits_summary *ret);
-
-/* Appends "; TCP refused: 3 over max_connections_per_source, ..." for the non-zero counts to
- * buf (holding a string) of size len. */
-void limits_describe(const uint64_t counts[REFUSED_N], char *buf, size_t len);
 
 #endif

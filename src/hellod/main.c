@@ -147,7 +147,7 @@ load_config(void)
 	}
 	r = config_load(arg_config, arg_config_given, &c, errors);
 	if (r < 0)
-		server_log_config_errors(errors);
+		log_config_errors(errors);
 	else if (!c->path)
 		log_debug("No %s, serving the built-in defaults", arg_config);
 	free(errors);

@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "listen.h"
 #include "notify.h"
+#include "stats.h"
 #include "server.h"
 
 /* A TCP connection after accept: the greeting is being sent, or it was sent with the FIN and
@@ -76,7 +77,7 @@ struct server {
 	sd_event_source *reload_timer;  /* the main thread's: a reload waits for a quiet file */
 	uint64_t reload_waiting_since;  /* when that wait began; 0: none */
 	sd_event_source *summary_timer; /* the main thread's: the limits' summary log line */
-	uint64_t summarized[REFUSED_N]; /* the counts as of the last summary */
+	struct stats summarized;        /* the sums as of the last summary */
 	char summary[HELLOD_STATUS_LEN / 2];    /* what is served, for STATUS= */
 
 	struct conn *pool;              /* max_conns slots, handed out in order, then reused */
@@ -89,8 +90,7 @@ struct server {
 	sd_event_source *sweep_timer;   /* polls conn_epoll while clients keep coming */
 	bool accepted;                  /* a client came since the last sweep */
 
-	uint64_t tcp_greetings, udp_greetings, accept_pauses;
-	uint64_t refused[REFUSED_N];    /* what the limits turned away */
+	struct stats stats;             /* this worker's counters */
 	uint64_t last_warning;
 	bool status_armed, stopping;
 	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */
@@ -105,12 +105,6 @@ now_usec(struct server *s)
 	return t;
 }
 
-/* Counters have one writer (their worker) and are read by others (for STATUS=). */
-static inline void
-counter_add(uint64_t *counter, uint64_t n)
-{
-	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
-}
 
 /* server.c: ends the loop once stopping and idle (the main thread's: and every worker). */
 void server_maybe_exit(struct server *s);
@@ -132,17 +126,11 @@ int status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
 void summary_timer_arm(struct server *s);
 /* status.c: the summary timer's callback: logs what the limits refused, if anything. */
 int summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
-/* status.c: formats usec as "5 s" or "0.25 s". Returns buf. */
-char *format_usec(uint64_t usec, char *buf, size_t len);
 /* udp.c: asks each UDP socket for its requests' destinations (IP_PKTINFO, IPV6_RECVPKTINFO),
  * which become the replies' sources. Returns 0 or a negative errno. */
 int udp_setup(struct server *s);
 /* udp.c: a UDP socket's callback: answers datagrams in batches. */
 int udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
-/* server.c: logs a greeting with the client's address when [log] connections is on. */
-void log_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len,
-    const char *proto);
-
 /* tcp.c: the listening socket's callback: accepts and greets. */
 int tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
 /* tcp.c: closes the connections whose deadline has passed. */
@@ -155,8 +143,6 @@ int tcp_setup(struct server *s);
 void tcp_close_all(struct server *s);
 /* tcp.c: closes every connection (a stop's drain_timeout passed). */
 void tcp_close_conns(struct server *s);
-/* tcp.c: how many connections may linger at once, from RLIMIT_NOFILE (raised first). */
-size_t tcp_connections_max(size_t n_listen, size_t n_workers);
 
 /* workers.c: sets up each server's mailbox; main's too (workers say when they are done). */
 int workers_mailbox_add(struct server *s);
@@ -168,7 +154,7 @@ void workers_publish(struct server_group *g, struct hellod_config *config, bool 
     bool exit);
 /* workers.c: tells the worker threads to exit and waits for them; again, it does nothing. */
 void workers_end(struct server_group *g);
-/* workers.c: the sum of a counter over every worker. */
-uint64_t workers_sum(struct server_group *g, size_t offset);
+/* workers.c: the counters summed over every worker. */
+void workers_stats(struct server_group *g, struct stats *ret);
 
 #endif

@@ -42,42 +42,11 @@ server_signals_setup(void)
 		(void)sigaction(ignored_signals[i], &sa, NULL);
 }
 
-void
-log_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len, const char *proto)
-{
-	char peer[ADDR_STR_MAX];
-
-	if (s->config->log_connections)
-		log_info("Greeting %s over %s", addr_format((const struct sockaddr *)ss, len, peer,
-		    sizeof(peer)), proto);
-}
-
 static void
 apply_log_level(struct server *s)
 {
 	log_set_max_level(s->options.log_level_override >= 0 ? s->options.log_level_override :
 	    s->config->log_level);
-}
-
-void
-server_log_config_errors(const struct config_errors *errors)
-{
-	for (unsigned i = 0; i < errors->n && i < HELLOD_CONFIG_ERRORS_MAX; i++) {
-		char file[PATH_MAX + 32], line[32];
-		const char *const fields[] = { file, errors->line[i] > 0 ? line : NULL, NULL };
-
-		snprintf(file, sizeof(file), "HELLOD_CONFIG_FILE=%s", errors->file);
-		snprintf(line, sizeof(line), "HELLOD_CONFIG_LINE=%u", errors->line[i]);
-		if (errors->line[i] > 0)
-			log_struct(LOG_ERR, 0, HELLOD_MESSAGE_CONFIG_ERROR, fields, "%s:%u: %s",
-			    errors->file, errors->line[i], errors->text[i]);
-		else
-			log_struct(LOG_ERR, 0, HELLOD_MESSAGE_CONFIG_ERROR, fields, "%s: %s",
-			    errors->file, errors->text[i]);
-	}
-	if (errors->n > HELLOD_CONFIG_ERRORS_MAX)
-		log_error("%s: %u more errors not shown", errors->file,
-		    errors->n - HELLOD_CONFIG_ERRORS_MAX);
 }
 
 static void server_reload(struct server *s);
@@ -160,7 +129,7 @@ server_reload(struct server *s)
 	}
 	if (r < 0) {
 		if (errors)
-			server_log_config_errors(errors);
+			log_config_errors(errors);
 		log_struct(LOG_ERR, r, HELLOD_MESSAGE_RELOAD_FAILED, NULL,
 		    "Reloading %s failed, still serving the previous configuration",
 		    s->options.config_path);
@@ -239,7 +208,7 @@ server_stop(struct server *s)
 		log_info("Stopping: waiting up to %s for clients to close",
 		    format_usec(s->config->drain_usec, period, sizeof(period)));
 	if (s->n_conns > 0) {
-		sd_event_source_set_time(s->drain_timer, now_usec(s) + s->config->drain_usec);
+		sd_event_source_set_time_relative(s->drain_timer, s->config->drain_usec);
 		sd_event_source_set_enabled(s->drain_timer, SD_EVENT_ONESHOT);
 	}
 	server_maybe_exit(s);
@@ -300,6 +269,30 @@ watchdog_add(struct server *s)
 	if (r >= 0)
 		r = sd_event_source_set_enabled(s->watchdog_timer, SD_EVENT_ON);
 	return r;
+}
+
+/* Room for connections: what RLIMIT_NOFILE leaves once the listeners, stdio and a reserve
+ * (for logging, reloads) are counted, after raising the soft limit. Never more than that: with
+ * EMFILE first, the pool would never fill and evict. */
+static size_t
+connections_budget(size_t n_listen, size_t n_workers)
+{
+	struct rlimit rl;
+	rlim_t reserve, used, n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1;
+	if (rl.rlim_cur < HELLOD_NOFILE_WANT && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < HELLOD_NOFILE_WANT ? rl.rlim_max : HELLOD_NOFILE_WANT;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	reserve = rl.rlim_cur / 4 < HELLOD_FD_RESERVE ? rl.rlim_cur / 4 : HELLOD_FD_RESERVE;
+	/* Each worker also holds its loop's epoll, its connections' epoll, a timerfd and an
+	 * eventfd. */
+	used = 3 + n_listen + reserve + 4 * n_workers;
+	n = rl.rlim_cur > used ? rl.rlim_cur - used : 1;
+	return n > HELLOD_CONNECTIONS_MAX ? HELLOD_CONNECTIONS_MAX : (size_t)n;
 }
 
 static bool
@@ -406,7 +399,7 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	for (unsigned i = 0; i < n; i++)
 		n_listen += sets[i].shared ? 0 : sets[i].n;
 	/* max_connections, within the fds left, shared out among the workers. */
-	budget = tcp_connections_max(n_listen, n);
+	budget = connections_budget(n_listen, n);
 	if (serves_tcp(&sets[0]) && (budget < HELLOD_CONNECTIONS_MIN || budget < n)) {
 		struct rlimit rl = { 0 };
 
@@ -459,6 +452,7 @@ server_run(struct server *s)
 	struct server_group *g = s->group;
 	char fields[2][64];
 	const char *const f[] = { fields[0], fields[1], NULL };
+	struct stats st;
 	uint64_t tcp, udp;
 	int r;
 
@@ -476,8 +470,9 @@ server_run(struct server *s)
 	workers_end(g);
 	if (r >= 0 && g->failed)
 		r = -EIO;
-	tcp = workers_sum(g, offsetof(struct server, tcp_greetings));
-	udp = workers_sum(g, offsetof(struct server, udp_greetings));
+	workers_stats(g, &st);
+	tcp = st.tcp_greetings;
+	udp = st.udp_greetings;
 	snprintf(fields[0], sizeof(fields[0]), "HELLOD_TCP_GREETINGS=%llu", (unsigned long long)tcp);
 	snprintf(fields[1], sizeof(fields[1]), "HELLOD_UDP_GREETINGS=%llu", (unsigned long long)udp);
 	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_STOP, f, "Stopped after %llu TCP and %llu "

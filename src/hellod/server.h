@@ -33,7 +33,4 @@ int server_run(struct server *s);
 /* Frees everything of every worker, closing the sockets. Accepts NULL, returns NULL. */
 struct server *server_free(struct server *s);
 
-/* Logs each error of a config that failed to load, with MESSAGE_ID and file and line fields. */
-void server_log_config_errors(const struct config_errors *errors);
-
 #endif

@@ -9,17 +9,7 @@
 
 #include "log.h"
 #include "server-internal.h"
-
-/* "5 s" or "0.25 s". Returns buf. */
-char *
-format_usec(uint64_t usec, char *buf, size_t len)
-{
-	if (usec % 1000000 == 0)
-		snprintf(buf, len, "%llu s", (unsigned long long)(usec / 1000000));
-	else
-		snprintf(buf, len, "%.3g s", (double)usec / 1e6);
-	return buf;
-}
+#include "util.h"
 
 void
 summary_timer_arm(struct server *s)
@@ -28,28 +18,20 @@ summary_timer_arm(struct server *s)
 		sd_event_source_set_enabled(s->summary_timer, SD_EVENT_OFF);
 		return;
 	}
-	sd_event_source_set_time(s->summary_timer, now_usec(s) + s->config->summary_usec);
+	sd_event_source_set_time_relative(s->summary_timer, s->config->summary_usec);
 	sd_event_source_set_enabled(s->summary_timer, SD_EVENT_ONESHOT);
-}
-
-static void
-refused_sum(struct server_group *g, uint64_t counts[REFUSED_N])
-{
-	for (unsigned i = 0; i < REFUSED_N; i++)
-		counts[i] = workers_sum(g, offsetof(struct server, refused) + i * sizeof(uint64_t));
 }
 
 char *
 status_format(struct server *s, char *buf, size_t len)
 {
-	uint64_t counts[REFUSED_N];
+	struct stats st;
 	char more[HELLOD_STATUS_LEN / 2] = "";
 
-	refused_sum(s->group, counts);
-	limits_describe(counts, more, sizeof(more));
+	workers_stats(s->group, &st);
+	stats_describe(&st, more, sizeof(more));
 	snprintf(buf, len, "Serving %s; greetings: %llu TCP, %llu UDP%s", s->summary,
-	    (unsigned long long)workers_sum(s->group, offsetof(struct server, tcp_greetings)),
-	    (unsigned long long)workers_sum(s->group, offsetof(struct server, udp_greetings)), more);
+	    (unsigned long long)st.tcp_greetings, (unsigned long long)st.udp_greetings, more);
 	return buf;
 }
 
@@ -110,21 +92,19 @@ summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
 {
 	struct server *s = userdata;
 	struct limits_summary sum;
-	uint64_t counts[REFUSED_N], total = 0;
+	struct stats now, period_stats = { 0 };
+	uint64_t total;
 	char text[HELLOD_STATUS_LEN] = "", top[ADDR_STR_MAX], field[64], period[32];
 	const char *const fields[] = { field, NULL };
 
-	refused_sum(s->group, counts);
+	workers_stats(s->group, &now);
 	limits_take_summary(s->group->limits, &sum);
-	for (unsigned i = 0; i < REFUSED_N; i++) {
-		uint64_t n = counts[i] - s->summarized[i];
-
-		s->summarized[i] = counts[i];
-		counts[i] = n;
-		total += n;
-	}
+	for (unsigned i = 0; i < REFUSED_N; i++)
+		period_stats.refused[i] = now.refused[i] - s->summarized.refused[i];
+	s->summarized = now;
+	total = stats_refused(&period_stats);
 	if (total > 0) {
-		limits_describe(counts, text, sizeof(text));
+		stats_describe(&period_stats, text, sizeof(text));
 		if (sum.prefixes > 0) {
 			size_t o = strlen(text);
 
@@ -158,6 +138,6 @@ status_changed(struct server *s)
 	if (!s->group->notify || s->status_armed)
 		return;
 	s->status_armed = true;
-	sd_event_source_set_time(s->status_timer, now_usec(s) + HELLOD_STATUS_USEC);
+	sd_event_source_set_time_relative(s->status_timer, HELLOD_STATUS_USEC);
 	sd_event_source_set_enabled(s->status_timer, SD_EVENT_ONESHOT);
 }

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -119,7 +118,7 @@ conn_get(struct server *s)
 	while (s->n_conns >= conn_limit(s)) {
 		if (!s->lingering.oldest)
 			return NULL;
-		counter_add(&s->refused[REFUSED_EVICTED], 1);
+		stats_add(&s->stats.refused[REFUSED_EVICTED], 1);
 		conn_close(s->lingering.oldest);
 	}
 	if (s->free_list) {
@@ -135,7 +134,7 @@ conn_get(struct server *s)
 static void
 greeting_sent(struct server *s)
 {
-	counter_add(&s->tcp_greetings, 1);
+	stats_add(&s->stats.tcp_greetings, 1);
 	status_changed(s);
 }
 
@@ -260,7 +259,7 @@ conn_busy(struct server *s)
 	if (enabled == SD_EVENT_OFF)
 		return;
 	sd_event_source_set_enabled(s->conn_source, SD_EVENT_OFF);
-	sd_event_source_set_time(s->sweep_timer, now_usec(s) + HELLOD_SWEEP_USEC);
+	sd_event_source_set_time_relative(s->sweep_timer, HELLOD_SWEEP_USEC);
 	sd_event_source_set_enabled(s->sweep_timer, SD_EVENT_ONESHOT);
 }
 
@@ -316,7 +315,7 @@ refuse(struct server *s, int fd, enum refusal why)
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	close(fd);
-	counter_add(&s->refused[why], 1);
+	stats_add(&s->stats.refused[why], 1);
 	status_changed(s);
 }
 
@@ -368,7 +367,7 @@ tcp_linger_cb(sd_event_source *source, uint64_t usec, void *userdata)
 	struct server *s = userdata;
 
 	while (s->sending.oldest && s->sending.oldest->deadline <= usec) {
-		counter_add(&s->refused[REFUSED_SEND_TIMEOUT], 1);
+		stats_add(&s->stats.refused[REFUSED_SEND_TIMEOUT], 1);
 		conn_close(s->sending.oldest);
 		status_changed(s);
 	}
@@ -402,15 +401,15 @@ accept_pause(struct server *s, int error)
 {
 	uint64_t now = now_usec(s);
 
-	s->accept_pauses++;
+	stats_add(&s->stats.accept_pauses, 1);
 	if (now - s->last_warning >= HELLOD_WARN_INTERVAL_USEC || s->last_warning == 0) {
 		s->last_warning = now;
 		log_warning_errno(error, "Failed to accept a connection: %m; pausing for %llu ms "
 		    "(%llu pauses so far)", HELLOD_ACCEPT_PAUSE_USEC / 1000,
-		    (unsigned long long)s->accept_pauses);
+		    (unsigned long long)s->stats.accept_pauses);
 	}
 	listeners_enable(s, SD_EVENT_OFF);
-	sd_event_source_set_time(s->pause_timer, now + HELLOD_ACCEPT_PAUSE_USEC);
+	sd_event_source_set_time_relative(s->pause_timer, HELLOD_ACCEPT_PAUSE_USEC);
 	sd_event_source_set_enabled(s->pause_timer, SD_EVENT_ONESHOT);
 }
 
@@ -465,7 +464,7 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 				continue;
 			if ((errno == EMFILE || errno == ENFILE) && s->lingering.oldest) {
 				/* Out of fds: the oldest connection has had its greeting longest. */
-				counter_add(&s->refused[REFUSED_EVICTED], 1);
+				stats_add(&s->stats.refused[REFUSED_EVICTED], 1);
 				conn_close(s->lingering.oldest);
 				continue;
 			}
@@ -483,36 +482,12 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 			continue;
 		}
 		if (s->config->log_connections)
-			log_peer(s, &ss, len, "TCP");
+			log_peer(&ss, len, "TCP");
 		conn_start(s, cfd, counted ? &src : NULL);
 	}
 	if (i > 0)
 		conn_busy(s);
 	return 0;
-}
-
-/* Room for connections: what RLIMIT_NOFILE leaves once the listeners, stdio and a reserve
- * (for logging, reloads) are counted, after raising the soft limit. Never more than that: with
- * EMFILE first, the pool would never fill and evict. */
-size_t
-tcp_connections_max(size_t n_listen, size_t n_workers)
-{
-	struct rlimit rl;
-	rlim_t reserve, used, n;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 1;
-	if (rl.rlim_cur < HELLOD_NOFILE_WANT && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max < HELLOD_NOFILE_WANT ? rl.rlim_max : HELLOD_NOFILE_WANT;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			(void)getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	reserve = rl.rlim_cur / 4 < HELLOD_FD_RESERVE ? rl.rlim_cur / 4 : HELLOD_FD_RESERVE;
-	/* Each worker also holds its loop's epoll, its connections' epoll, a timerfd and an
-	 * eventfd. */
-	used = 3 + n_listen + reserve + 4 * n_workers;
-	n = rl.rlim_cur > used ? rl.rlim_cur - used : 1;
-	return n > HELLOD_CONNECTIONS_MAX ? HELLOD_CONNECTIONS_MAX : (size_t)n;
 }
 
 void

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "log.h"
 #include "server-internal.h"
 
 /* A request's control data: its destination (IP_PKTINFO or IPV6_PKTINFO), and room for what
@@ -201,7 +202,7 @@ udp_reply(struct server *s, int fd, struct mmsghdr *out, unsigned n)
 			continue;
 		}
 		i += (unsigned)k;
-		counter_add(&s->udp_greetings, (uint64_t)k);
+		stats_add(&s->stats.udp_greetings, (uint64_t)k);
 	}
 }
 
@@ -252,7 +253,7 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 			why = udp_refused(s, &b.in[i],
 			    control > 0 && udp_to_itself(&b.peers[i], &b.sources[n], port));
 			if (why != REFUSED_N) {
-				counter_add(&s->refused[why], 1);
+				stats_add(&s->stats.refused[why], 1);
 				continue;
 			}
 			b.out[n] = (struct mmsghdr){ .msg_hdr = {
@@ -261,7 +262,8 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 				.msg_control = control > 0 ? b.sources[n].buf : NULL,
 				.msg_controllen = control } };
 			n++;
-			log_peer(s, &b.peers[i], b.in[i].msg_hdr.msg_namelen, "UDP");
+			if (s->config->log_connections)
+				log_peer(&b.peers[i], b.in[i].msg_hdr.msg_namelen, "UDP");
 		}
 		udp_reply(s, fd, b.out, n);
 		if (k < HELLOD_UDP_BATCH)

@@ -163,13 +163,10 @@ workers_end(struct server_group *g)
 	g->started = 0;
 }
 
-uint64_t
-workers_sum(struct server_group *g, size_t offset)
+void
+workers_stats(struct server_group *g, struct stats *ret)
 {
-	uint64_t sum = 0;
-
+	*ret = (struct stats){ 0 };
 	for (size_t i = 0; i < g->n; i++)
-		sum += __atomic_load_n((uint64_t *)((char *)g->servers[i] + offset),
-		    __ATOMIC_RELAXED);
-	return sum;
+		stats_sum(ret, &g->servers[i]->stats);
 }

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A worker's counters, their sum over the workers, and their text for STATUS= and the logs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "defaults.h"
+#include "stats.h"
+
+static uint64_t
+load(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+void
+stats_sum(struct stats *sum, const struct stats *one)
+{
+	sum->tcp_greetings += load(&one->tcp_greetings);
+	sum->udp_greetings += load(&one->udp_greetings);
+	sum->accept_pauses += load(&one->accept_pauses);
+	for (unsigned i = 0; i < REFUSED_N; i++)
+		sum->refused[i] += load(&one->refused[i]);
+}
+
+uint64_t
+stats_refused(const struct stats *st)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < REFUSED_N; i++)
+		total += st->refused[i];
+	return total;
+}
+
+void
+stats_describe(const struct stats *st, char *buf, size_t len)
+{
+	static const struct {
+		const char *group, *what;
+	} names[REFUSED_N] = {
+		[REFUSED_MAX_CONNECTIONS] = { "TCP refused", "over max_connections" },
+		[REFUSED_PER_SOURCE] = { "TCP refused", "over max_connections_per_source" },
+		[REFUSED_TCP_RATE] = { "TCP refused", "over tcp_rate" },
+		[REFUSED_SEND_TIMEOUT] = { "TCP cut off", "at send_timeout" },
+		[REFUSED_EVICTED] = { "TCP evicted", "to make room" },
+		[REFUSED_UDP_SIZE] = { "UDP refused", "too small or from a service port" },
+		[REFUSED_UDP_RATE] = { "UDP refused", "over udp_rate" },
+		[REFUSED_UDP_LOOP] = { "UDP refused", "looping (to itself, or to a port answered "
+		    "less than 1 s ago)" },
+	};
+	const char *group = NULL;
+	size_t o = strlen(buf);
+
+	_Static_assert(HELLOD_UDP_LOOP_USEC == 1000000ULL, "the names say 1 s");
+	for (unsigned i = 0; i < REFUSED_N && o < len; i++) {
+		int k;
+
+		if (st->refused[i] == 0)
+			continue;
+		if (group && strcmp(group, names[i].group) == 0)
+			k = snprintf(buf + o, len - o, ", %llu %s",
+			    (unsigned long long)st->refused[i], names[i].what);
+		else
+			k = snprintf(buf + o, len - o, "; %s: %llu %s", names[i].group,
+			    (unsigned long long)st->refused[i], names[i].what);
+		group = names[i].group;
+		o += k > 0 ? (size_t)k : 0;
+	}
+}
