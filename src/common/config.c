@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The configuration: one immutable struct, read from an INI file with inih and validated. */
-#include <arpa/inet.h>
+/* The config reader: lines, file:line errors, loading a file, and a config's lifecycle. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -8,20 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "config-keys.h"
 #include "config.h"
 #include "util.h"
-
-#define MSG_LEN (HELLOD_CONFIG_ERROR_LEN - 64)
-
-struct config_key {
-	const char *section;
-	const char *name;
-	int (*parse)(struct hellod_config *c, const char *value, char *msg);
-};
 
 struct parse_ctx {
 	FILE *f;                /* the stream read, or NULL: then data */
@@ -31,365 +22,9 @@ struct parse_ctx {
 	unsigned line;
 	struct hellod_config *config;
 	struct config_errors *errors;
-	unsigned seen[32];       /* line where each key of config_keys was set, 0: not yet */
+	unsigned seen[CONFIG_KEYS_MAX]; /* line where each key of config_keys was set, 0: not yet */
 	bool oom;
 };
-
-static int
-set_string(char **p, const char *value)
-{
-	char *s = strdup(value);
-
-	if (!s)
-		return -ENOMEM;
-	free(*p);
-	*p = s;
-	return 0;
-}
-
-static int
-parse_host(struct hellod_config *c, const char *value, char *msg)
-{
-	char ipv4[INET_ADDRSTRLEN];
-
-	if (value[0] == '\0' || strcmp(value, "*") == 0) {
-		free(c->host);
-		c->host = NULL;
-		return 0;
-	}
-	if (addr_check_host(value) < 0) {
-		snprintf(msg, MSG_LEN, "not a host name or address; allowed: * (every address), "
-		    "a host name, an IPv4 or an IPv6 address");
-		return -EINVAL;
-	}
-	/* An IPv6 socket cannot bind ::ffff:a.b.c.d: refused here, so that -t and a start
-	 * agree. */
-	if (addr_host_is_v4mapped(value, ipv4, sizeof(ipv4))) {
-		snprintf(msg, MSG_LEN, "an IPv4-mapped address; write it as %s", ipv4);
-		return -EINVAL;
-	}
-	return set_string(&c->host, value);
-}
-
-static int
-parse_port(struct hellod_config *c, const char *value, char *msg)
-{
-	int r = addr_parse_port(value, &c->port);
-
-	if (r < 0)
-		snprintf(msg, MSG_LEN, "%s; allowed: 1-65535 or a service name from /etc/services",
-		    r == -ERANGE ? "out of range" : "not a port number or a known service name");
-	return r;
-}
-
-static int
-parse_backlog(struct hellod_config *c, const char *value, char *msg)
-{
-	unsigned long v;
-	int r = parse_uint(value, 1, HELLOD_BACKLOG_MAX, &v);
-
-	if (r < 0) {
-		snprintf(msg, MSG_LEN, "%s; allowed: 1-%d", r == -ERANGE ? "out of range" :
-		    "not a number", HELLOD_BACKLOG_MAX);
-		return r;
-	}
-	c->backlog = (int)v;
-	return 0;
-}
-
-static int
-parse_greeting(struct hellod_config *c, const char *value, char *msg)
-{
-	size_t n = strlen(value);
-
-	if (n == 0 || n > HELLOD_GREETING_MAX) {
-		snprintf(msg, MSG_LEN, "%zu bytes long; allowed: 1-%d bytes (RFC 865)", n,
-		    HELLOD_GREETING_MAX);
-		return -EINVAL;
-	}
-	for (size_t i = 0, len; i < n; i += len) {
-		uint32_t cp;
-
-		len = utf8_decode(value + i, n - i, &cp);
-		if (len == 0) {
-			snprintf(msg, MSG_LEN, "not UTF-8 at byte %zu (\\x%02x); allowed: UTF-8 "
-			    "text and tabs", i + 1, (unsigned char)value[i]);
-			return -EINVAL;
-		}
-		if ((cp < 0x20 && cp != '\t') || cp == 0x7f) {
-			snprintf(msg, MSG_LEN, "control character \\x%02x at byte %zu; allowed: "
-			    "text and tabs", (unsigned)cp, i + 1);
-			return -EINVAL;
-		}
-		/* C1 controls: U+009B is the CSI of terminals, as ESC [ is. */
-		if (cp >= 0x80 && cp <= 0x9f) {
-			snprintf(msg, MSG_LEN, "control character U+%04X at byte %zu; allowed: "
-			    "text and tabs", (unsigned)cp, i + 1);
-			return -EINVAL;
-		}
-	}
-	return set_string(&c->greeting, value);
-}
-
-static int
-parse_bool_into(bool *p, const char *value, char *msg)
-{
-	if (parse_boolean(value, p) < 0) {
-		snprintf(msg, MSG_LEN, "not a boolean; allowed: yes/no, true/false, on/off, 1/0");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int
-parse_udp(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_bool_into(&c->udp, value, msg);
-}
-
-static int
-parse_workers(struct hellod_config *c, const char *value, char *msg)
-{
-	unsigned long v;
-
-	if (strcmp(value, "auto") == 0) {
-		c->workers = 0;
-		return 0;
-	}
-	if (parse_uint(value, 1, HELLOD_WORKERS_MAX, &v) < 0) {
-		snprintf(msg, MSG_LEN, "allowed: auto (one per CPU) or 1-%d", HELLOD_WORKERS_MAX);
-		return -EINVAL;
-	}
-	c->workers = (unsigned)v;
-	return 0;
-}
-
-static int
-parse_close(struct hellod_config *c, const char *value, char *msg)
-{
-	if (strcmp(value, "linger") == 0)
-		c->close_fast = false;
-	else if (strcmp(value, "fast") == 0)
-		c->close_fast = true;
-	else {
-		snprintf(msg, MSG_LEN, "allowed: linger (wait for the client's end) or fast "
-		    "(close at once unless the client sent something)");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* A number in [min, max] into *p; what is allowed is said by allowed. */
-static int
-parse_number_into(unsigned *p, const char *value, unsigned long min, unsigned long max,
-    const char *allowed, char *msg)
-{
-	unsigned long v;
-	int r = parse_uint(value, min, max, &v);
-
-	if (r < 0) {
-		snprintf(msg, MSG_LEN, "%s; allowed: %s", r == -ERANGE ? "out of range" :
-		    "not a number", allowed);
-		return r;
-	}
-	*p = (unsigned)v;
-	return 0;
-}
-
-static int
-parse_max_connections(struct hellod_config *c, const char *value, char *msg)
-{
-	if (strcmp(value, "auto") == 0) {
-		c->max_connections = 0;
-		return 0;
-	}
-	return parse_number_into(&c->max_connections, value, 1, HELLOD_CONNECTIONS_MAX,
-	    "auto (from the open files limit, at most " STRINGIFY(HELLOD_CONNECTIONS_AUTO) ") "
-	    "or 1-" STRINGIFY(HELLOD_CONNECTIONS_MAX), msg);
-}
-
-static int
-parse_per_source(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_number_into(&c->max_per_source, value, 0, HELLOD_CONNECTIONS_MAX,
-	    "0 (no cap) or 1-" STRINGIFY(HELLOD_CONNECTIONS_MAX), msg);
-}
-
-static int
-parse_timeout_into(uint64_t *p, const char *value, char *msg)
-{
-	uint64_t usec;
-	int r = parse_seconds(value, HELLOD_TIMEOUT_MAX_USEC, &usec);
-
-	if (r == 0 && usec < 1000)
-		r = -ERANGE;
-	if (r < 0) {
-		snprintf(msg, MSG_LEN, "%s; allowed: seconds from 0.001 to 3600, such as 5 or 0.5",
-		    r == -ERANGE ? "out of range" : "not a number of seconds");
-		return r;
-	}
-	*p = usec;
-	return 0;
-}
-
-static int
-parse_send_timeout(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_timeout_into(&c->send_usec, value, msg);
-}
-
-static int
-parse_linger_timeout(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_timeout_into(&c->linger_usec, value, msg);
-}
-
-static int
-parse_drain_timeout(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_timeout_into(&c->drain_usec, value, msg);
-}
-
-#define RATE_ALLOWED "0 (no limit) or 1-" STRINGIFY(HELLOD_RATE_MAX) " per second"
-#define BURST_ALLOWED "1-" STRINGIFY(HELLOD_RATE_MAX)
-
-static int
-parse_udp_rate(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_number_into(&c->udp_rate, value, 0, HELLOD_RATE_MAX, RATE_ALLOWED, msg);
-}
-
-static int
-parse_udp_burst(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_number_into(&c->udp_burst, value, 1, HELLOD_RATE_MAX, BURST_ALLOWED, msg);
-}
-
-static int
-parse_tcp_rate(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_number_into(&c->tcp_rate, value, 0, HELLOD_RATE_MAX, RATE_ALLOWED, msg);
-}
-
-static int
-parse_tcp_burst(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_number_into(&c->tcp_burst, value, 1, HELLOD_RATE_MAX, BURST_ALLOWED, msg);
-}
-
-static int
-parse_prefix4(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_number_into(&c->prefix4, value, 1, 32, "1-32 (bits)", msg);
-}
-
-static int
-parse_prefix6(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_number_into(&c->prefix6, value, 1, 128, "1-128 (bits)", msg);
-}
-
-static int
-parse_udp_max_ratio(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_number_into(&c->udp_max_ratio, value, 1, HELLOD_UDP_MAX_RATIO_MAX,
-	    "1-" STRINGIFY(HELLOD_UDP_MAX_RATIO_MAX) " (times the request's size)", msg);
-}
-
-/* A list of addresses and prefixes, separated by spaces or commas; empty: none. */
-static int
-parse_exempt(struct hellod_config *c, const char *value, char *msg)
-{
-	static const char sep[] = " \t,";
-	const char *p = value;
-	unsigned n = 0;
-
-	for (p += strspn(p, sep); *p; p += strspn(p, sep)) {
-		size_t len = strcspn(p, sep);
-		char word[64], escaped[64];
-		int r = -EINVAL;
-
-		if (n == HELLOD_EXEMPT_MAX) {
-			snprintf(msg, MSG_LEN, "more than %d prefixes; allowed: at most %d",
-			    HELLOD_EXEMPT_MAX, HELLOD_EXEMPT_MAX);
-			return -EINVAL;
-		}
-		if (len < sizeof(word)) {
-			memcpy(word, p, len);
-			word[len] = '\0';
-			r = addr_prefix_parse(word, &c->exempt[n]);
-		}
-		if (r < 0) {
-			snprintf(msg, MSG_LEN, "'%s' %s; allowed: IPv4 or IPv6 addresses or prefixes "
-			    "such as 192.0.2.0/24 or 2001:db8::/32, separated by spaces",
-			    str_escape(p, len, escaped, sizeof(escaped)), r == -ERANGE ?
-			    "has too long a prefix length" : "is not an address or prefix");
-			return -EINVAL;
-		}
-		n++;
-		p += len;
-	}
-	c->n_exempt = n;
-	return 0;
-}
-
-static int
-parse_summary(struct hellod_config *c, const char *value, char *msg)
-{
-	if (strcmp(value, "0") == 0) {
-		c->summary_usec = 0;
-		return 0;
-	}
-	return parse_timeout_into(&c->summary_usec, value, msg);
-}
-
-static int
-parse_level(struct hellod_config *c, const char *value, char *msg)
-{
-	int level = parse_log_level(value);
-
-	if (level < 0) {
-		snprintf(msg, MSG_LEN, "not a log level; allowed: err, warning, notice, info, debug");
-		return -EINVAL;
-	}
-	c->log_level = level;
-	return 0;
-}
-
-static int
-parse_connections(struct hellod_config *c, const char *value, char *msg)
-{
-	return parse_bool_into(&c->log_connections, value, msg);
-}
-
-static const struct config_key config_keys[] = {
-	{ "server", "host", parse_host },
-	{ "server", "port", parse_port },
-	{ "server", "backlog", parse_backlog },
-	{ "server", "greeting", parse_greeting },
-	{ "server", "udp", parse_udp },
-	{ "server", "workers", parse_workers },
-	{ "server", "close", parse_close },
-	{ "limits", "max_connections", parse_max_connections },
-	{ "limits", "max_connections_per_source", parse_per_source },
-	{ "limits", "send_timeout", parse_send_timeout },
-	{ "limits", "linger_timeout", parse_linger_timeout },
-	{ "limits", "drain_timeout", parse_drain_timeout },
-	{ "limits", "udp_rate", parse_udp_rate },
-	{ "limits", "udp_burst", parse_udp_burst },
-	{ "limits", "tcp_rate", parse_tcp_rate },
-	{ "limits", "tcp_burst", parse_tcp_burst },
-	{ "limits", "rate_prefix_ipv4", parse_prefix4 },
-	{ "limits", "rate_prefix_ipv6", parse_prefix6 },
-	{ "limits", "exempt", parse_exempt },
-	{ "limits", "udp_max_ratio", parse_udp_max_ratio },
-	{ "log", "level", parse_level },
-	{ "log", "connections", parse_connections },
-	{ "log", "summary_interval", parse_summary },
-};
-
-static const char *const config_sections[] = { "server", "limits", "log" };
-static const char sections_allowed[] = "[server], [limits], [log]";
 
 static void
 add_error(struct parse_ctx *ctx, unsigned line, const char *format, ...)
@@ -419,15 +54,6 @@ add_error(struct parse_ctx *ctx, unsigned line, const char *format, ...)
 	e->n++;
 }
 
-static bool
-section_known(const char *name, size_t n)
-{
-	for (size_t i = 0; i < ELEMENTSOF(config_sections); i++)
-		if (strlen(config_sections[i]) == n && strncmp(config_sections[i], name, n) == 0)
-			return true;
-	return false;
-}
-
 /* Checks one line before inih sees it; a rejected line is handed on blank, so that inih
  * neither acts on it nor loses count of lines. */
 static void
@@ -435,7 +61,7 @@ check_line(struct parse_ctx *ctx, char *str, size_t total, bool nul, int num)
 {
 	/* Whatever inih's isspace() skips is indentation, \f and \v included. */
 	const char *p = str + strspn(str, " \t\r\n\v\f");
-	char escaped[64];
+	char escaped[64], sections[HELLOD_CONFIG_ERROR_LEN];
 
 	if (total > (size_t)num - 2) {
 		add_error(ctx, ctx->line, "line is %zu bytes long; allowed: at most %d", total,
@@ -455,10 +81,10 @@ check_line(struct parse_ctx *ctx, char *str, size_t total, bool nul, int num)
 		if (!end)
 			return;         /* inih's syntax error */
 		rest = end + 1 + strspn(end + 1, " \t\r\n\v\f");
-		if (!section_known(p + 1, (size_t)(end - p - 1)))
+		if (!config_section_known(p + 1, (size_t)(end - p - 1)))
 			add_error(ctx, ctx->line, "unknown section [%s]; allowed: %s",
 			    str_escape(p + 1, (size_t)(end - p - 1), escaped, sizeof(escaped)),
-			    sections_allowed);
+			    config_keys_format(NULL, sections, sizeof(sections)));
 		else if (*rest != '\0' && *rest != ';' && *rest != '#')
 			/* inih would ignore it: "[server] greeting = x" sets nothing. The line is
 			 * kept, so that the keys below are not also reported outside a section. */
@@ -517,42 +143,35 @@ static int
 config_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_ctx *ctx = user;
-	char msg[MSG_LEN], escaped[64];
-	size_t k;
+	char msg[MSG_LEN], escaped[64], allowed[HELLOD_CONFIG_ERROR_LEN];
+	const struct config_key *k;
 	int r;
 
 	if (section[0] == '\0') {
 		add_error(ctx, ctx->line, "key '%s' outside any section; allowed: under %s",
-		    str_escape(name, strlen(name), escaped, sizeof(escaped)), sections_allowed);
+		    str_escape(name, strlen(name), escaped, sizeof(escaped)),
+		    config_keys_format(NULL, allowed, sizeof(allowed)));
 		return 1;
 	}
-	if (!section_known(section, strlen(section)))
+	if (!config_section_known(section, strlen(section)))
 		return 1; /* reported at the section's line */
 
-	for (k = 0; k < ELEMENTSOF(config_keys); k++)
-		if (strcmp(config_keys[k].section, section) == 0 &&
-		    strcmp(config_keys[k].name, name) == 0)
-			break;
-	if (k == ELEMENTSOF(config_keys)) {
-		char keys[HELLOD_CONFIG_ERROR_LEN] = "";
-
-		for (size_t i = 0, o = 0; i < ELEMENTSOF(config_keys) && o < sizeof(keys); i++)
-			if (strcmp(config_keys[i].section, section) == 0)
-				o += (size_t)snprintf(keys + o, sizeof(keys) - o, "%s%s", o ? ", " : "",
-				    config_keys[i].name);
+	k = config_key_find(section, name);
+	if (!k) {
 		add_error(ctx, ctx->line, "unknown key '%s' in [%s]; allowed: %s",
-		    str_escape(name, strlen(name), escaped, sizeof(escaped)), section, keys);
+		    str_escape(name, strlen(name), escaped, sizeof(escaped)), section,
+		    config_keys_format(section, allowed, sizeof(allowed)));
 		return 1;
 	}
-	if (ctx->seen[k]) {
+	if (ctx->seen[k - config_keys]) {
 		add_error(ctx, ctx->line, "duplicate key '%s' (first set on line %u); allowed: "
-		    "once per file", name, ctx->seen[k]);
+		    "once per file", name, ctx->seen[k - config_keys]);
 		return 1;
 	}
-	ctx->seen[k] = ctx->line;
+	ctx->seen[k - config_keys] = ctx->line;
 	ctx->config->n_settings++;
 
-	r = config_keys[k].parse(ctx->config, value, msg);
+	r = config_key_parse(k, ctx->config, value, msg);
 	if (r == -ENOMEM)
 		ctx->oom = true;
 	else if (r < 0)
@@ -561,7 +180,9 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	return 1;
 }
 
-/* Derives what is sent from what was configured, once per config. */
+/* Checks what no single key can, and derives what is sent from what was configured, once per
+ * config. No rule spans keys today (a burst without its rate, say, is harmless and accepted), so
+ * this only derives the greeting line. */
 static int
 config_validate(struct hellod_config *c)
 {
@@ -582,30 +203,11 @@ struct hellod_config *
 config_new_defaults(void)
 {
 	struct hellod_config *c = calloc(1, sizeof(*c));
-	char msg[MSG_LEN];
 
 	if (!c)
 		return NULL;
 	c->refs = 1;
-	c->port = HELLOD_PORT_DEFAULT;
-	c->backlog = HELLOD_BACKLOG_DEFAULT;
-	c->workers = 1;
-	c->log_level = LOG_INFO;
-	c->summary_usec = HELLOD_SUMMARY_USEC;
-	c->max_per_source = HELLOD_PER_SOURCE_DEFAULT;
-	c->send_usec = HELLOD_SEND_USEC;
-	c->linger_usec = HELLOD_LINGER_USEC;
-	c->drain_usec = HELLOD_DRAIN_USEC;
-	c->udp_rate = HELLOD_UDP_RATE_DEFAULT;
-	c->udp_burst = HELLOD_RATE_BURST_DEFAULT;
-	c->tcp_burst = HELLOD_RATE_BURST_DEFAULT;
-	c->prefix4 = HELLOD_PREFIX4_DEFAULT;
-	c->prefix6 = HELLOD_PREFIX6_DEFAULT;
-	c->udp_max_ratio = HELLOD_UDP_MAX_RATIO_DEFAULT;
-	c->greeting = strdup(HELLOD_GREETING_DEFAULT);
-	if (parse_exempt(c, HELLOD_EXEMPT_DEFAULT, msg) < 0)
-		abort();        /* the built-in default is valid */
-	if (!c->greeting || config_validate(c) < 0)
+	if (config_keys_defaults(c) < 0 || config_validate(c) < 0)
 		return config_unref(c);
 	return c;
 }
@@ -617,7 +219,6 @@ run_parser(struct parse_ctx *ctx, struct hellod_config **ret)
 	struct config_errors *errors = ctx->errors;
 	int r;
 
-	_Static_assert(ELEMENTSOF(config_keys) <= ELEMENTSOF(ctx->seen), "seen[] too small");
 	memset(errors, 0, sizeof(*errors));
 	errors->file = ctx->name;
 	ctx->config = config_new_defaults();
@@ -642,8 +243,11 @@ run_parser(struct parse_ctx *ctx, struct hellod_config **ret)
 		r = -EINVAL;
 	if (r == 0)
 		r = config_validate(ctx->config);
-	if (r == 0 && ctx->name)
-		r = set_string(&ctx->config->path, ctx->name);
+	if (r == 0 && ctx->name) {
+		ctx->config->path = strdup(ctx->name);
+		if (!ctx->config->path)
+			r = -ENOMEM;
+	}
 	if (r < 0) {
 		config_unref(ctx->config);
 		return r;
@@ -801,22 +405,11 @@ config_unref(struct hellod_config *c)
 {
 	if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
+	config_keys_free(c);
 	free(c->path);
-	free(c->host);
-	free(c->greeting);
 	free(c->line);
 	free(c);
 	return NULL;
-}
-
-bool
-config_same_listen(const struct hellod_config *a, const struct hellod_config *b)
-{
-	bool same_host = (!a->host && !b->host) ||
-	    (a->host && b->host && strcmp(a->host, b->host) == 0);
-
-	return same_host && a->port == b->port && a->backlog == b->backlog &&
-	    a->udp == b->udp && a->workers == b->workers;
 }
 
 bool

@@ -71,7 +71,8 @@ struct hellod_config *config_unref(struct hellod_config *c);
 /* Whether source (from addr_source()) is in exempt: the per-source limits leave it alone. */
 bool config_exempts(const struct hellod_config *c, const struct addr_prefix *source);
 
-/* True when the two configs would bind the same sockets (host, port, backlog, udp, workers). */
+/* True when the two configs agree on every key a reload does not apply, the keys that make the
+ * sockets (host, port, backlog, udp, workers): the rows of config-keys.c without .reload. */
 bool config_same_listen(const struct hellod_config *a, const struct hellod_config *b);
 
 #endif

@@ -571,6 +571,156 @@ same_listen(void)
 	config_unref(a);
 }
 
+/* The text of path in the source tree (HELLOD_TOP, else the working directory), or NULL. */
+static char *
+read_source(const char *path)
+{
+	const char *top = getenv("HELLOD_TOP");
+	size_t size = 256 * 1024, n;
+	char name[512], *text;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s/%s", top ? top : ".", path);
+	f = fopen(name, "r");
+	text = f ? calloc(1, size + 1) : NULL;
+	if (!text) {
+		printf("# cannot read %s\n", name);
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	n = fread(text, 1, size, f);
+	fclose(f);
+	text[n] = '\0';
+	return text;
+}
+
+/* Whether some ".TP" item of the man page names key on its ".B" line, as a word. */
+static bool
+man_has_key(const char *man, const char *key)
+{
+	static const char word[] = "abcdefghijklmnopqrstuvwxyz_0123456789";
+	size_t n = strlen(key);
+
+	for (const char *p = strstr(man, "\n.TP\n.B "); p; p = strstr(p + 1, "\n.TP\n.B ")) {
+		const char *line = p + 8, *end = strchr(line, '\n');
+
+		for (const char *q = strstr(line, key); q && (!end || q < end);
+		    q = strstr(q + 1, key))
+			if ((q == line || !strchr(word, q[-1])) && !strchr(word, q[n]))
+				return true;
+	}
+	return false;
+}
+
+/* Each row is sound: its storage fits its type, its default its range; a section is one run. */
+static void
+schema_rows_sound(void)
+{
+	char listen[HELLOD_CONFIG_ERROR_LEN] = "";
+
+	CHECK(config_n_keys > 0 && config_n_keys <= CONFIG_KEYS_MAX);
+	for (size_t i = 0; i < config_n_keys; i++) {
+		const struct config_key *k = &config_keys[i];
+		bool number = k->storage != STORE_STRING && k->storage != STORE_OTHER;
+
+		CHECK(config_key_find(k->section, k->name) == k);
+		CHECK(k->allowed != NULL);
+		CHECK((k->type == CONFIG_BOOL) == (k->storage == STORE_BOOL) ||
+		    k->type == CONFIG_ENUM);
+		CHECK((k->type == CONFIG_HOST || k->type == CONFIG_GREETING) ==
+		    (k->storage == STORE_STRING));
+		CHECK((k->type == CONFIG_PREFIXES) == (k->storage == STORE_OTHER));
+		if (number && k->size < sizeof(uint64_t))
+			CHECK(k->max < (1ULL << (8 * k->size)) && k->def < (1ULL << (8 * k->size)));
+		if (k->type == CONFIG_UINT || k->type == CONFIG_SECONDS)
+			CHECK((k->def >= k->min && k->def <= k->max) ||
+			    (k->auto_word && k->def == k->auto_value) ||
+			    (k->zero_off && k->def == 0));
+		if (k->type == CONFIG_ENUM)
+			CHECK(k->words && k->words[0] && k->words[1]);
+		for (size_t j = 0; j + 1 < i; j++)
+			CHECK(strcmp(config_keys[j].section, k->section) != 0 ||
+			    strcmp(config_keys[j + 1].section, k->section) == 0);
+		if (!k->reload)
+			snprintf(listen + strlen(listen), sizeof(listen) - strlen(listen), "%s%s",
+			    *listen ? ", " : "", k->name);
+	}
+	/* What config_same_listen() compares, and server.c's warning and hellod.conf(5) name. */
+	CHECK_STR(listen, "host, port, backlog, udp, workers");
+}
+
+/* Each row's -t message ends with what the row allows; a terse row's says nothing else. */
+static void
+schema_drives_messages(void)
+{
+	char text[128], what[HELLOD_CONFIG_ERROR_LEN], terse[128];
+	struct hellod_config *c = NULL;
+
+	for (size_t i = 0; i < config_n_keys; i++) {
+		const struct config_key *k = &config_keys[i];
+		size_t n;
+
+		if (k->type == CONFIG_GREETING)
+			continue;       /* "\x01" is a control character there: greetings() */
+		snprintf(text, sizeof(text), "[%s]\n%s = \x01\n", k->section, k->name);
+		snprintf(what, sizeof(what), "allowed: %s", k->allowed);
+		snprintf(terse, sizeof(terse), "%s = '\\x01': allowed: ", k->name);
+		CHECK(parse(text, &c) == -EINVAL && errs.n == 1 && errs.line[0] == 2);
+		n = strlen(errs.text[0]);
+		CHECK(n > strlen(what) && strcmp(errs.text[0] + n - strlen(what), what) == 0);
+		if (k->terse || k->type == CONFIG_ENUM)
+			CHECK(strncmp(errs.text[0], terse, strlen(terse)) == 0);
+		if (test_failed) {
+			printf("# %s: %s\n", k->name, errs.text[0]);
+			break;
+		}
+	}
+}
+
+/* Doc drift: every key of the table has its item in hellod.conf(5) and its line in
+ * etc/hellod.conf, and the defaults that file shows commented out are the built-in ones. */
+static void
+schema_documented(void)
+{
+	char *man = read_source("src/hellod/hellod.conf.5"), *etc = read_source("etc/hellod.conf");
+	struct hellod_config *c = NULL, *d = config_new_defaults();
+	char needle[128], a[64], b[64];
+
+	CHECK(man && etc && d);
+	for (size_t i = 0; man && etc && i < config_n_keys; i++) {
+		snprintf(needle, sizeof(needle), "\n;%s = ", config_keys[i].name);
+		if (!man_has_key(man, config_keys[i].name) || !strstr(etc, needle))
+			printf("# %s: not documented\n", config_keys[i].name);
+		CHECK(man_has_key(man, config_keys[i].name) && strstr(etc, needle));
+	}
+	/* Uncommented, etc/hellod.conf's ";key = default" lines set every key, to its default. */
+	for (char *p = etc ? strstr(etc, "\n;") : NULL; p; p = strstr(p + 1, "\n;"))
+		if (p[2] >= 'a' && p[2] <= 'z' && strstr(p + 2, " = ") < strchr(p + 2, '\n'))
+			p[1] = ' ';
+	for (char *p = etc; p && (p = strstr(p, "\n ")); p++)
+		memmove(p + 1, p + 2, strlen(p + 2) + 1);
+	CHECK(etc && parse(etc, &c) == 0 && c && c->n_settings == config_n_keys);
+	for (size_t i = 0; c && d && i < config_n_keys; i++) {
+		const struct config_key *k = &config_keys[i];
+		const char *pc = (const char *)c + k->offset, *pd = (const char *)d + k->offset;
+
+		if (k->storage == STORE_STRING)
+			CHECK(*(char *const *)pc == *(char *const *)pd ||
+			    strcmp(*(char *const *)pc, *(char *const *)pd) == 0);
+		else if (k->storage != STORE_OTHER)
+			CHECK(memcmp(pc, pd, k->size) == 0);
+	}
+	CHECK(c && d && c->n_exempt == d->n_exempt);
+	for (unsigned i = 0; c && d && i < c->n_exempt && i < d->n_exempt; i++)
+		CHECK_STR(addr_prefix_format(&c->exempt[i], a, sizeof(a)),
+		    addr_prefix_format(&d->exempt[i], b, sizeof(b)));
+	config_unref(c);
+	config_unref(d);
+	free(man);
+	free(etc);
+}
+
 int
 main(void)
 {
@@ -600,5 +750,8 @@ main(void)
 	RUN("unit/config", load_regular_files_only);
 	RUN("unit/config", load_missing_and_unreadable);
 	RUN("unit/config", same_listen);
+	RUN("unit/config", schema_rows_sound);
+	RUN("unit/config", schema_drives_messages);
+	RUN("unit/config", schema_documented);
 	return tests_failed ? 1 : 0;
 }
