@@ -10,32 +10,12 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "conn.h"
 #include "limits.h"
 #include "listen.h"
 #include "notify.h"
 #include "stats.h"
 #include "server.h"
-
-/* A TCP connection after accept: the greeting is being sent, or it was sent with the FIN and
- * we wait for the client's FIN, discarding what it sends, so that our close() cannot reset the
- * connection and destroy the greeting before the client read it (DESIGN.md section 1). */
-struct conn {
-	int fd;
-	size_t sent;                    /* bytes of the greeting line sent */
-	uint64_t deadline;              /* CLOCK_MONOTONIC usec: closed then whatever happens */
-	struct hellod_config *config;   /* held while a send is incomplete, NULL after */
-	struct conn_list *list;         /* sending or lingering; NULL: in neither */
-	struct conn *prev, *next;       /* in its list, oldest first; next: free list too */
-	struct server *server;
-	bool counted;                   /* against its source's max_connections_per_source */
-	struct addr_prefix source;      /* if counted */
-};
-
-/* Connections in the order they got their deadline, which is the order of their deadlines
- * while the timeouts stay the same. */
-struct conn_list {
-	struct conn *oldest, *newest;
-};
 
 /* The workers: one server each, the first in the main thread (signals, sd_notify, the
  * watchdog), the others in threads of their own. What the main thread hands over (a new
@@ -50,6 +30,7 @@ struct server_group {
 	bool failed;                    /* a worker's loop ended with an error */
 	struct limits *limits;          /* per-source limits, one table for every worker */
 	struct notify *notify;          /* $NOTIFY_SOCKET; NULL: none */
+	void (*stop_cb)(struct server *s); /* server.c: stops a server, for the mailbox */
 	bool notify_warned;             /* a notification had to wait (said once) */
 	size_t n, running;              /* servers; worker threads whose loop still runs */
 	size_t started;                 /* worker threads started: threads[1..started] */
@@ -71,7 +52,7 @@ struct server {
 	sd_event_source *listen_sources[LISTEN_SOCKETS_MAX];
 	uint16_t udp_port[LISTEN_SOCKETS_MAX]; /* udp.c: a UDP socket's port (network order), 0:
 	                                        * none, and no destinations reported (AF_UNIX) */
-	sd_event_source *linger_timer, *pause_timer, *status_timer, *drain_timer;
+	sd_event_source *pause_timer, *status_timer, *drain_timer;
 	sd_event_source *watchdog_timer; /* the main thread's: WATCHDOG=1 at half WatchdogSec= */
 	uint64_t watchdog_usec;
 	sd_event_source *reload_timer;  /* the main thread's: a reload waits for a quiet file */
@@ -80,20 +61,12 @@ struct server {
 	struct stats summarized;        /* the sums as of the last summary */
 	char summary[HELLOD_STATUS_LEN / 2];    /* what is served, for STATUS= */
 
-	struct conn *pool;              /* max_conns slots, handed out in order, then reused */
-	size_t max_conns, pool_used, n_conns;
-	size_t n_workers;               /* max_connections is shared out among them */
-	struct conn *free_list;
-	struct conn_list sending, lingering;
-	int conn_epoll;                 /* the open connections' fds */
-	sd_event_source *conn_source;   /* watches conn_epoll, unless clients keep coming */
-	sd_event_source *sweep_timer;   /* polls conn_epoll while clients keep coming */
-	bool accepted;                  /* a client came since the last sweep */
+	struct conn_table conns;        /* this worker's TCP connections */
+	sd_event_source *exit_source;   /* stopping: exits once idle (a post source) */
 
 	struct stats stats;             /* this worker's counters */
 	uint64_t last_warning;
 	bool status_armed, stopping;
-	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */
 };
 
 static inline uint64_t
@@ -106,10 +79,6 @@ now_usec(struct server *s)
 }
 
 
-/* server.c: ends the loop once stopping and idle (the main thread's: and every worker). */
-void server_maybe_exit(struct server *s);
-/* server.c: stops accepting; the loop ends when the last connection closed. */
-void server_stop(struct server *s);
 /* status.c: schedules a STATUS= update (at most one per HELLOD_STATUS_USEC). */
 void status_changed(struct server *s);
 /* status.c: what STATUS= says: what is served and the counters. Returns buf. */
@@ -133,16 +102,8 @@ int udp_setup(struct server *s);
 int udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
 /* tcp.c: the listening socket's callback: accepts and greets. */
 int tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
-/* tcp.c: closes the connections whose deadline has passed. */
-int tcp_linger_cb(sd_event_source *source, uint64_t usec, void *userdata);
 /* tcp.c: listens again after an accept pause. */
 int tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata);
-/* tcp.c: sets up the connections' epoll set. Returns 0 or a negative errno. */
-int tcp_setup(struct server *s);
-/* tcp.c: closes every connection, and the epoll set. */
-void tcp_close_all(struct server *s);
-/* tcp.c: closes every connection (a stop's drain_timeout passed). */
-void tcp_close_conns(struct server *s);
 
 /* workers.c: sets up each server's mailbox; main's too (workers say when they are done). */
 int workers_mailbox_add(struct server *s);

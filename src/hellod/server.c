@@ -139,10 +139,10 @@ server_reload(struct server *s)
 			    "start, ignoring their changes");
 		/* Said before the new log level applies: a quieter one must not hide it. */
 		log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s", c->path);
-		if (c->max_connections > s->max_conns * s->n_workers)
+		if (c->max_connections > s->conns.max * s->conns.n_workers)
 			log_warning("max_connections = %u: only %zu connections were made room for at "
 			    "start, more take a restart", c->max_connections,
-			    s->max_conns * s->n_workers);
+			    s->conns.max * s->conns.n_workers);
 		workers_publish(s->group, c, false, false);
 		config_unref(s->config);
 		s->config = c;
@@ -153,12 +153,14 @@ server_reload(struct server *s)
 	notify_status(s, NOTIFY_READY);
 }
 
-void
+/* Stopping: ends the loop once no connection is left (the main thread's: and every worker's
+ * loop has ended). Run at the stop, then as a post source after every event. */
+static void
 server_maybe_exit(struct server *s)
 {
 	size_t running;
 
-	if (!s->stopping || s->n_conns > 0)
+	if (!s->stopping || s->conns.n > 0)
 		return;
 	pthread_mutex_lock(&s->group->lock);
 	running = s->group->running;
@@ -167,20 +169,26 @@ server_maybe_exit(struct server *s)
 		sd_event_exit(s->event, 0);
 }
 
+static int
+exit_post_cb(sd_event_source *source, void *userdata)
+{
+	server_maybe_exit(userdata);
+	return 0;
+}
+
 /* A stop's drain_timeout passed: the clients still there are let go. */
 static int
 drain_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
 {
 	struct server *s = userdata;
 
-	if (s->n_conns > 0)
-		log_notice("drain_timeout passed, closing %zu connections", s->n_conns);
-	tcp_close_conns(s);
-	server_maybe_exit(s);
-	return 0;
+	if (s->conns.n > 0)
+		log_notice("drain_timeout passed, closing %zu connections", s->conns.n);
+	conn_close_all(&s->conns);
+	return 0;       /* the exit post source ends the loop */
 }
 
-void
+static void
 server_stop(struct server *s)
 {
 	char period[32];
@@ -201,16 +209,18 @@ server_stop(struct server *s)
 	if (s->id == 0)
 		workers_publish(s->group, NULL, true, false);
 	listen_close(s->listen);
-	if (s->id == 0 && s->group->n == 1 && s->n_conns > 0)
+	if (s->id == 0 && s->group->n == 1 && s->conns.n > 0)
 		log_info("Stopping: waiting up to %s for %zu clients to close",
-		    format_usec(s->config->drain_usec, period, sizeof(period)), s->n_conns);
+		    format_usec(s->config->drain_usec, period, sizeof(period)), s->conns.n);
 	else if (s->id == 0 && s->group->n > 1)
 		log_info("Stopping: waiting up to %s for clients to close",
 		    format_usec(s->config->drain_usec, period, sizeof(period)));
-	if (s->n_conns > 0) {
+	if (s->conns.n > 0) {
 		sd_event_source_set_time_relative(s->drain_timer, s->config->drain_usec);
 		sd_event_source_set_enabled(s->drain_timer, SD_EVENT_ONESHOT);
 	}
+	/* From now on every event (a connection's end, a worker's) is followed by the check. */
+	sd_event_source_set_enabled(s->exit_source, SD_EVENT_ON);
 	server_maybe_exit(s);
 }
 
@@ -304,6 +314,12 @@ serves_tcp(const struct listen_set *set)
 	return false;
 }
 
+static void
+conns_changed(void *userdata)
+{
+	status_changed(userdata);
+}
+
 static int
 server_new_one(struct server_group *g, unsigned id, struct hellod_config *config,
     struct listen_set *set, const struct server_options *options, size_t max_conns,
@@ -321,17 +337,12 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	s->group = g;
 	s->id = id;
 	s->mailbox_fd = -1;
-	s->conn_epoll = -1;
+	s->conns.epoll = -1;
 	s->config = config_ref(config);
 	s->bound = config_ref(config);
 	s->options = *options;
 	s->listen = set;
-	s->max_conns = max_conns;
-	s->n_workers = n_workers;
-	s->pool = calloc(s->max_conns, sizeof(*s->pool));
 	build_summary(s);
-	if (!s->pool)
-		return log_error_errno(ENOMEM, "Out of memory");
 
 	/* The main thread's loop is its default one; a worker's is its own. */
 	r = id == 0 ? sd_event_default(&s->event) : sd_event_new(&s->event);
@@ -345,9 +356,12 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	if (r >= 0)
 		r = udp_setup(s);
 	if (r >= 0)
-		r = tcp_setup(s);
+		r = conn_table_init(&s->conns, s->event, max_conns, n_workers, &s->config,
+		    g->limits, &s->stats, conns_changed, s);
 	if (r >= 0)
-		r = add_timer(s, &s->linger_timer, tcp_linger_cb);
+		r = sd_event_add_post(s->event, &s->exit_source, exit_post_cb, s);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s->exit_source, SD_EVENT_OFF);
 	if (r >= 0)
 		r = add_timer(s, &s->pause_timer, tcp_pause_cb);
 	if (r >= 0)
@@ -389,6 +403,7 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	pthread_cond_init(&g->taken, &attr);
 	pthread_condattr_destroy(&attr);
 	g->config = config_ref(config);
+	g->stop_cb = server_stop;
 	r = notify_open(&g->notify);
 	if (r == -EINVAL)
 		log_warning("NOTIFY_SOCKET=%s is not an AF_UNIX path or @abstract address, ignoring",
@@ -483,10 +498,10 @@ server_run(struct server *s)
 static void
 server_free_one(struct server *s)
 {
-	tcp_close_all(s);
+	conn_table_done(&s->conns);
 	for (size_t i = 0; i < s->listen->n; i++)
 		sd_event_source_disable_unref(s->listen_sources[i]);
-	sd_event_source_disable_unref(s->linger_timer);
+	sd_event_source_disable_unref(s->exit_source);
 	sd_event_source_disable_unref(s->pause_timer);
 	sd_event_source_disable_unref(s->status_timer);
 	sd_event_source_disable_unref(s->drain_timer);
@@ -499,7 +514,6 @@ server_free_one(struct server *s)
 	sd_event_unref(s->event);
 	config_unref(s->config);
 	config_unref(s->bound);
-	free(s->pool);
 	free(s);
 }
 

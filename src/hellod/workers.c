@@ -39,10 +39,9 @@ mailbox_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		if (failed && !s->stopping) {
 			/* Its sockets would take a share of the clients and never answer. */
 			log_error("A worker failed, stopping");
-			server_stop(s);
+			g->stop_cb(s);
 		}
-		server_maybe_exit(s);
-		return 0;
+		return 0;       /* server.c's exit post source sees whether this was the last */
 	}
 	pthread_mutex_lock(&g->lock);
 	stop = g->stop;
@@ -60,7 +59,7 @@ mailbox_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 	if (exit)
 		sd_event_exit(s->event, 0);
 	else if (stop)
-		server_stop(s);
+		g->stop_cb(s);
 	return 0;
 }
 

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The connection table: send the greeting with the FIN, drain, linger or close at the deadline,
+ * evict; the connections live in an epoll set of their own. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+
+static uint64_t
+now_usec(struct conn_table *t)
+{
+	uint64_t now = 0;
+
+	sd_event_now(t->event, CLOCK_MONOTONIC, &now);
+	return now;
+}
+
+static const struct hellod_config *
+config_of(struct conn_table *t)
+{
+	return *t->config;
+}
+
+static uint64_t
+first_deadline(struct conn_table *t)
+{
+	uint64_t a = t->sending.oldest ? t->sending.oldest->deadline : UINT64_MAX;
+	uint64_t b = t->lingering.oldest ? t->lingering.oldest->deadline : UINT64_MAX;
+
+	return a < b ? a : b;
+}
+
+static void
+deadline_timer_arm(struct conn_table *t)
+{
+	uint64_t at = first_deadline(t);
+
+	if (at == UINT64_MAX) {
+		sd_event_source_set_enabled(t->deadline_timer, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time(t->deadline_timer, at);
+	sd_event_source_set_enabled(t->deadline_timer, SD_EVENT_ONESHOT);
+}
+
+static void
+list_remove(struct conn *c)
+{
+	struct conn_list *l = c->list;
+
+	if (!l)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->oldest = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->newest = c->prev;
+	c->prev = c->next = NULL;
+	c->list = NULL;
+}
+
+/* Puts c last in l with its deadline usec from now, and rearms the timer if it is first. */
+static void
+list_append(struct conn *c, struct conn_list *l, uint64_t usec)
+{
+	struct conn_table *t = c->table;
+	uint64_t first = first_deadline(t);
+
+	list_remove(c);
+	c->deadline = now_usec(t) + usec;
+	c->list = l;
+	c->prev = l->newest;
+	if (l->newest)
+		l->newest->next = c;
+	else
+		l->oldest = c;
+	l->newest = c;
+	if (c->deadline < first)
+		deadline_timer_arm(t);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct conn_table *t = c->table;
+	bool was_first = c->list && c == c->list->oldest;
+
+	/* Closing the fd takes it out of the epoll set as well: it has no duplicate. */
+	close(c->fd);
+	c->config = config_unref(c->config);
+	if (c->counted)
+		limits_tcp_release(t->limits, &c->source);
+	list_remove(c);
+	c->next = t->free_list;
+	t->free_list = c;
+	t->n--;
+	if (was_first)
+		deadline_timer_arm(t);
+}
+
+static void
+count(struct conn_table *t, uint64_t *counter)
+{
+	stats_add(counter, 1);
+	t->changed(t->userdata);
+}
+
+/* This worker's share of max_connections, within its pool. */
+static size_t
+conn_limit(struct conn_table *t)
+{
+	const struct hellod_config *config = config_of(t);
+	size_t n = config->max_connections / t->n_workers;
+
+	return config->max_connections == 0 || n > t->max ? t->max : n > 0 ? n : 1;
+}
+
+bool
+conn_evict(struct conn_table *t)
+{
+	if (!t->lingering.oldest)
+		return false;
+	stats_add(&t->stats->refused[REFUSED_EVICTED], 1);
+	conn_close(t->lingering.oldest);
+	return true;
+}
+
+/* Takes a free slot. At the limit the oldest lingering connection, which has had its
+ * greeting and FIN for the longest, is closed to make room; when every connection is still
+ * sending, there is no room: NULL. */
+static struct conn *
+conn_get(struct conn_table *t)
+{
+	struct conn *c;
+
+	if (t->n >= conn_limit(t))
+		conn_poll(t);   /* some may have closed since the last look */
+	while (t->n >= conn_limit(t))
+		if (!conn_evict(t))
+			return NULL;
+	if (t->free_list) {
+		c = t->free_list;
+		t->free_list = c->next;
+	} else
+		c = &t->pool[t->used++];
+	*c = (struct conn){ .table = t };
+	t->n++;
+	return c;
+}
+
+/* Sends what is left of the greeting; once it is all out, shuts down our side so the FIN rides
+ * on the last segment (MSG_MORE holds the data back for it). Returns < 0 to close. */
+static int
+conn_send(struct conn *c, const struct hellod_config *config)
+{
+	ssize_t n;
+
+	n = send(c->fd, config->line + c->sent, config->line_len - c->sent,
+	    MSG_NOSIGNAL | MSG_MORE);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	c->sent += (size_t)n;
+	if (c->sent < config->line_len)
+		return 0;
+	(void)shutdown(c->fd, SHUT_WR);
+	count(c->table, &c->table->stats->tcp_greetings);
+	return 1;
+}
+
+/* Discards what the client sends until its EOF; bounded per wakeup so one chatty client
+ * cannot hold the loop. Returns < 0 to close. */
+static int
+conn_drain(struct conn *c)
+{
+	for (size_t total = 0; total < HELLOD_DRAIN_BURST;) {
+		ssize_t n = recv(c->fd, c->table->scratch, sizeof(c->table->scratch), 0);
+
+		if (n > 0)
+			total += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return 0;
+		else
+			return -1;      /* EOF, or the client reset: either way we are done */
+	}
+	return 0;
+}
+
+/* One connection's readiness: the rest of the greeting can go, or the client sent something
+ * or closed. A reset (EPOLLERR) needs no read: the client is gone. */
+static void
+conn_event(struct conn *c, uint32_t events)
+{
+	struct conn_table *t = c->table;
+	int r;
+
+	if (events & EPOLLERR)
+		r = -1;
+	else if (c->config) {
+		r = conn_send(c, c->config);
+		if (r > 0) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+			c->config = config_unref(c->config);
+			list_append(c, &t->lingering, config_of(t)->linger_usec);
+			r = epoll_ctl(t->epoll, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
+		}
+	} else
+		r = conn_drain(c);
+	if (r < 0)
+		conn_close(c);
+}
+
+/* Handling an event closes at most its own connection, so the rest of a batch stays valid. */
+void
+conn_poll(struct conn_table *t)
+{
+	struct epoll_event ev[HELLOD_CONN_EVENTS];
+
+	for (int b = 0; b < HELLOD_CONN_BATCHES; b++) {
+		int n = epoll_wait(t->epoll, ev, HELLOD_CONN_EVENTS, 0);
+
+		for (int i = 0; i < n; i++)
+			conn_event(ev[i].data.ptr, ev[i].events);
+		if (n < HELLOD_CONN_EVENTS)
+			break;
+	}
+}
+
+/* The connections live in an epoll set of their own: no allocation, registration or removal
+ * in sd-event per connection, and close() alone takes a connection out. While clients keep
+ * coming, that set is polled after each round of accepts and by a short timer, not watched:
+ * a client's FIN or reset then costs no wakeup of its own (measured in the README's
+ * "Performance"). Once a timer period passed without a new client, it is watched again. */
+static int
+conn_events_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	conn_poll(userdata);
+	return 0;
+}
+
+static int
+conn_sweep_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct conn_table *t = userdata;
+
+	conn_poll(t);
+	if (t->accepted) {
+		t->accepted = false;
+		sd_event_source_set_time(source, usec + HELLOD_SWEEP_USEC);
+		sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+	} else
+		sd_event_source_set_enabled(t->source, SD_EVENT_ON);
+	return 0;
+}
+
+void
+conn_busy(struct conn_table *t)
+{
+	int enabled = SD_EVENT_OFF;
+
+	t->accepted = true;
+	if (t->n == 0)
+		return;         /* close = fast: nothing lingers, nothing to poll */
+	conn_poll(t);
+	sd_event_source_get_enabled(t->source, &enabled);
+	if (enabled == SD_EVENT_OFF)
+		return;
+	sd_event_source_set_enabled(t->source, SD_EVENT_OFF);
+	sd_event_source_set_time_relative(t->sweep_timer, HELLOD_SWEEP_USEC);
+	sd_event_source_set_enabled(t->sweep_timer, SD_EVENT_ONESHOT);
+}
+
+/* The first deadline passed: a client too slow to take its greeting is cut off (counted), a
+ * lingering one let go. */
+static int
+conn_deadline_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct conn_table *t = userdata;
+
+	while (t->sending.oldest && t->sending.oldest->deadline <= usec) {
+		stats_add(&t->stats->refused[REFUSED_SEND_TIMEOUT], 1);
+		conn_close(t->sending.oldest);
+		t->changed(t->userdata);
+	}
+	while (t->lingering.oldest && t->lingering.oldest->deadline <= usec)
+		conn_close(t->lingering.oldest);
+	deadline_timer_arm(t);
+	return 0;
+}
+
+int
+conn_open(struct conn_table *t, int fd, size_t sent, const struct addr_prefix *source)
+{
+	const struct hellod_config *config = config_of(t);
+	struct conn *c = conn_get(t);
+	struct epoll_event ev;
+	int r;
+
+	if (!c)
+		return -ENOSPC;
+	c->fd = fd;
+	c->sent = sent;
+	if (source) {
+		c->counted = true;
+		c->source = *source;
+	}
+	r = conn_send(c, config);
+	if (r == 0) {
+		c->config = config_ref(*t->config);
+		list_append(c, &t->sending, config->send_usec);
+	} else if (r > 0)
+		list_append(c, &t->lingering, config->linger_usec);
+	if (r >= 0) {
+		ev = (struct epoll_event){ .events = r > 0 ? EPOLLIN : EPOLLOUT, .data.ptr = c };
+		r = epoll_ctl(t->epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	}
+	if (r < 0)
+		conn_close(c);
+	return 0;
+}
+
+int
+conn_table_init(struct conn_table *t, sd_event *event, size_t max, size_t n_workers,
+    struct hellod_config *const *config, struct limits *limits, struct stats *stats,
+    void (*changed)(void *userdata), void *userdata)
+{
+	int r;
+
+	*t = (struct conn_table){ .max = max, .n_workers = n_workers, .epoll = -1,
+		.event = sd_event_ref(event), .config = config, .limits = limits, .stats = stats,
+		.changed = changed, .userdata = userdata };
+	t->pool = calloc(max, sizeof(*t->pool));
+	if (!t->pool)
+		return -ENOMEM;
+	t->epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (t->epoll < 0)
+		return -errno;
+	r = sd_event_add_io(event, &t->source, t->epoll, EPOLLIN, conn_events_cb, t);
+	if (r >= 0)
+		r = sd_event_add_time(event, &t->sweep_timer, CLOCK_MONOTONIC, UINT64_MAX,
+		    HELLOD_SWEEP_USEC / 10, conn_sweep_cb, t);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(t->sweep_timer, SD_EVENT_OFF);
+	if (r >= 0)
+		r = sd_event_add_time(event, &t->deadline_timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
+		    conn_deadline_cb, t);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(t->deadline_timer, SD_EVENT_OFF);
+	return r < 0 ? r : 0;
+}
+
+void
+conn_close_all(struct conn_table *t)
+{
+	while (t->sending.oldest)
+		conn_close(t->sending.oldest);
+	while (t->lingering.oldest)
+		conn_close(t->lingering.oldest);
+}
+
+void
+conn_table_done(struct conn_table *t)
+{
+	conn_close_all(t);
+	t->source = sd_event_source_disable_unref(t->source);
+	t->sweep_timer = sd_event_source_disable_unref(t->sweep_timer);
+	t->deadline_timer = sd_event_source_disable_unref(t->deadline_timer);
+	if (t->epoll >= 0)
+		close(t->epoll);
+	t->epoll = -1;
+	t->event = sd_event_unref(t->event);
+	free(t->pool);
+	t->pool = NULL;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The connection table of one worker: a pool of slots made once, the sending and lingering
+ * lists ordered by deadline, their epoll set, send, drain, linger and evict. */
+#ifndef HELLOD_CONN_H
+#define HELLOD_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "addr.h"
+#include "config.h"
+#include "limits.h"
+#include "stats.h"
+
+struct conn_table;
+
+/* A TCP connection after accept: the greeting is being sent, or it was sent with the FIN and
+ * we wait for the client's FIN, discarding what it sends, so that our close() cannot reset the
+ * connection and destroy the greeting before the client read it (DESIGN.md section 1). */
+struct conn {
+	int fd;
+	size_t sent;                    /* bytes of the greeting line sent */
+	uint64_t deadline;              /* CLOCK_MONOTONIC usec: closed then whatever happens */
+	struct hellod_config *config;   /* held while a send is incomplete, NULL after */
+	struct conn_list *list;         /* sending or lingering; NULL: in neither */
+	struct conn *prev, *next;       /* in its list, oldest first; next: free list too */
+	struct conn_table *table;
+	bool counted;                   /* against its source's max_connections_per_source */
+	struct addr_prefix source;      /* if counted */
+};
+
+/* Connections in the order they got their deadline, which is the order of their deadlines
+ * while the timeouts stay the same. */
+struct conn_list {
+	struct conn *oldest, *newest;
+};
+
+struct conn_table {
+	struct conn *pool;              /* max slots, handed out in order, then reused */
+	size_t max, used, n;            /* slots; slots handed out so far; open connections */
+	size_t n_workers;               /* max_connections is shared out among them */
+	struct conn *free_list;
+	struct conn_list sending, lingering;
+	int epoll;                      /* the open connections' fds */
+	sd_event *event;
+	sd_event_source *source;        /* watches epoll, unless clients keep coming */
+	sd_event_source *sweep_timer;   /* polls epoll while clients keep coming */
+	sd_event_source *deadline_timer; /* the first deadline of either list */
+	bool accepted;                  /* a client came since the last sweep */
+	struct hellod_config *const *config;    /* the owner's current config */
+	struct limits *limits;          /* counted connections are released there */
+	struct stats *stats;            /* the owner's counters */
+	void (*changed)(void *userdata); /* a counter changed (STATUS=) */
+	void *userdata;
+	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */
+};
+
+/* Sets up t with max slots in event: *config is read at each use, so that a reload applies.
+ * Returns 0 or a negative errno; conn_table_done() undoes what was done either way. */
+int conn_table_init(struct conn_table *t, sd_event *event, size_t max, size_t n_workers,
+    struct hellod_config *const *config, struct limits *limits, struct stats *stats,
+    void (*changed)(void *userdata), void *userdata);
+/* Closes every connection and frees the table. */
+void conn_table_done(struct conn_table *t);
+
+/* Takes fd, of which sent bytes of the greeting are out already, and source, against which it
+ * was counted (NULL: not counted): sends the rest, then lingers. Returns 0 once fd is the
+ * table's (it may already be closed), -ENOSPC when every slot holds a connection still sending:
+ * fd and source are then still the caller's. */
+int conn_open(struct conn_table *t, int fd, size_t sent, const struct addr_prefix *source);
+
+/* Handles what is ready among the open connections. */
+void conn_poll(struct conn_table *t);
+/* After a round of accepts: from watching the connections to polling them. */
+void conn_busy(struct conn_table *t);
+/* Closes the connection that has lingered longest, to make room. Returns false if none. */
+bool conn_evict(struct conn_table *t);
+/* Closes every connection (a stop's drain_timeout passed). */
+void conn_close_all(struct conn_table *t);
+
+#endif
