@@ -12,7 +12,7 @@ mkdir -p "$out"
 failed=0
 for target in config reply; do
 	case $target in
-	config) sources="src/common/config.c src/common/addr.c src/common/util.c" ;;
+	config) sources="src/common/config.c src/common/config-keys.c src/common/addr.c src/common/util.c" ;;
 	reply) sources="src/check/report.c src/common/util.c" ;;
 	esac
 	# shellcheck disable=SC2086 # the flag and source lists are meant to split
