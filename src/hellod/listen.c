@@ -210,6 +210,36 @@ seen_before(const struct addrinfo *list, const struct addrinfo *ai)
 	return false;
 }
 
+/* Binds one of host's addresses for type into ls. Returns 0, 1 when it is skipped (its family
+ * is disabled: logged), or a negative errno (logged). */
+static int
+bind_address(const struct hellod_config *config, const struct addrinfo *ai, int type,
+    bool reuseport, struct listen_socket *ls)
+{
+	int r = reuseport ? port_free(ai->ai_addr, ai->ai_addrlen, type) : 0;
+
+	if (r == 0)
+		r = bind_one(ai->ai_addr, ai->ai_addrlen, type, config->backlog, reuseport, ls);
+	else {
+		addr_format(ai->ai_addr, ai->ai_addrlen, ls->address, sizeof(ls->address));
+		ls->type = type;
+		ls->family = ai->ai_family;
+	}
+	if (r == -EAFNOSUPPORT || (r == -EADDRNOTAVAIL && !host_is_literal(config) &&
+	    family_disabled(ai->ai_family))) {
+		/* A kernel without IPv6, or with IPv6 disabled by sysctl (no IPv6 address
+		 * anywhere, yet localhost is also ::1 in /etc/hosts), still serves IPv4. */
+		log_warning_errno(r, "Cannot serve %s on %s: %m (%s is disabled on this host), "
+		    "ignoring", listen_kind(ls), ls->address,
+		    ai->ai_family == AF_INET6 ? "IPv6" : "IPv4");
+		return 1;
+	}
+	if (r < 0)
+		return log_error_errno(r, "Failed to listen on %s (%s): %m", ls->address,
+		    listen_kind(ls));
+	return 0;
+}
+
 int
 listen_bind(const struct hellod_config *config, bool reuseport, struct listen_set *set)
 {
@@ -243,31 +273,11 @@ listen_bind(const struct hellod_config *config, bool reuseport, struct listen_se
 				    config->host ? config->host : "*", LISTEN_SOCKETS_MAX / 2);
 				goto done;
 			}
-			r = reuseport ? port_free(ai->ai_addr, ai->ai_addrlen, type) : 0;
-			if (r == 0)
-				r = bind_one(ai->ai_addr, ai->ai_addrlen, type, config->backlog,
-				    reuseport, ls);
-			else {
-				addr_format(ai->ai_addr, ai->ai_addrlen, ls->address,
-				    sizeof(ls->address));
-				ls->type = type;
-				ls->family = ai->ai_family;
-			}
-			if (r == -EAFNOSUPPORT || (r == -EADDRNOTAVAIL && !host_is_literal(config) &&
-			    family_disabled(ai->ai_family))) {
-				/* A kernel without IPv6, or with IPv6 disabled by sysctl (no IPv6
-				 * address anywhere, yet localhost is also ::1 in /etc/hosts), still
-				 * serves IPv4. */
-				log_warning_errno(r, "Cannot serve %s on %s: %m (%s is disabled on this "
-				    "host), ignoring", listen_kind(ls), ls->address,
-				    ai->ai_family == AF_INET6 ? "IPv6" : "IPv4");
+			r = bind_address(config, ai, type, reuseport, ls);
+			if (r > 0)
 				continue;
-			}
-			if (r < 0) {
-				log_error_errno(r, "Failed to listen on %s (%s): %m", ls->address,
-				    listen_kind(ls));
+			if (r < 0)
 				goto fail;
-			}
 			set->n++;
 			log_listening(ls, false);
 		}

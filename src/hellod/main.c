@@ -177,21 +177,31 @@ lookup_user(uid_t *ret_uid, gid_t *ret_gid)
 	return 0;
 }
 
-/* -t with -u: becomes the user first. Returns 0, or an exit status. */
+/* -t: reads and checks the configuration, as -u's user when given, as the daemon's reloads
+ * will read it. Returns an exit status. */
 static int
-test_as_user(void)
+test_config(void)
 {
+	struct hellod_config *config;
 	uid_t uid;
 	gid_t gid;
-	int r = lookup_user(&uid, &gid);
+	int r;
 
-	if (r > 0)
+	if (arg_user && (r = lookup_user(&uid, &gid)) > 0)
 		return r;
-	if ((r = privileges_drop(uid, gid)) < 0) {
+	if (arg_user && (r = privileges_drop(uid, gid)) < 0) {
 		log_error_errno(r, "Failed to switch to user %s: %m", arg_user);
 		return EX_OSERR;
 	}
-	return 0;
+	config = load_config();
+	if (!config) {
+		fprintf(stderr, "hellod: configuration test failed\n");
+		return EX_CONFIG;
+	}
+	printf("hellod: %s: configuration OK\n",
+	    config->path ? config->path : "built-in defaults (no file)");
+	config_unref(config);
+	return EXIT_SUCCESS;
 }
 
 /* workers = auto: one per CPU this process may run on. */
@@ -232,6 +242,21 @@ listen_all(const struct hellod_config *config, struct listen_set *sets, unsigned
 	return r < 0 ? r : 0;
 }
 
+/* The PID file, locked. Returns its fd or a negative errno, logged. */
+static int
+take_pidfile(void)
+{
+	long other = 0;
+	int fd = pidfile_take(arg_pidfile, &other);
+
+	if (fd == -EBUSY)
+		log_error("PID file %s is locked by a running hellod (PID %ld), refusing to start a "
+		    "second one", arg_pidfile, other);
+	else if (fd < 0)
+		log_error_errno(fd, "Failed to write PID file %s: %m", arg_pidfile);
+	return fd;
+}
+
 /* Everything after the configuration: sockets, PID file, privileges, the loop. Returns an
  * exit status. *ready_fd is the forking mode's pipe to the waiting parent, or -1; it is set to
  * -1 once the parent was told the daemon serves. */
@@ -247,7 +272,6 @@ run(struct hellod_config *config, int *ready_fd)
 	struct server *server = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	long other = 0;
 	int r, pidfile_fd = -1;
 
 	if (arg_user && (r = lookup_user(&uid, &gid)) > 0)
@@ -264,12 +288,7 @@ run(struct hellod_config *config, int *ready_fd)
 		free(sets);
 		return EX_OSERR;
 	}
-	if (arg_pidfile && (pidfile_fd = pidfile_take(arg_pidfile, &other)) < 0) {
-		if (pidfile_fd == -EBUSY)
-			log_error("PID file %s is locked by a running hellod (PID %ld), refusing to "
-			    "start a second one", arg_pidfile, other);
-		else
-			log_error_errno(pidfile_fd, "Failed to write PID file %s: %m", arg_pidfile);
+	if (arg_pidfile && (pidfile_fd = take_pidfile()) < 0) {
 		close_sets(sets, options.workers);
 		free(sets);
 		return EX_OSERR;
@@ -337,20 +356,13 @@ main(int argc, char **argv)
 		log_set_target(LOG_TARGET_STDERR);
 	log_set_max_level(arg_verbose ? LOG_DEBUG : LOG_INFO);
 
-	/* -t -u USER reads the file as USER, as the daemon's reloads will. */
-	if (arg_test && arg_user && (status = test_as_user()) != 0)
-		goto out;
-	config = load_config();
-	if (!config) {
-		if (arg_test)
-			fprintf(stderr, "hellod: configuration test failed\n");
-		status = EX_CONFIG;
+	if (arg_test) {
+		status = test_config();
 		goto out;
 	}
-	if (arg_test) {
-		printf("hellod: %s: configuration OK\n",
-		    config->path ? config->path : "built-in defaults (no file)");
-		status = EXIT_SUCCESS;
+	config = load_config();
+	if (!config) {
+		status = EX_CONFIG;
 		goto out;
 	}
 	log_set_max_level(arg_verbose ? LOG_DEBUG : config->log_level);

@@ -79,6 +79,12 @@ now_usec(struct server *s)
 }
 
 
+/* reload.c: reads the configuration again (SIGHUP), now or once the file is quiet. */
+void server_reload(struct server *s);
+/* reload.c: the timer a reload waits on for a quiet file. */
+int reload_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
+/* reload.c: the log level of the config, unless -v overrides it. */
+void server_apply_log_level(struct server *s);
 /* status.c: schedules a STATUS= update (at most one per HELLOD_STATUS_USEC). */
 void status_changed(struct server *s);
 /* status.c: what STATUS= says: what is served and the counters. Returns buf. */
@@ -87,8 +93,8 @@ char *status_format(struct server *s, char *buf, size_t len);
 void notify_status(struct server *s, unsigned flags);
 /* status.c: sends flags (and status, if not NULL) now; never waits. */
 void notify_state(struct server *s, unsigned flags, uint64_t monotonic_usec, const char *status);
-/* status.c: the watchdog timer's callback: WATCHDOG=1. */
-int watchdog_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
+/* status.c: WATCHDOG=1 at half of WatchdogSec=, if set. Returns 0 or a negative errno. */
+int status_watchdog_add(struct server *s);
 /* status.c: the STATUS= timer's callback. */
 int status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
 /* status.c: arms the main thread's summary timer for summary_interval from now, or not. */

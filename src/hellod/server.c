@@ -42,117 +42,6 @@ server_signals_setup(void)
 		(void)sigaction(ignored_signals[i], &sa, NULL);
 }
 
-static void
-apply_log_level(struct server *s)
-{
-	log_set_max_level(s->options.log_level_override >= 0 ? s->options.log_level_override :
-	    s->config->log_level);
-}
-
-static void server_reload(struct server *s);
-
-/* Whether the file changed so recently that it may be in the middle of a rewrite (a shell's
- * `printf ... > file` truncates, then writes line by line, and each prefix can parse): then
- * the reload waits until the file has been quiet for HELLOD_RELOAD_QUIET_USEC, on a timer, never
- * blocking the loop. A file that keeps changing for HELLOD_RELOAD_WAIT_USEC is not reloaded. */
-static bool
-reload_later(struct server *s)
-{
-	struct stat st;
-	struct timespec now;
-	int64_t age;
-
-	if (stat(s->options.config_path, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
-		return false;   /* config_load() says why */
-	age = ((int64_t)now.tv_sec - (int64_t)st.st_mtim.tv_sec) * 1000000 +
-	    ((int64_t)now.tv_nsec - (int64_t)st.st_mtim.tv_nsec) / 1000;
-	/* A file from a clock far ahead of ours (NFS) would look fresh for ever: not waited for. */
-	if (age >= (int64_t)HELLOD_RELOAD_QUIET_USEC || age <= -(int64_t)HELLOD_RELOAD_QUIET_USEC) {
-		s->reload_waiting_since = 0;
-		return false;
-	}
-	if (s->reload_waiting_since == 0) {
-		s->reload_waiting_since = now_usec(s);
-		log_debug("%s changed moments ago, reloading once it is quiet", s->options.config_path);
-	} else if (now_usec(s) - s->reload_waiting_since >= HELLOD_RELOAD_WAIT_USEC) {
-		s->reload_waiting_since = 0;
-		log_struct(LOG_ERR, -EBUSY, HELLOD_MESSAGE_RELOAD_FAILED, NULL,
-		    "Reloading %s failed: it kept changing, still serving the previous configuration",
-		    s->options.config_path);
-		return true;
-	}
-	sd_event_source_set_time_relative(s->reload_timer, HELLOD_RELOAD_QUIET_USEC);
-	sd_event_source_set_enabled(s->reload_timer, SD_EVENT_ONESHOT);
-	return true;
-}
-
-static int
-reload_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
-{
-	server_reload(userdata);
-	return 0;
-}
-
-static void
-server_reload(struct server *s)
-{
-	struct config_errors *errors;
-	struct hellod_config *c = NULL;
-	struct timespec ts;
-	char status[HELLOD_STATUS_LEN];
-	int r;
-
-	if (s->stopping) {
-		log_info("Stopping, not reloading");
-		return;
-	}
-	if (reload_later(s))
-		return;
-	/* MONOTONIC_USEC is the time of this message, not of the loop's iteration. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(status, sizeof(status), "Reloading %s", s->options.config_path);
-	notify_state(s, NOTIFY_RELOADING,
-	    (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000, status);
-
-	/* Once running, the file is required: a missing one (deleted, or a pipe read once) must
-	 * not turn into the built-in defaults, and neither must an empty one (caught mid-rewrite
-	 * by a truncate-then-write) or one with nothing but comments. */
-	errors = malloc(sizeof(*errors));
-	r = errors ? config_load(s->options.config_path, true, &c, errors) : -ENOMEM;
-	if (r == 0 && c->n_settings == 0) {
-		log_error("%s sets nothing (empty, or caught while being rewritten?): a reload never "
-		    "falls back to the built-in defaults; replace the file by rename(2) to change it "
-		    "atomically", s->options.config_path);
-		c = config_unref(c);
-		r = -ENODATA;
-		errors->n = 0;
-	}
-	if (r < 0) {
-		if (errors)
-			log_config_errors(errors);
-		log_struct(LOG_ERR, r, HELLOD_MESSAGE_RELOAD_FAILED, NULL,
-		    "Reloading %s failed, still serving the previous configuration",
-		    s->options.config_path);
-	} else {
-		if (!s->listen->activated && !config_same_listen(s->bound, c))
-			log_warning("host, port, backlog, udp and workers take effect at the next "
-			    "start, ignoring their changes");
-		/* Said before the new log level applies: a quieter one must not hide it. */
-		log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s", c->path);
-		if (c->max_connections > s->conns.max * s->conns.n_workers)
-			log_warning("max_connections = %u: only %zu connections were made room for at "
-			    "start, more take a restart", c->max_connections,
-			    s->conns.max * s->conns.n_workers);
-		workers_publish(s->group, c, false, false);
-		config_unref(s->config);
-		s->config = c;
-		apply_log_level(s);
-		summary_timer_arm(s);
-	}
-	free(errors);
-	notify_status(s, NOTIFY_READY);
-}
-
 /* Stopping: ends the loop once no connection is left (the main thread's: and every worker's
  * loop has ended). Run at the stop, then as a post source after every event. */
 static void
@@ -263,24 +152,6 @@ add_timer(struct server *s, sd_event_source **ret, sd_event_time_handler_t cb)
 	return r;
 }
 
-/* Pings systemd at half of WatchdogSec= while the main loop turns. Not sd_event_set_watchdog():
- * it sends with the blocking sd_notify(), and a reader that does not read would freeze us. */
-static int
-watchdog_add(struct server *s)
-{
-	uint64_t usec;
-	int r;
-
-	if (!s->group->notify || sd_watchdog_enabled(0, &usec) <= 0)
-		return 0;
-	s->watchdog_usec = usec / 2 > 0 ? usec / 2 : 1;
-	r = sd_event_add_time_relative(s->event, &s->watchdog_timer, CLOCK_MONOTONIC,
-	    s->watchdog_usec, 0, watchdog_timer_cb, s);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(s->watchdog_timer, SD_EVENT_ON);
-	return r;
-}
-
 /* Room for connections: what RLIMIT_NOFILE leaves once the listeners, stdio and a reserve
  * (for logging, reloads) are counted, after raising the soft limit. Never more than that: with
  * EMFILE first, the pool would never fill and evict. */
@@ -375,28 +246,22 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	if (r >= 0 && options->workers > 1)
 		r = workers_mailbox_add(s);
 	if (r >= 0 && id == 0)
-		r = watchdog_add(s);
+		r = status_watchdog_add(s);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the event loop: %m");
 	return 0;
 }
 
-int
-server_new(struct hellod_config *config, struct listen_set *sets,
-    const struct server_options *options, struct server **ret)
+/* The group the workers share: its lock, the published config, the notifier. */
+static struct server_group *
+group_new(struct hellod_config *config)
 {
-	struct server_group *g;
+	struct server_group *g = calloc(1, sizeof(*g));
 	pthread_condattr_t attr;
-	size_t n_listen = 0, budget, total, max_conns;
-	unsigned n = options->workers;
-	int r = 0;
+	int r;
 
-	g = calloc(1, sizeof(*g));
-	if (!g) {
-		for (unsigned i = 0; i < n; i++)
-			listen_close(&sets[i]);
-		return log_error_errno(ENOMEM, "Out of memory");
-	}
+	if (!g)
+		return NULL;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -410,10 +275,31 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 		    getenv("NOTIFY_SOCKET"));
 	else if (r < 0)
 		log_warning_errno(r, "Cannot talk to $NOTIFY_SOCKET: %m, ignoring");
-	r = 0;
+	return g;
+}
+
+/* A group none of whose servers was made. */
+static void
+group_free(struct server_group *g)
+{
+	limits_free(g->limits);
+	notify_free(g->notify);
+	config_unref(g->config);
+	pthread_cond_destroy(&g->taken);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+/* Each of the n workers' share of max_connections, within the fds left, into *ret_max.
+ * Returns 0, or -EMFILE (logged) when that leaves no room for a handful of clients. */
+static int
+connections_plan(const struct hellod_config *config, const struct listen_set *sets,
+    unsigned n, size_t *ret_max)
+{
+	size_t n_listen = 0, budget, total;
+
 	for (unsigned i = 0; i < n; i++)
 		n_listen += sets[i].shared ? 0 : sets[i].n;
-	/* max_connections, within the fds left, shared out among the workers. */
 	budget = connections_budget(n_listen, n);
 	if (serves_tcp(&sets[0]) && (budget < HELLOD_CONNECTIONS_MIN || budget < n)) {
 		struct rlimit rl = { 0 };
@@ -423,7 +309,7 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 		    "hellod needs %u or more: raise it (LimitNOFILE=, ulimit -n)",
 		    (unsigned long long)rl.rlim_cur, budget,
 		    n > HELLOD_CONNECTIONS_MIN ? n : HELLOD_CONNECTIONS_MIN);
-		r = -EMFILE;
+		return -EMFILE;
 	}
 	total = config->max_connections ? config->max_connections : HELLOD_CONNECTIONS_AUTO;
 	if (total > budget) {
@@ -432,8 +318,21 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 			    config->max_connections, budget);
 		total = budget;
 	}
-	n = n > 0 ? n : 1;      /* main.c resolved auto; never 0 */
-	max_conns = total / n > 0 ? total / n : 1;
+	*ret_max = total / n > 0 ? total / n : 1;
+	return 0;
+}
+
+int
+server_new(struct hellod_config *config, struct listen_set *sets,
+    const struct server_options *options, struct server **ret)
+{
+	struct server_group *g = group_new(config);
+	unsigned n = options->workers > 0 ? options->workers : 1; /* main.c resolved auto */
+	size_t max_conns = 1;
+	int r;
+
+	r = g ? connections_plan(config, sets, n, &max_conns) : log_error_errno(ENOMEM,
+	    "Out of memory");
 	if (r == 0 && (r = limits_new(max_conns * n, &g->limits)) < 0)
 		log_error_errno(r, "Out of memory");
 	for (unsigned i = 0; i < n; i++) {
@@ -442,16 +341,12 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 		else
 			listen_close(&sets[i]);
 	}
-	if (g->n == 0) {
-		limits_free(g->limits);
-		notify_free(g->notify);
-		config_unref(g->config);
-		pthread_cond_destroy(&g->taken);
-		pthread_mutex_destroy(&g->lock);
-		free(g);
+	if (!g || g->n == 0) {
+		if (g)
+			group_free(g);
 		return r;
 	}
-	apply_log_level(g->servers[0]);
+	server_apply_log_level(g->servers[0]);
 	if (r < 0) {
 		server_free(g->servers[0]);
 		return r;

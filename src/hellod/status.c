@@ -76,7 +76,7 @@ notify_state(struct server *s, unsigned flags, uint64_t monotonic_usec, const ch
 		notify_later(s);
 }
 
-int
+static int
 watchdog_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
 {
 	struct server *s = userdata;
@@ -140,4 +140,22 @@ status_changed(struct server *s)
 	s->status_armed = true;
 	sd_event_source_set_time_relative(s->status_timer, HELLOD_STATUS_USEC);
 	sd_event_source_set_enabled(s->status_timer, SD_EVENT_ONESHOT);
+}
+
+/* Pings systemd at half of WatchdogSec= while the main loop turns. Not sd_event_set_watchdog():
+ * it sends with the blocking sd_notify(), and a reader that does not read would freeze us. */
+int
+status_watchdog_add(struct server *s)
+{
+	uint64_t usec;
+	int r;
+
+	if (!s->group->notify || sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	s->watchdog_usec = usec / 2 > 0 ? usec / 2 : 1;
+	r = sd_event_add_time_relative(s->event, &s->watchdog_timer, CLOCK_MONOTONIC,
+	    s->watchdog_usec, 0, watchdog_timer_cb, s);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s->watchdog_timer, SD_EVENT_ON);
+	return r;
 }
