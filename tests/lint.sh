@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# make lint: cppcheck, clang-tidy and gcc -fanalyzer over the C sources, shellcheck over the
-# shell scripts. Each must be clean; any finding fails. (systemd-analyze verify of the units
+# make lint: cppcheck, clang-tidy and gcc -fanalyzer over the C sources, the layering of their
+# includes (tests/layers), shellcheck over the shell scripts. Each must be clean; any finding
+# fails. (systemd-analyze verify of the units
 # runs in make check, 014-install, against the installed paths.)
 # Usage: tests/lint.sh "CPPFLAGS..." (the include and define flags of the build)
 set -u
@@ -48,9 +49,12 @@ analyze() {
 }
 step gcc-fanalyzer analyze
 
+# The layering: every include runs down the order declared in tests/layers.
+step layers tests/layers.sh
+
 # The system tests and lib.sh have no shebang: tests/run.sh runs them with bash.
 shell() {
-	shellcheck -S warning .ci/run tests/run.sh tests/lint.sh tests/fuzz/fuzz.sh \
+	shellcheck -S warning .ci/run tests/run.sh tests/lint.sh tests/layers.sh tests/fuzz/fuzz.sh \
 	    packaging/build-deps.sh && shellcheck -S warning -s bash tests/lib.sh tests/system/*.sh
 }
 step shellcheck shell
