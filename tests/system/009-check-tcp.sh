@@ -1,6 +1,7 @@
 #!/bin/bash
 # hellod-check over TCP: each verdict, against hellod and against servers that misbehave.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 
 PORT=$(free_port)
 loopback_conf "$T/hellod.conf" "$PORT"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # hellod-check over UDP: OK, closed, silent, wrong, empty and lost replies.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 
 PORT=$(free_port)
 loopback_conf "$T/hellod.conf" "$PORT" "udp = yes"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # hellod-check's command line: help, version, bad usage (UNKNOWN), configs, --json.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 
 PORT=$(free_port)
 loopback_conf "$T/hellod.conf" "$PORT"

@@ -3,6 +3,7 @@
 # same servers. check_tcp's -M crit makes a mismatch CRITICAL, as hellod-check has it (its
 # default is WARNING). The one deliberate difference, a reply that never ends, is in 009.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 
 PLUGINS=/usr/lib/nagios/plugins
 if [ ! -x "$PLUGINS/check_tcp" ] || [ ! -x "$PLUGINS/check_udp" ]; then

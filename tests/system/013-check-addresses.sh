@@ -3,6 +3,7 @@
 # deadline. The name comes from an /etc/hosts of the test's own, bind-mounted in a private
 # mount namespace; an unanswered connect is made in a private network namespace: root only.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
 	skip "addresses of a name" "needs root and unshare(1) to give hellod-check its own /etc/hosts"

@@ -2,6 +2,7 @@
 # make install under a prefix: every file in place, the systemd units verified and
 # hardened, the cron line's logic, make uninstall.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 
 R=$T/root
 # The build under test is installed as it is: no rebuild.

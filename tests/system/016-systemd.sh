@@ -3,6 +3,7 @@
 # over TCP and UDP, reload, status, journal, watchdog, restart policy, stop, the self-binding
 # unit and the hardening, each as systemctl and journalctl show them to an administrator.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 . "$HELLOD_TOP/tests/container.sh"
 
 why=$(container_unusable)

@@ -4,6 +4,7 @@
 # or are too long, an IPv4-mapped host, text after a section header, greetings that are not
 # UTF-8 or hold C1 controls; and hellod-check's --json escaping what could spoof a page.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 
 # Whatever used to hang (a FIFO, /dev/zero) is killed after 5 s, and fails.
 # shellcheck disable=SC2034 # run_check in lib.sh runs hellod-check under it

@@ -5,6 +5,7 @@
 # addresses on one interface. A connected client (hellod-check -u) drops a reply from any
 # other address.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 
 port=$(free_port)
 printf '[server]\nport = %s\nudp = yes\n' "$port" >"$T/hellod.conf"
