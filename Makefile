@@ -36,7 +36,7 @@ HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tc
 	src/hellod/daemon.c src/hellod/notify.c src/hellod/stats.c src/hellod/conn.c \
 	src/hellod/reload.c
 CHECK = src/check/main.c src/check/probe.c src/check/report.c
-UNIT_TESTS = test_config test_addr test_util test_report test_limits
+UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn
 TEST_TOOLS = client fakeserver
 FUZZ_TARGETS = fuzz_config fuzz_reply
 

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Unit tests of the connection table: the lists ordered by deadline, eviction, a connection
+ * leaving from the middle, deadlines, slots reused. Real sockets (socketpairs), a real sd-event. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../src/hellod/limits.c"
+#include "../../src/hellod/conn.c"
+#include "test.h"
+
+#define SLOTS 4
+
+static struct hellod_config *config;
+static struct stats stats;
+static unsigned changes;
+
+static void
+changed(void *userdata)
+{
+	changes++;
+}
+
+static void
+table_new(struct conn_table *t, sd_event **e)
+{
+	CHECK(sd_event_new(e) >= 0);
+	config = config_new_defaults();
+	stats = (struct stats){ 0 };
+	changes = 0;
+	CHECK(conn_table_init(t, *e, SLOTS, 1, &config, NULL, &stats, changed, NULL) == 0);
+}
+
+static void
+table_free(struct conn_table *t, sd_event *e)
+{
+	conn_table_done(t);
+	sd_event_unref(e);
+	config = config_unref(config);
+}
+
+/* A connection whose peer end is returned in *peer. */
+static int
+open_one(struct conn_table *t, int *peer)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	*peer = sv[1];
+	return conn_open(t, sv[0], 0, NULL);
+}
+
+/* Whether the list holds exactly the n fds in order, oldest first, linked both ways, with
+ * deadlines that never go down. */
+static bool
+list_is(const struct conn_list *l, const int *fds, size_t n)
+{
+	const struct conn *c = l->oldest, *prev = NULL;
+
+	for (size_t i = 0; i < n; i++, prev = c, c = c->next)
+		if (!c || c->fd != fds[i] || c->prev != prev || (prev && prev->deadline > c->deadline))
+			return false;
+	return !c && l->newest == prev;
+}
+
+/* Whether the peer sees the greeting and then the end (our FIN, or our close). */
+static bool
+greeted_and_ended(int peer)
+{
+	char buf[128];
+	ssize_t n = read(peer, buf, sizeof(buf));
+
+	return n == (ssize_t)config->line_len && memcmp(buf, config->line, config->line_len) == 0 &&
+	    read(peer, buf, sizeof(buf)) == 0;
+}
+
+static void
+greeted_then_lingering_in_order(void)
+{
+	struct conn_table t;
+	sd_event *e;
+	int peer[SLOTS], fds[SLOTS];
+
+	table_new(&t, &e);
+	for (int i = 0; i < SLOTS; i++) {
+		CHECK(open_one(&t, &peer[i]) == 0);
+		fds[i] = t.lingering.newest ? t.lingering.newest->fd : -1;
+	}
+	CHECK(t.n == SLOTS);
+	CHECK(t.sending.oldest == NULL);
+	CHECK(list_is(&t.lingering, fds, SLOTS));
+	CHECK(stats.tcp_greetings == SLOTS);
+	for (int i = 0; i < SLOTS; i++) {
+		CHECK(greeted_and_ended(peer[i]));
+		close(peer[i]);
+	}
+	table_free(&t, e);
+}
+
+static void
+full_table_evicts_the_oldest(void)
+{
+	struct conn_table t;
+	sd_event *e;
+	int peer[SLOTS + 1], fds[SLOTS];
+	char c;
+
+	table_new(&t, &e);
+	for (int i = 0; i < SLOTS; i++)
+		CHECK(open_one(&t, &peer[i]) == 0);
+	for (int i = 0; i < SLOTS; i++)
+		fds[i] = t.pool[i].fd;
+	CHECK(open_one(&t, &peer[SLOTS]) == 0);
+	CHECK(t.n == SLOTS);
+	CHECK(stats.refused[REFUSED_EVICTED] == 1);
+	/* The oldest's slot went to the newest: the list is the other three, then it. */
+	CHECK(t.used == SLOTS);
+	CHECK(t.lingering.oldest && t.lingering.oldest->fd == fds[1]);
+	CHECK(t.lingering.newest == &t.pool[0]);
+	/* The evicted one's peer got its greeting, then the end; the others have the FIN only. */
+	CHECK(greeted_and_ended(peer[0]));
+	CHECK(read(peer[1], &c, 1) > 0 && fcntl(t.pool[1].fd, F_GETFD) >= 0);
+	for (int i = 0; i <= SLOTS; i++)
+		close(peer[i]);
+	table_free(&t, e);
+}
+
+static void
+client_end_leaves_from_the_middle(void)
+{
+	struct conn_table t;
+	sd_event *e;
+	int peer[SLOTS], fds[SLOTS], rest[SLOTS - 1];
+
+	table_new(&t, &e);
+	for (int i = 0; i < SLOTS; i++) {
+		CHECK(open_one(&t, &peer[i]) == 0);
+		fds[i] = t.lingering.newest->fd;
+	}
+	/* The third client reads and closes: only its connection goes. */
+	CHECK(greeted_and_ended(peer[2]));
+	close(peer[2]);
+	conn_poll(&t);
+	CHECK(t.n == SLOTS - 1);
+	rest[0] = fds[0], rest[1] = fds[1], rest[2] = fds[3];
+	CHECK(list_is(&t.lingering, rest, SLOTS - 1));
+	/* Its slot is the first reused. */
+	CHECK(open_one(&t, &peer[2]) == 0);
+	CHECK(t.used == SLOTS && t.lingering.newest == &t.pool[2]);
+	for (int i = 0; i < SLOTS; i++)
+		close(peer[i]);
+	table_free(&t, e);
+}
+
+/* Runs the loop until the table is empty or 2 s passed. */
+static void
+run_until_empty(struct conn_table *t, sd_event *e)
+{
+	for (int i = 0; i < 200 && t->n > 0; i++)
+		(void)sd_event_run(e, 10000);
+}
+
+static void
+linger_deadline_closes_everything(void)
+{
+	struct conn_table t;
+	sd_event *e;
+	int peer[2];
+
+	table_new(&t, &e);
+	config->linger_usec = 20000;
+	CHECK(open_one(&t, &peer[0]) == 0);
+	CHECK(open_one(&t, &peer[1]) == 0);
+	/* The clients never close: the deadline does. */
+	run_until_empty(&t, e);
+	CHECK(t.n == 0 && !t.lingering.oldest && !t.lingering.newest);
+	CHECK(stats.refused[REFUSED_SEND_TIMEOUT] == 0);
+	CHECK(greeted_and_ended(peer[0]) && greeted_and_ended(peer[1]));
+	close(peer[0]);
+	close(peer[1]);
+	table_free(&t, e);
+}
+
+static void
+send_timeout_cuts_a_client_that_never_reads(void)
+{
+	struct conn_table t;
+	sd_event *e;
+	int sv[2];
+	static char junk[4096];
+
+	table_new(&t, &e);
+	config->send_usec = 20000;
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+	/* The client's receive queue is full already: the greeting cannot go out. */
+	while (write(sv[0], junk, sizeof(junk)) > 0)
+		;
+	CHECK(conn_open(&t, sv[0], 0, NULL) == 0);
+	CHECK(t.sending.oldest && t.sending.oldest->fd == sv[0] && !t.lingering.oldest);
+	CHECK(t.sending.oldest->config == config);
+	run_until_empty(&t, e);
+	CHECK(t.n == 0);
+	CHECK(stats.refused[REFUSED_SEND_TIMEOUT] == 1 && stats.tcp_greetings == 0);
+	CHECK(changes >= 1);
+	close(sv[1]);
+	table_free(&t, e);
+}
+
+static void
+every_slot_sending_means_no_room(void)
+{
+	struct conn_table t;
+	sd_event *e;
+	int sv[SLOTS][2], extra[2];
+	static char junk[4096];
+
+	table_new(&t, &e);
+	for (int i = 0; i < SLOTS; i++) {
+		CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv[i]) == 0);
+		while (write(sv[i][0], junk, sizeof(junk)) > 0)
+			;
+		CHECK(conn_open(&t, sv[i][0], 0, NULL) == 0);
+	}
+	/* None has had its greeting: none may be evicted for a newcomer. */
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, extra) == 0);
+	CHECK(conn_open(&t, extra[0], 0, NULL) == -ENOSPC);
+	CHECK(t.n == SLOTS && stats.refused[REFUSED_EVICTED] == 0);
+	close(extra[0]);
+	close(extra[1]);
+	for (int i = 0; i < SLOTS; i++)
+		close(sv[i][1]);
+	table_free(&t, e);
+}
+
+int
+main(void)
+{
+	RUN("unit/conn", greeted_then_lingering_in_order);
+	RUN("unit/conn", full_table_evicts_the_oldest);
+	RUN("unit/conn", client_end_leaves_from_the_middle);
+	RUN("unit/conn", linger_deadline_closes_everything);
+	RUN("unit/conn", send_timeout_cuts_a_client_that_never_reads);
+	RUN("unit/conn", every_slot_sending_means_no_room);
+	return tests_failed ? 1 : 0;
+}
