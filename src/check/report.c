@@ -236,7 +236,8 @@ static bool
 json_escaped(uint32_t cp)
 {
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069);
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    cp == 0x2028 || cp == 0x2029;
 }
 
 /* A JSON string: valid UTF-8 as it is, but for json_escaped() code points; every byte that is

@@ -251,3 +251,18 @@ addr_prefix_format(const struct addr_prefix *a, char *buf, size_t len)
 	}
 	return buf;
 }
+
+bool
+addr_is_loose_ipv4(const char *s)
+{
+	struct in_addr a, b;
+	char back[INET_ADDRSTRLEN];
+
+	/* All digits and dots is no host name either (RFC 3696: no top-level domain is all
+	 * digits), but an address with a typo, such as 127.0.0.08. */
+	if (inet_aton(s, &a) == 0 && strspn(s, "0123456789.") != strlen(s))
+		return false;
+	/* inet_pton() takes only a.b.c.d in decimal; printing it back rules out leading zeros. */
+	return !(inet_pton(AF_INET, s, &b) == 1 && inet_ntop(AF_INET, &b, back, sizeof(back)) &&
+	    strcmp(back, s) == 0);
+}

@@ -55,4 +55,9 @@ bool addr_prefix_is_ipv4(const struct addr_prefix *a);
 /* Formats a as "192.0.2.0/24" or "2001:db8::/56". Returns buf. */
 char *addr_prefix_format(const struct addr_prefix *a, char *buf, size_t len);
 
+/* Whether s looks like an IPv4 address that is not written as four decimal numbers 0-255
+ * without leading zeros: what inet_aton() (and so getaddrinfo()) takes, such as 127.1,
+ * 2130706433, 0x7f.0.0.1 or 010.0.0.1, and any other string of digits and dots. */
+bool addr_is_loose_ipv4(const char *s);
+
 #endif

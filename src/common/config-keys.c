@@ -221,6 +221,12 @@ parse_host(const struct config_key *k, struct hellod_config *c, const char *valu
 		snprintf(msg, MSG_LEN, "an IPv4-mapped address; write it as %s", ipv4);
 		return -EINVAL;
 	}
+	/* getaddrinfo() takes what inet_aton() does as an address: 127.1, 2130706433,
+	 * 127.0.0.010 (octal: .8), 0x7f.1, maybe not the one meant. Only a dotted quad without
+	 * leading zeros is taken. */
+	if (addr_is_loose_ipv4(value))
+		return refuse(k, -EINVAL, "not a dotted-quad IPv4 address (four numbers 0-255 "
+		    "without leading zeros, such as 192.0.2.1)", msg);
 	return store_string(k, c, value);
 }
 

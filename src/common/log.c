@@ -148,7 +148,7 @@ log_internal(int level, int error, const char *message_id, const char *const *fi
 		dprintf(STDERR_FILENO, "%s: %s\n", log_ident, message);
 		break;
 	}
-	if (level <= LOG_ERR && log_error_hook)
+	if (level <= LOG_WARNING && log_error_hook)
 		log_error_hook(message, log_error_hook_userdata);
 out:
 	errno = saved_errno;

@@ -23,7 +23,7 @@ void log_close(void);
 /* Messages above level (LOG_ERR..LOG_DEBUG) are not written. */
 void log_set_max_level(int level);
 int log_get_max_level(void);
-/* Also hands every message at LOG_ERR or worse to hook (the forking mode's readiness pipe). */
+/* Also hands every message at LOG_WARNING or worse to hook (the forking mode's readiness pipe). */
 void log_set_error_hook(void (*hook)(const char *message, void *userdata), void *userdata);
 
 /* Writes one message; fields is NULL or a NULL-terminated list of extra "KEY=value" journal

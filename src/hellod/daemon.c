@@ -17,7 +17,8 @@
 #include "log.h"
 #include "util.h"
 
-/* The pipe carries lines: "E<message>" for each error, then "R" (ready) or "X<status>". */
+/* The pipe carries lines: "E<message>" for each error or warning, then "R" (ready) or
+ * "X<status>". */
 #define DAEMON_STATUS_LOST 71  /* EX_OSERR: the daemon died without a word */
 
 static int

@@ -11,7 +11,7 @@
  * Returns a negative errno when it could not fork. */
 int daemon_fork(int *ret_ready_fd, int *ret_status);
 
-/* Forwards every error logged from now on to the waiting original process. */
+/* Forwards every error and warning logged from now on to the waiting original process. */
 void daemon_report_errors(int ready_fd);
 
 /* Tells the waiting process the daemon serves (status 0) or failed with status; closes fd. */

@@ -40,6 +40,9 @@ server_signals_setup(void)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	for (size_t i = 0; i < ELEMENTSOF(ignored_signals); i++)
 		(void)sigaction(ignored_signals[i], &sa, NULL);
+	/* The real-time signals too: each would end the process just the same. */
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		(void)sigaction(sig, &sa, NULL);
 }
 
 /* Stopping: ends the loop once no connection is left (the main thread's: and every worker's
@@ -172,7 +175,7 @@ connections_budget(size_t n_listen, size_t n_workers)
 	/* Each worker also holds its loop's epoll, its connections' epoll, a timerfd and an
 	 * eventfd. */
 	used = 3 + n_listen + reserve + 4 * n_workers;
-	n = rl.rlim_cur > used ? rl.rlim_cur - used : 1;
+	n = rl.rlim_cur > used ? rl.rlim_cur - used : 0;
 	return n > HELLOD_CONNECTIONS_MAX ? HELLOD_CONNECTIONS_MAX : (size_t)n;
 }
 

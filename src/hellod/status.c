@@ -153,8 +153,11 @@ status_watchdog_add(struct server *s)
 	if (!s->group->notify || sd_watchdog_enabled(0, &usec) <= 0)
 		return 0;
 	s->watchdog_usec = usec / 2 > 0 ? usec / 2 : 1;
+	/* Accuracy a tenth of the period: sd-event's default, 250 ms, would stretch a ping
+	 * every 100 ms (WatchdogSec=200ms) past the timeout. */
 	r = sd_event_add_time_relative(s->event, &s->watchdog_timer, CLOCK_MONOTONIC,
-	    s->watchdog_usec, 0, watchdog_timer_cb, s);
+	    s->watchdog_usec, s->watchdog_usec / 10 > 0 ? s->watchdog_usec / 10 : 1,
+	    watchdog_timer_cb, s);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(s->watchdog_timer, SD_EVENT_ON);
 	return r;

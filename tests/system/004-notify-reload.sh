@@ -104,4 +104,10 @@ if wait_until 10 at_least 3 '^WATCHDOG=1$' "$T/wd.out"; then
 else
 	fail "WATCHDOG_USEC=200000: WATCHDOG=1 keeps coming" "$(cat "$T/wd.out")"
 fi
+# At half the interval (every 100 ms: 20 in 2 s), not stretched by sd-event's default timer
+# slack of 250 ms (8 in 2 s), which would let systemd's 200 ms timeout pass between two.
+wd0=$(grep -c '^WATCHDOG=1$' "$T/wd.out")
+sleep 2
+wd1=$(grep -c '^WATCHDOG=1$' "$T/wd.out")
+check "... at half WATCHDOG_USEC: 12 or more in 2 s ($((wd1 - wd0)))" test $((wd1 - wd0)) -ge 12
 stop_hellod

@@ -92,6 +92,20 @@ else
 	skip "item 10: hellod-check -H ::ffff:127.0.0.1 still probes (guard)" "no IPv6"
 fi
 
+# Item 10's neighbours: getaddrinfo() would take 127.1, 2130706433, 127.0.0.010 (octal: .8)
+# or 0x7f.0.0.1 as addresses, maybe not the one meant; only a dotted quad is one.
+n=0
+for host in 127.0.0.010 127.1 2130706433 0x7f.0.0.1 127.0.0.08; do
+	n=$((n + 1))
+	printf '[server]\nhost = %s\nport = %s\n' "$host" "$PORT" >"$T/numeric$n.conf"
+	expect_hellod "item 10: host = $host is refused with file:line, not bound as another address" 78 \
+	    "^hellod: $T/numeric$n.conf:2: host = '$host': not a dotted-quad IPv4 address" \
+	    -t -c "$T/numeric$n.conf"
+done
+printf '[server]\nhost = 127.0.0.10\nport = %s\n' "$PORT" >"$T/quad.conf"
+expect_hellod "item 10: host = 127.0.0.10 still passes (guard)" 0 "configuration OK$" \
+    -t -c "$T/quad.conf"
+
 # Item 11: inih ignores what follows "]"; hellod must not.
 printf '[server] greeting = Custom\nport = 12345\n' >"$T/section.conf"
 expect_hellod "item 11: text after a section header is an error with file:line" 78 \
@@ -117,6 +131,14 @@ printf '[server]\ngreeting = caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\tU+00A0:\
     >"$T/utf8.conf"
 expect_hellod "item 13: a greeting of valid UTF-8 and a tab still passes (guard)" 0 "configuration OK$" \
     -t -c "$T/utf8.conf"
+
+# Item 13: --json also escapes the other bidi controls (the marks U+200E, U+200F, U+061C)
+# and the line and paragraph separators, which a page would render as breaks.
+fake_server reply 'a\xe2\x80\x8fb\xd8\x9cc\xe2\x80\x8ed\xe2\x80\xa8e\xe2\x80\xa9f\n'
+run_check --json -H 127.0.0.1 -p "$FPORT" -e a
+expect_eq "item 13: --json escapes U+200F, U+061C, U+200E, U+2028 and U+2029 as \\uXXXX" \
+    '0 "reply":"a\u200fb\u061cc\u200ed\u2028e\u2029f\n"' \
+    "$CRC $(grep -o '"reply":"[^"]*"' "$T/check.out")"
 
 # Item 13: --json escapes C1 controls and bidi embeddings, overrides and isolates.
 spoof='a\xc2\x9b2J \xe2\x80\xaeexe.txt\xe2\x80\xac \xe2\x81\xa6iso\xe2\x81\xa9 \xe2\x80\xaa\xe2\x80\xab\xe2\x80\xad\xe2\x81\xa7\xe2\x81\xa8 \xc3\xa9\n'

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Issue 14, item 6: stray signals whose default action ends a process (a logrotate snippet
 # written for another daemon sends SIGUSR1) never kill hellod. SIGUSR1 logs the counters;
-# SIGUSR2, SIGALRM, SIGQUIT, SIGPWR, SIGVTALRM, SIGPROF, SIGIO and SIGSTKFLT are ignored.
+# SIGUSR2, SIGALRM, SIGQUIT, SIGPWR, SIGVTALRM, SIGPROF, SIGIO, SIGSTKFLT and the real-time
+# signals are ignored.
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)
@@ -16,7 +17,7 @@ if wait_until 5 log_has 'Serving TCP 127.0.0.1:[0-9]+; greetings: 1 TCP, 0 UDP';
 else
 	fail "item 6: SIGUSR1 logs the counters" "$(cat "$T/hellod.log")"
 fi
-for sig in USR1 USR2 ALRM QUIT PWR VTALRM PROF IO STKFLT; do
+for sig in USR1 USR2 ALRM QUIT PWR VTALRM PROF IO STKFLT RTMIN RTMIN+3 RTMAX; do
 	kill -"$sig" "$HPID"
 	sleep 0.1
 	if hellod_running && [ "$(greeting_of 127.0.0.1 "$port")" = "Thank you for connecting" ]; then

@@ -29,6 +29,16 @@ expect_eq "item 12: ... which it does, still serving the file read at start" "Ro
 	"$(greeting_of 127.0.0.1 "$port")"
 stop_hellod
 
+# The forking daemon's parent prints the warning too, not only syslog.
+mkdir "$T/run"
+chown nobody "$T/run"
+hellod -d -u nobody -c "$conf" -P "$T/run/hellod.pid" >"$T/parent.out" 2>&1
+expect_eq "item 12: hellod -d -u nobody starts" 0 "$?"
+[ -s "$T/run/hellod.pid" ] && KILL_PIDS="$KILL_PIDS $(cat "$T/run/hellod.pid")"
+expect_grep "item 12: ... and its parent prints the warning" \
+	"^hellod: User nobody cannot read $conf" "$T/parent.out"
+kill "$(cat "$T/run/hellod.pid")"
+
 chmod 644 "$conf"
 hellod -t -u nobody -c "$conf" >"$T/out" 2>&1
 expect_eq "item 12: with mode 0644, hellod -t -u nobody passes" 0 "$?"

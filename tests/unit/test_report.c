@@ -249,7 +249,7 @@ json_escapes_c1_and_bidi(void)
 
 	check_judge(&c, &r, &v);
 	line = printed(&c, &r, &v, true);
-	CHECK(strstr(line, ",\"reply\":\"a\\u009b2J\\u0085\\u009f\xc2\xa0\xe2\x80\xa9\\u202a"
+	CHECK(strstr(line, ",\"reply\":\"a\\u009b2J\\u0085\\u009f\xc2\xa0\\u2029\\u202a"
 	    "\\u202egnp.exe\\u202c\xe2\x80\xaf\xe2\x81\xa5\\u2066\\u2067\\u2068\\u2069"
 	    "\xe2\x81\xaa\\n\",\"error\":") != NULL);
 	/* The status line has no byte from 0x7f up at all. */
