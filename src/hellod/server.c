@@ -281,7 +281,7 @@ group_new(struct hellod_config *config)
 	return g;
 }
 
-/* A group none of whose servers was made. */
+/* Frees the group, once its servers are gone (or none was made). */
 static void
 group_free(struct server_group *g)
 {
@@ -431,11 +431,6 @@ server_free(struct server *s)
 		server_free_one(g->servers[i]);
 		listen_close(set);
 	}
-	config_unref(g->config);
-	limits_free(g->limits);
-	notify_free(g->notify);
-	pthread_cond_destroy(&g->taken);
-	pthread_mutex_destroy(&g->lock);
-	free(g);
+	group_free(g);
 	return NULL;
 }
