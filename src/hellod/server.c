@@ -334,8 +334,12 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	size_t max_conns = 1;
 	int r;
 
-	r = g ? connections_plan(config, sets, n, &max_conns) : log_error_errno(ENOMEM,
-	    "Out of memory");
+	if (!g) {
+		for (unsigned i = 0; i < n; i++)
+			listen_close(&sets[i]);
+		return log_error_errno(ENOMEM, "Out of memory");
+	}
+	r = connections_plan(config, sets, n, &max_conns);
 	if (r == 0 && (r = limits_new(max_conns * n, &g->limits)) < 0)
 		log_error_errno(r, "Out of memory");
 	for (unsigned i = 0; i < n; i++) {
@@ -344,9 +348,8 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 		else
 			listen_close(&sets[i]);
 	}
-	if (!g || g->n == 0) {
-		if (g)
-			group_free(g);
+	if (g->n == 0) {
+		group_free(g);
 		return r;
 	}
 	server_apply_log_level(g->servers[0]);

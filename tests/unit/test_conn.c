@@ -198,8 +198,8 @@ send_timeout_cuts_a_client_that_never_reads(void)
 	while (write(sv[0], junk, sizeof(junk)) > 0)
 		;
 	CHECK(conn_open(&t, sv[0], 0, NULL) == 0);
-	CHECK(t.sending.oldest && t.sending.oldest->fd == sv[0] && !t.lingering.oldest);
-	CHECK(t.sending.oldest->config == config);
+	CHECK(t.sending.oldest && t.sending.oldest->fd == sv[0] && !t.lingering.oldest &&
+	    t.sending.oldest->config == config);
 	run_until_empty(&t, e);
 	CHECK(t.n == 0);
 	CHECK(stats.refused[REFUSED_SEND_TIMEOUT] == 1 && stats.tcp_greetings == 0);
