@@ -15,6 +15,7 @@
 #include "listen.h"
 #include "notify.h"
 #include "stats.h"
+#include "udp.h"
 #include "server.h"
 
 /* The workers: one server each, the first in the main thread (signals, sd_notify, the
@@ -50,8 +51,7 @@ struct server {
 	struct server_options options;
 	struct listen_set *listen;
 	sd_event_source *listen_sources[LISTEN_SOCKETS_MAX];
-	uint16_t udp_port[LISTEN_SOCKETS_MAX]; /* udp.c: a UDP socket's port (network order), 0:
-	                                        * none, and no destinations reported (AF_UNIX) */
+	struct udp udp;                 /* this worker's UDP */
 	sd_event_source *pause_timer, *status_timer, *drain_timer;
 	sd_event_source *watchdog_timer; /* the main thread's: WATCHDOG=1 at half WatchdogSec= */
 	uint64_t watchdog_usec;
@@ -101,11 +101,6 @@ int status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
 void summary_timer_arm(struct server *s);
 /* status.c: the summary timer's callback: logs what the limits refused, if anything. */
 int summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
-/* udp.c: asks each UDP socket for its requests' destinations (IP_PKTINFO, IPV6_RECVPKTINFO),
- * which become the replies' sources. Returns 0 or a negative errno. */
-int udp_setup(struct server *s);
-/* udp.c: a UDP socket's callback: answers datagrams in batches. */
-int udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
 /* tcp.c: the listening socket's callback: accepts and greets. */
 int tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
 /* tcp.c: listens again after an accept pause. */

@@ -189,7 +189,7 @@ serves_tcp(const struct listen_set *set)
 }
 
 static void
-conns_changed(void *userdata)
+counters_changed(void *userdata)
 {
 	status_changed(userdata);
 }
@@ -226,12 +226,15 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 		r = sd_event_add_signal(s->event, NULL, handled_signals[i], signal_cb, s);
 	for (size_t i = 0; r >= 0 && i < set->n; i++)
 		r = sd_event_add_io(s->event, &s->listen_sources[i], set->sockets[i].fd, EPOLLIN,
-		    set->sockets[i].type == SOCK_STREAM ? tcp_accept_cb : udp_cb, s);
+		    set->sockets[i].type == SOCK_STREAM ? tcp_accept_cb : udp_cb,
+		    set->sockets[i].type == SOCK_STREAM ? (void *)s : (void *)&s->udp);
+	s->udp = (struct udp){ .event = s->event, .config = &s->config, .listen = set,
+		.limits = g->limits, .stats = &s->stats, .changed = counters_changed, .userdata = s };
 	if (r >= 0)
-		r = udp_setup(s);
+		r = udp_setup(&s->udp);
 	if (r >= 0)
 		r = conn_table_init(&s->conns, s->event, max_conns, n_workers, &s->config,
-		    g->limits, &s->stats, conns_changed, s);
+		    g->limits, &s->stats, counters_changed, s);
 	if (r >= 0)
 		r = sd_event_add_post(s->event, &s->exit_source, exit_post_cb, s);
 	if (r >= 0)

@@ -9,7 +9,7 @@
 #include <sys/un.h>
 
 #include "log.h"
-#include "server-internal.h"
+#include "udp.h"
 
 /* A request's control data: its destination (IP_PKTINFO or IPV6_PKTINFO), and room for what
  * else a socket systemd passed may have been told to add (SO_TIMESTAMP, say). */
@@ -32,17 +32,26 @@ struct udp_batch {
 	struct mmsghdr in[HELLOD_UDP_BATCH], out[HELLOD_UDP_BATCH];
 };
 
+static uint64_t
+udp_now(struct udp *u)
+{
+	uint64_t now = 0;
+
+	sd_event_now(u->event, CLOCK_MONOTONIC, &now);
+	return now;
+}
+
 int
-udp_setup(struct server *s)
+udp_setup(struct udp *u)
 {
 	static const int one = 1;
 
-	for (size_t i = 0; i < s->listen->n; i++) {
-		const struct listen_socket *ls = &s->listen->sockets[i];
+	for (size_t i = 0; i < u->listen->n; i++) {
+		const struct listen_socket *ls = &u->listen->sockets[i];
 		struct sockaddr_in6 sa = { 0 };   /* room for either family */
 		socklen_t len = sizeof(sa);
 
-		s->udp_port[i] = 0;
+		u->port[i] = 0;
 		if (ls->type != SOCK_DGRAM || (ls->family != AF_INET && ls->family != AF_INET6))
 			continue;
 		/* An AF_INET6 socket systemd passed may serve IPv4 too: its requests then come
@@ -53,7 +62,7 @@ udp_setup(struct server *s)
 		    setsockopt(ls->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one))) < 0)
 			return -errno;
 		/* sin_port and sin6_port lie at the same offset. */
-		s->udp_port[i] = sa.sin6_port;
+		u->port[i] = sa.sin6_port;
 	}
 	return 0;
 }
@@ -61,11 +70,11 @@ udp_setup(struct server *s)
 /* The local port (network order) of the UDP socket fd, 0 when it has no destination
  * addresses to report (AF_UNIX). */
 static uint16_t
-udp_local_port(const struct server *s, int fd)
+udp_local_port(const struct udp *u, int fd)
 {
-	for (size_t i = 0; i < s->listen->n; i++)
-		if (s->listen->sockets[i].fd == fd)
-			return s->udp_port[i];
+	for (size_t i = 0; i < u->listen->n; i++)
+		if (u->listen->sockets[i].fd == fd)
+			return u->port[i];
 	return 0;
 }
 
@@ -156,9 +165,9 @@ udp_to_itself(const struct sockaddr_storage *peer, const union udp_source *sourc
  * than its request to an address and port answered moments ago, would be a loop's next hop.
  * Each is refused, counted. Returns REFUSED_N to answer. */
 static enum refusal
-udp_refused(struct server *s, const struct mmsghdr *m, bool to_itself)
+udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself)
 {
-	const struct hellod_config *config = s->config;
+	const struct hellod_config *config = *u->config;
 	const struct sockaddr_storage *ss = m->msg_hdr.msg_name;
 	struct addr_prefix source;
 	unsigned port = 0;
@@ -176,13 +185,13 @@ udp_refused(struct server *s, const struct mmsghdr *m, bool to_itself)
 		return REFUSED_UDP_SIZE;
 	has_source = addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source);
 	if (config->udp_rate > 0 && has_source && !config_exempts(config, &source) &&
-	    !limits_udp_allow(s->group->limits, config, &source, now_usec(s)))
+	    !limits_udp_allow(u->limits, config, &source, udp_now(u)))
 		return REFUSED_UDP_RATE;
 	/* Around any loop of hellods some reply is not smaller than the request that caused it
 	 * (sizes cannot shrink all the way round), so guarding those ends every loop at its
 	 * next turn, exempt sources included. An AF_UNIX sender cannot be forged: no loop. */
 	if (has_source && config->line_len >= m->msg_len &&
-	    !limits_udp_loop_allow(s->group->limits, &source, (uint16_t)port, now_usec(s)))
+	    !limits_udp_loop_allow(u->limits, &source, (uint16_t)port, udp_now(u)))
 		return REFUSED_UDP_LOOP;
 	return REFUSED_N;
 }
@@ -190,7 +199,7 @@ udp_refused(struct server *s, const struct mmsghdr *m, bool to_itself)
 /* Sends the replies prepared in out[0..n); sendmmsg() stops at the first failing datagram
  * (ENOBUFS, a queued ICMP error), which then goes unanswered and the rest are sent. */
 static void
-udp_reply(struct server *s, int fd, struct mmsghdr *out, unsigned n)
+udp_reply(struct udp *u, int fd, struct mmsghdr *out, unsigned n)
 {
 	for (unsigned i = 0; i < n;) {
 		int k = sendmmsg(fd, out + i, n - i, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -202,7 +211,7 @@ udp_reply(struct server *s, int fd, struct mmsghdr *out, unsigned n)
 			continue;
 		}
 		i += (unsigned)k;
-		stats_add(&s->stats.udp_greetings, (uint64_t)k);
+		stats_add(&u->stats->udp_greetings, (uint64_t)k);
 	}
 }
 
@@ -231,10 +240,10 @@ udp_receive(int fd, bool control, struct udp_batch *b)
 int
 udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
-	struct server *s = userdata;
+	struct udp *u = userdata;
 	struct udp_batch b;
-	struct iovec iov = { .iov_base = s->config->line, .iov_len = s->config->line_len };
-	uint16_t port = udp_local_port(s, fd);
+	struct iovec iov = { .iov_base = (*u->config)->line, .iov_len = (*u->config)->line_len };
+	uint16_t port = udp_local_port(u, fd);
 
 	for (int burst = 0; burst < HELLOD_UDP_BURST / HELLOD_UDP_BATCH; burst++) {
 		unsigned n = 0;
@@ -250,10 +259,10 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 				continue;
 			if (port != 0)
 				control = udp_source_of(&b.in[i].msg_hdr, &b.sources[n]);
-			why = udp_refused(s, &b.in[i],
+			why = udp_refused(u, &b.in[i],
 			    control > 0 && udp_to_itself(&b.peers[i], &b.sources[n], port));
 			if (why != REFUSED_N) {
-				stats_add(&s->stats.refused[why], 1);
+				stats_add(&u->stats->refused[why], 1);
 				continue;
 			}
 			b.out[n] = (struct mmsghdr){ .msg_hdr = {
@@ -262,13 +271,13 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 				.msg_control = control > 0 ? b.sources[n].buf : NULL,
 				.msg_controllen = control } };
 			n++;
-			if (s->config->log_connections)
+			if ((*u->config)->log_connections)
 				log_peer(&b.peers[i], b.in[i].msg_hdr.msg_namelen, "UDP");
 		}
-		udp_reply(s, fd, b.out, n);
+		udp_reply(u, fd, b.out, n);
 		if (k < HELLOD_UDP_BATCH)
 			break;
 	}
-	status_changed(s);
+	u->changed(u->userdata);
 	return 0;
 }
