@@ -15,6 +15,7 @@
 #include "listen.h"
 #include "notify.h"
 #include "stats.h"
+#include "tcp.h"
 #include "udp.h"
 #include "server.h"
 
@@ -51,8 +52,9 @@ struct server {
 	struct server_options options;
 	struct listen_set *listen;
 	sd_event_source *listen_sources[LISTEN_SOCKETS_MAX];
+	struct tcp tcp;                 /* this worker's accepting */
 	struct udp udp;                 /* this worker's UDP */
-	sd_event_source *pause_timer, *status_timer, *drain_timer;
+	sd_event_source *status_timer, *drain_timer;
 	sd_event_source *watchdog_timer; /* the main thread's: WATCHDOG=1 at half WatchdogSec= */
 	uint64_t watchdog_usec;
 	sd_event_source *reload_timer;  /* the main thread's: a reload waits for a quiet file */
@@ -65,7 +67,6 @@ struct server {
 	sd_event_source *exit_source;   /* stopping: exits once idle (a post source) */
 
 	struct stats stats;             /* this worker's counters */
-	uint64_t last_warning;
 	bool status_armed, stopping;
 };
 
@@ -101,10 +102,6 @@ int status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
 void summary_timer_arm(struct server *s);
 /* status.c: the summary timer's callback: logs what the limits refused, if anything. */
 int summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata);
-/* tcp.c: the listening socket's callback: accepts and greets. */
-int tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);
-/* tcp.c: listens again after an accept pause. */
-int tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata);
 
 /* workers.c: sets up each server's mailbox; main's too (workers say when they are done). */
 int workers_mailbox_add(struct server *s);

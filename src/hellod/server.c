@@ -227,7 +227,7 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	for (size_t i = 0; r >= 0 && i < set->n; i++)
 		r = sd_event_add_io(s->event, &s->listen_sources[i], set->sockets[i].fd, EPOLLIN,
 		    set->sockets[i].type == SOCK_STREAM ? tcp_accept_cb : udp_cb,
-		    set->sockets[i].type == SOCK_STREAM ? (void *)s : (void *)&s->udp);
+		    set->sockets[i].type == SOCK_STREAM ? (void *)&s->tcp : (void *)&s->udp);
 	s->udp = (struct udp){ .event = s->event, .config = &s->config, .listen = set,
 		.limits = g->limits, .stats = &s->stats, .changed = counters_changed, .userdata = s };
 	if (r >= 0)
@@ -239,8 +239,12 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 		r = sd_event_add_post(s->event, &s->exit_source, exit_post_cb, s);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(s->exit_source, SD_EVENT_OFF);
+	s->tcp = (struct tcp){ .event = s->event, .config = &s->config, .conns = &s->conns,
+		.limits = g->limits, .stats = &s->stats, .listen = set,
+		.listen_sources = s->listen_sources, .stopping = &s->stopping,
+		.changed = counters_changed, .userdata = s };
 	if (r >= 0)
-		r = add_timer(s, &s->pause_timer, tcp_pause_cb);
+		r = tcp_setup(&s->tcp);
 	if (r >= 0)
 		r = add_timer(s, &s->status_timer, status_timer_cb);
 	if (r >= 0)
@@ -406,7 +410,7 @@ server_free_one(struct server *s)
 	for (size_t i = 0; i < s->listen->n; i++)
 		sd_event_source_disable_unref(s->listen_sources[i]);
 	sd_event_source_disable_unref(s->exit_source);
-	sd_event_source_disable_unref(s->pause_timer);
+	tcp_done(&s->tcp);
 	sd_event_source_disable_unref(s->status_timer);
 	sd_event_source_disable_unref(s->drain_timer);
 	sd_event_source_disable_unref(s->summary_timer);

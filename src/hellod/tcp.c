@@ -7,16 +7,25 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "server-internal.h"
+#include "tcp.h"
+
+static uint64_t
+tcp_now(struct tcp *t)
+{
+	uint64_t now = 0;
+
+	sd_event_now(t->event, CLOCK_MONOTONIC, &now);
+	return now;
+}
 
 /* close = fast: the greeting and the FIN leave in one segment and the socket is closed at
  * once, as the fastest servers do, unless the client has already sent something, which
  * close() would answer with a reset. Returns > 0 when done (fd closed), 0 to go on lingering
  * with *ret_sent bytes sent, < 0 to close. */
 static int
-greet_fast(struct server *s, int fd, size_t *ret_sent)
+greet_fast(struct tcp *t, int fd, size_t *ret_sent)
 {
-	const struct hellod_config *config = s->config;
+	const struct hellod_config *config = *t->config;
 	ssize_t n;
 
 	n = send(fd, config->line, config->line_len, MSG_NOSIGNAL | MSG_MORE);
@@ -25,82 +34,82 @@ greet_fast(struct server *s, int fd, size_t *ret_sent)
 	*ret_sent = (size_t)n;
 	if ((size_t)n < config->line_len)
 		return 0;
-	n = recv(fd, s->conns.scratch, sizeof(s->conns.scratch), MSG_DONTWAIT);
+	n = recv(fd, t->conns->scratch, sizeof(t->conns->scratch), MSG_DONTWAIT);
 	if (n > 0)
 		return 0;       /* the client talks: linger as by default */
 	if (n < 0 && errno != EAGAIN)
 		return -errno;  /* reset already: the greeting is lost either way */
 	close(fd);
-	stats_add(&s->stats.tcp_greetings, 1);
-	status_changed(s);
+	stats_add(&t->stats->tcp_greetings, 1);
+	t->changed(t->userdata);
 	return 1;
 }
 
 /* Turns a client away at once: a reset, so that nothing of it stays behind. */
 static void
-refuse(struct server *s, int fd, enum refusal why)
+refuse(struct tcp *t, int fd, enum refusal why)
 {
 	struct linger l = { .l_onoff = 1, .l_linger = 0 };
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	close(fd);
-	stats_add(&s->stats.refused[why], 1);
-	status_changed(s);
+	stats_add(&t->stats->refused[why], 1);
+	t->changed(t->userdata);
 }
 
 /* Greets a new client; source is what it was counted against, if it was. */
 static void
-tcp_greet(struct server *s, int fd, const struct addr_prefix *source)
+tcp_greet(struct tcp *t, int fd, const struct addr_prefix *source)
 {
 	size_t sent = 0;
 	int r = 0;
 
-	if (s->config->close_fast)
-		r = greet_fast(s, fd, &sent);
-	if (r == 0 && conn_open(&s->conns, fd, sent, source) == 0)
+	if ((*t->config)->close_fast)
+		r = greet_fast(t, fd, &sent);
+	if (r == 0 && conn_open(t->conns, fd, sent, source) == 0)
 		return;
 	if (r == 0)
-		refuse(s, fd, REFUSED_MAX_CONNECTIONS);
+		refuse(t, fd, REFUSED_MAX_CONNECTIONS);
 	else if (r < 0)
 		close(fd);
 	if (source)
-		limits_tcp_release(s->group->limits, source);
+		limits_tcp_release(t->limits, source);
 }
 
 static void
-listeners_enable(struct server *s, int enabled)
+listeners_enable(struct tcp *t, int enabled)
 {
-	for (size_t i = 0; i < s->listen->n; i++)
-		if (s->listen_sources[i])
-			sd_event_source_set_enabled(s->listen_sources[i], enabled);
+	for (size_t i = 0; i < t->listen->n; i++)
+		if (t->listen_sources[i])
+			sd_event_source_set_enabled(t->listen_sources[i], enabled);
 }
 
-int
+static int
 tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata)
 {
-	struct server *s = userdata;
+	struct tcp *t = userdata;
 
-	if (!s->stopping)
-		listeners_enable(s, SD_EVENT_ON);
+	if (!*t->stopping)
+		listeners_enable(t, SD_EVENT_ON);
 	return 0;
 }
 
 /* Out of fds or memory: accepting again at once would spin, so stop listening briefly. */
 static void
-accept_pause(struct server *s, int error)
+accept_pause(struct tcp *t, int error)
 {
-	uint64_t now = now_usec(s);
+	uint64_t now = tcp_now(t);
 
-	stats_add(&s->stats.accept_pauses, 1);
-	if (now - s->last_warning >= HELLOD_WARN_INTERVAL_USEC || s->last_warning == 0) {
-		s->last_warning = now;
+	stats_add(&t->stats->accept_pauses, 1);
+	if (now - t->last_warning >= HELLOD_WARN_INTERVAL_USEC || t->last_warning == 0) {
+		t->last_warning = now;
 		log_warning_errno(error, "Failed to accept a connection: %m; pausing for %llu ms "
 		    "(%llu pauses so far)", HELLOD_ACCEPT_PAUSE_USEC / 1000,
-		    (unsigned long long)s->stats.accept_pauses);
+		    (unsigned long long)t->stats->accept_pauses);
 	}
-	listeners_enable(s, SD_EVENT_OFF);
-	sd_event_source_set_time_relative(s->pause_timer, HELLOD_ACCEPT_PAUSE_USEC);
-	sd_event_source_set_enabled(s->pause_timer, SD_EVENT_ONESHOT);
+	listeners_enable(t, SD_EVENT_OFF);
+	sd_event_source_set_time_relative(t->pause_timer, HELLOD_ACCEPT_PAUSE_USEC);
+	sd_event_source_set_enabled(t->pause_timer, SD_EVENT_ONESHOT);
 }
 
 static bool
@@ -120,22 +129,22 @@ accept_error_transient(int error)
 /* What the per-source limits say to a client: REFUSED_N admits it. *counted says whether it
  * now counts against its source, source then holding it. */
 static enum refusal
-tcp_admit(struct server *s, const struct sockaddr_storage *ss, socklen_t len,
+tcp_admit(struct tcp *t, const struct sockaddr_storage *ss, socklen_t len,
     struct addr_prefix *source, bool *counted)
 {
-	const struct hellod_config *c = s->config;
+	const struct hellod_config *c = *t->config;
 
 	*counted = false;
 	if ((c->tcp_rate == 0 && c->max_per_source == 0) ||
 	    !addr_source((const struct sockaddr *)ss, len, source) || config_exempts(c, source))
 		return REFUSED_N;
-	return limits_tcp_admit(s->group->limits, c, source, now_usec(s), counted);
+	return limits_tcp_admit(t->limits, c, source, tcp_now(t), counted);
 }
 
 int
 tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
-	struct server *s = userdata;
+	struct tcp *t = userdata;
 	int i;
 
 	for (i = 0; i < HELLOD_ACCEPT_BURST; i++) {
@@ -153,27 +162,43 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 			if (accept_error_transient(errno))
 				continue;
 			/* Out of fds: the oldest connection has had its greeting longest. */
-			if ((errno == EMFILE || errno == ENFILE) && conn_evict(&s->conns))
+			if ((errno == EMFILE || errno == ENFILE) && conn_evict(t->conns))
 				continue;
-			accept_pause(s, errno);
+			accept_pause(t, errno);
 			break;
 		}
-		why = tcp_admit(s, &ss, len, &src, &counted);
+		why = tcp_admit(t, &ss, len, &src, &counted);
 		if (why == REFUSED_PER_SOURCE) {
 			/* Its earlier connections may have closed since the last look. */
-			conn_poll(&s->conns);
-			why = tcp_admit(s, &ss, len, &src, &counted);
+			conn_poll(t->conns);
+			why = tcp_admit(t, &ss, len, &src, &counted);
 		}
 		if (why != REFUSED_N) {
-			refuse(s, cfd, why);
+			refuse(t, cfd, why);
 			continue;
 		}
-		if (s->config->log_connections)
+		if ((*t->config)->log_connections)
 			log_peer(&ss, len, "TCP");
-		tcp_greet(s, cfd, counted ? &src : NULL);
+		tcp_greet(t, cfd, counted ? &src : NULL);
 	}
 	if (i > 0)
-		conn_busy(&s->conns);
+		conn_busy(t->conns);
 	return 0;
 }
 
+int
+tcp_setup(struct tcp *t)
+{
+	int r = sd_event_add_time(t->event, &t->pause_timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
+	    tcp_pause_cb, t);
+
+	if (r >= 0)
+		r = sd_event_source_set_enabled(t->pause_timer, SD_EVENT_OFF);
+	return r;
+}
+
+void
+tcp_done(struct tcp *t)
+{
+	t->pause_timer = sd_event_source_disable_unref(t->pause_timer);
+}
