@@ -253,6 +253,10 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 		r = add_timer(s, &s->summary_timer, summary_timer_cb);
 	if (r >= 0 && id == 0)
 		r = add_timer(s, &s->reload_timer, reload_timer_cb);
+	/* A reload waiting for a quiet file is due 0.1 s later, not up to sd-event's default
+	 * slack of 250 ms more. */
+	if (r >= 0 && id == 0)
+		r = sd_event_source_set_time_accuracy(s->reload_timer, HELLOD_RELOAD_QUIET_USEC / 10);
 	if (r >= 0 && options->workers > 1)
 		r = workers_mailbox_add(s);
 	if (r >= 0 && id == 0)

@@ -182,7 +182,9 @@ expect_eq "/etc/init.d/hellod start: forks, writes its PID file, runs as _hellod
 in_ct sh -c 'printf "[server]\ngreeting = Reloaded\n" >/etc/hellod/hellod.conf'
 in_ct env SYSTEMCTL_SKIP_REDIRECT=1 /etc/init.d/hellod reload >>"$T/init.log" 2>&1
 rc=$?
-sleep 0.3
+# The file was written a moment ago: hellod reads it once it has been quiet for 0.1 s.
+reloaded() { [ "$(greet tcp 127.0.0.1 12345)" = Reloaded ]; }
+wait_until 5 reloaded
 expect_eq "/etc/init.d/hellod reload applies a new greeting" "0 Reloaded" \
     "$rc $(greet tcp 127.0.0.1 12345)"
 in_ct sh -c 'printf "[server]\nbogus = 1\n" >/etc/hellod/hellod.conf'
