@@ -8,15 +8,7 @@
 #include <unistd.h>
 
 #include "conn.h"
-
-static uint64_t
-now_usec(struct conn_table *t)
-{
-	uint64_t now = 0;
-
-	sd_event_now(t->event, CLOCK_MONOTONIC, &now);
-	return now;
-}
+#include "timer.h"
 
 static const struct hellod_config *
 config_of(struct conn_table *t)
@@ -36,14 +28,7 @@ first_deadline(struct conn_table *t)
 static void
 deadline_timer_arm(struct conn_table *t)
 {
-	uint64_t at = first_deadline(t);
-
-	if (at == UINT64_MAX) {
-		sd_event_source_set_enabled(t->deadline_timer, SD_EVENT_OFF);
-		return;
-	}
-	sd_event_source_set_time(t->deadline_timer, at);
-	sd_event_source_set_enabled(t->deadline_timer, SD_EVENT_ONESHOT);
+	timer_arm_at(t->deadline_timer, first_deadline(t));
 }
 
 static void
@@ -73,7 +58,7 @@ list_append(struct conn *c, struct conn_list *l, uint64_t usec)
 	uint64_t first = first_deadline(t);
 
 	list_remove(c);
-	c->deadline = now_usec(t) + usec;
+	c->deadline = timer_now(t->event) + usec;
 	c->list = l;
 	c->prev = l->newest;
 	if (l->newest)
@@ -254,8 +239,7 @@ conn_sweep_cb(sd_event_source *source, uint64_t usec, void *userdata)
 	conn_poll(t);
 	if (t->accepted) {
 		t->accepted = false;
-		sd_event_source_set_time(source, usec + HELLOD_SWEEP_USEC);
-		sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+		timer_arm_at(source, usec + HELLOD_SWEEP_USEC);
 	} else
 		sd_event_source_set_enabled(t->source, SD_EVENT_ON);
 	return 0;
@@ -274,8 +258,7 @@ conn_busy(struct conn_table *t)
 	if (enabled == SD_EVENT_OFF)
 		return;
 	sd_event_source_set_enabled(t->source, SD_EVENT_OFF);
-	sd_event_source_set_time_relative(t->sweep_timer, HELLOD_SWEEP_USEC);
-	sd_event_source_set_enabled(t->sweep_timer, SD_EVENT_ONESHOT);
+	timer_arm(t->sweep_timer, HELLOD_SWEEP_USEC);
 }
 
 /* The first deadline passed: a client too slow to take its greeting is cut off (counted), a
@@ -345,15 +328,9 @@ conn_table_init(struct conn_table *t, sd_event *event, size_t max, size_t n_work
 		return -errno;
 	r = sd_event_add_io(event, &t->source, t->epoll, EPOLLIN, conn_events_cb, t);
 	if (r >= 0)
-		r = sd_event_add_time(event, &t->sweep_timer, CLOCK_MONOTONIC, UINT64_MAX,
-		    HELLOD_SWEEP_USEC / 10, conn_sweep_cb, t);
+		r = timer_add(event, &t->sweep_timer, HELLOD_SWEEP_USEC / 10, conn_sweep_cb, t);
 	if (r >= 0)
-		r = sd_event_source_set_enabled(t->sweep_timer, SD_EVENT_OFF);
-	if (r >= 0)
-		r = sd_event_add_time(event, &t->deadline_timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
-		    conn_deadline_cb, t);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(t->deadline_timer, SD_EVENT_OFF);
+		r = timer_add(event, &t->deadline_timer, 0, conn_deadline_cb, t);
 	return r < 0 ? r : 0;
 }
 

@@ -1,107 +1,156 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* What hellod tells of itself while it runs: STATUS= with live counters, and the limits'
- * summary line. */
+/* What hellod tells of itself while it runs: STATUS= with live counters, the watchdog pings,
+ * and the limits' summary line. */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
-#include "server-internal.h"
+#include "status.h"
+#include "timer.h"
 #include "util.h"
 
 void
-summary_timer_arm(struct server *s)
+status_sum(const struct status_board *b, struct stats *ret)
 {
-	if (s->id != 0 || s->config->summary_usec == 0) {
-		sd_event_source_set_enabled(s->summary_timer, SD_EVENT_OFF);
-		return;
-	}
-	sd_event_source_set_time_relative(s->summary_timer, s->config->summary_usec);
-	sd_event_source_set_enabled(s->summary_timer, SD_EVENT_ONESHOT);
+	*ret = (struct stats){ 0 };
+	for (size_t i = 0; i < b->n; i++)
+		stats_sum(ret, b->stats[i]);
 }
 
 char *
-status_format(struct server *s, char *buf, size_t len)
+status_format(const struct status *st, char *buf, size_t len)
 {
-	struct stats st;
+	struct stats sum;
 	char more[HELLOD_STATUS_LEN / 2] = "";
 
-	workers_stats(s->group, &st);
-	stats_describe(&st, more, sizeof(more));
-	snprintf(buf, len, "Serving %s; greetings: %llu TCP, %llu UDP%s", s->summary,
-	    (unsigned long long)st.tcp_greetings, (unsigned long long)st.udp_greetings, more);
+	status_sum(st->board, &sum);
+	stats_describe(&sum, more, sizeof(more));
+	snprintf(buf, len, "Serving %s; greetings: %llu TCP, %llu UDP%s", st->summary,
+	    (unsigned long long)sum.tcp_greetings, (unsigned long long)sum.udp_greetings, more);
 	return buf;
 }
 
 /* A message waits in the notifier: send it again soon, from this thread's loop. The first time,
  * say why: the service manager is not reading, and hellod goes on without waiting. */
 static void
-notify_later(struct server *s)
+notify_later(struct status *st)
 {
-	if (!__atomic_exchange_n(&s->group->notify_warned, true, __ATOMIC_RELAXED))
+	if (!__atomic_exchange_n(&st->board->warned, true, __ATOMIC_RELAXED))
 		log_warning("The service manager is not reading $NOTIFY_SOCKET (its queue is full): "
 		    "status updates wait, serving goes on");
-	if (s->status_armed)
+	if (st->armed)
 		return;
-	s->status_armed = true;
-	sd_event_source_set_time_relative(s->status_timer, HELLOD_NOTIFY_RETRY_USEC);
-	sd_event_source_set_enabled(s->status_timer, SD_EVENT_ONESHOT);
+	st->armed = true;
+	timer_arm(st->timer, HELLOD_NOTIFY_RETRY_USEC);
 }
 
 void
-notify_status(struct server *s, unsigned flags)
+status_send(struct status *st, unsigned flags)
 {
-	struct notify *n = s->group->notify;
-	char status[HELLOD_STATUS_LEN];
+	struct notify *n = st->board->notify;
+	char text[HELLOD_STATUS_LEN];
 	int r;
 
 	if (!n)
 		return;
 	/* Once stopping, "Serving" would be a lie: STOPPING=1 said the last word. What is still
 	 * pending (STOPPING=1 itself) goes out. */
-	if (s->stopping || __atomic_load_n(&s->group->servers[0]->stopping, __ATOMIC_RELAXED))
+	if (st->stopping || __atomic_load_n(&st->board->stopping, __ATOMIC_RELAXED))
 		r = notify_flush(n);
 	else
-		r = notify_send(n, flags, 0, status_format(s, status, sizeof(status)));
+		r = notify_send(n, flags, 0, status_format(st, text, sizeof(text)));
 	if (r == -EAGAIN)
-		notify_later(s);
+		notify_later(st);
 }
 
 void
-notify_state(struct server *s, unsigned flags, uint64_t monotonic_usec, const char *status)
+status_notify(struct status *st, unsigned flags, uint64_t monotonic_usec, const char *text)
 {
-	if (notify_send(s->group->notify, flags, monotonic_usec, status) == -EAGAIN)
-		notify_later(s);
+	if (notify_send(st->board->notify, flags, monotonic_usec, text) == -EAGAIN)
+		notify_later(st);
+}
+
+void
+status_stop(struct status *st)
+{
+	st->stopping = true;
+	if (!st->main)
+		return;
+	/* Atomic: the workers' STATUS= updates look at it. */
+	__atomic_store_n(&st->board->stopping, true, __ATOMIC_RELAXED);
+	status_notify(st, NOTIFY_STOPPING, 0, "Stopping");
+}
+
+static int
+status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct status *st = userdata;
+
+	st->armed = false;
+	status_send(st, 0);
+	return 0;
+}
+
+void
+status_changed(void *status)
+{
+	struct status *st = status;
+
+	if (!st->board->notify || st->armed)
+		return;
+	st->armed = true;
+	timer_arm(st->timer, HELLOD_STATUS_USEC);
 }
 
 static int
 watchdog_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
 {
-	struct server *s = userdata;
+	struct status *st = userdata;
 
-	notify_state(s, NOTIFY_WATCHDOG, 0, NULL);
-	return sd_event_source_set_time_relative(source, s->watchdog_usec);
+	status_notify(st, NOTIFY_WATCHDOG, 0, NULL);
+	timer_arm(source, st->watchdog_usec);
+	return 0;
+}
+
+/* Pings systemd at half of WatchdogSec= while the main loop turns. Not sd_event_set_watchdog():
+ * it sends with the blocking sd_notify(), and a reader that does not read would freeze us. */
+static int
+watchdog_add(struct status *st)
+{
+	uint64_t usec;
+	int r;
+
+	if (!st->board->notify || sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	st->watchdog_usec = usec / 2 > 0 ? usec / 2 : 1;
+	/* Accuracy a tenth of the period: sd-event's default, 250 ms, would stretch a ping
+	 * every 100 ms (WatchdogSec=200ms) past the timeout. */
+	r = timer_add(st->event, &st->watchdog_timer,
+	    st->watchdog_usec / 10 > 0 ? st->watchdog_usec / 10 : 1, watchdog_timer_cb, st);
+	if (r >= 0)
+		timer_arm(st->watchdog_timer, st->watchdog_usec);
+	return r;
 }
 
 /* Every summary_interval: one line for what the limits refused since the last one, if
  * anything; never a line per refusal. */
-int
+static int
 summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
 {
-	struct server *s = userdata;
+	struct status *st = userdata;
 	struct limits_summary sum;
 	struct stats now, period_stats = { 0 };
 	uint64_t total;
 	char text[HELLOD_STATUS_LEN] = "", top[ADDR_STR_MAX], field[64], period[32];
 	const char *const fields[] = { field, NULL };
 
-	workers_stats(s->group, &now);
-	limits_take_summary(s->group->limits, &sum);
+	status_sum(st->board, &now);
+	limits_take_summary(st->board->limits, &sum);
 	for (unsigned i = 0; i < REFUSED_N; i++)
-		period_stats.refused[i] = now.refused[i] - s->summarized.refused[i];
-	s->summarized = now;
+		period_stats.refused[i] = now.refused[i] - st->summarized.refused[i];
+	st->summarized = now;
 	total = stats_refused(&period_stats);
 	if (total > 0) {
 		stats_describe(&period_stats, text, sizeof(text));
@@ -115,50 +164,47 @@ summary_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
 		}
 		snprintf(field, sizeof(field), "HELLOD_REFUSED=%llu", (unsigned long long)total);
 		log_struct(LOG_NOTICE, 0, HELLOD_MESSAGE_LIMITS, fields, "Limits in the last %s: %s",
-		    format_usec(s->config->summary_usec, period, sizeof(period)), text + 2);
+		    format_usec((*st->config)->summary_usec, period, sizeof(period)), text + 2);
 	}
-	summary_timer_arm(s);
+	status_config_changed(st);
 	return 0;
 }
 
-int
-status_timer_cb(sd_event_source *source, uint64_t usec, void *userdata)
-{
-	struct server *s = userdata;
-
-	s->status_armed = false;
-	notify_status(s, 0);
-	return 0;
-}
-
-/* Schedules a STATUS= update: at most one per HELLOD_STATUS_USEC, none while idle. */
 void
-status_changed(struct server *s)
+status_config_changed(struct status *st)
 {
-	if (!s->group->notify || s->status_armed)
+	if (!st->main || (*st->config)->summary_usec == 0) {
+		(void)sd_event_source_set_enabled(st->summary_timer, SD_EVENT_OFF);
 		return;
-	s->status_armed = true;
-	sd_event_source_set_time_relative(s->status_timer, HELLOD_STATUS_USEC);
-	sd_event_source_set_enabled(s->status_timer, SD_EVENT_ONESHOT);
+	}
+	timer_arm(st->summary_timer, (*st->config)->summary_usec);
 }
 
-/* Pings systemd at half of WatchdogSec= while the main loop turns. Not sd_event_set_watchdog():
- * it sends with the blocking sd_notify(), and a reader that does not read would freeze us. */
 int
-status_watchdog_add(struct server *s)
+status_setup(struct status *st, const struct listen_set *listen)
 {
-	uint64_t usec;
+	size_t o = 0;
 	int r;
 
-	if (!s->group->notify || sd_watchdog_enabled(0, &usec) <= 0)
-		return 0;
-	s->watchdog_usec = usec / 2 > 0 ? usec / 2 : 1;
-	/* Accuracy a tenth of the period: sd-event's default, 250 ms, would stretch a ping
-	 * every 100 ms (WatchdogSec=200ms) past the timeout. */
-	r = sd_event_add_time_relative(s->event, &s->watchdog_timer, CLOCK_MONOTONIC,
-	    s->watchdog_usec, s->watchdog_usec / 10 > 0 ? s->watchdog_usec / 10 : 1,
-	    watchdog_timer_cb, s);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(s->watchdog_timer, SD_EVENT_ON);
+	st->summary[0] = '\0';
+	for (size_t i = 0; i < listen->n && o + 1 < sizeof(st->summary); i++) {
+		int k = snprintf(st->summary + o, sizeof(st->summary) - o, "%s%s %s", i ? ", " : "",
+		    listen_kind(&listen->sockets[i]), listen->sockets[i].address);
+
+		o += k > 0 ? (size_t)k : 0;
+	}
+	r = timer_add(st->event, &st->timer, 0, status_timer_cb, st);
+	if (r >= 0 && st->main)
+		r = timer_add(st->event, &st->summary_timer, 0, summary_timer_cb, st);
+	if (r >= 0 && st->main)
+		r = watchdog_add(st);
 	return r;
+}
+
+void
+status_done(struct status *st)
+{
+	st->timer = sd_event_source_disable_unref(st->timer);
+	st->summary_timer = sd_event_source_disable_unref(st->summary_timer);
+	st->watchdog_timer = sd_event_source_disable_unref(st->watchdog_timer);
 }

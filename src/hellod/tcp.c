@@ -8,15 +8,7 @@
 
 #include "log.h"
 #include "tcp.h"
-
-static uint64_t
-tcp_now(struct tcp *t)
-{
-	uint64_t now = 0;
-
-	sd_event_now(t->event, CLOCK_MONOTONIC, &now);
-	return now;
-}
+#include "timer.h"
 
 /* close = fast: the greeting and the FIN leave in one segment and the socket is closed at
  * once, as the fastest servers do, unless the client has already sent something, which
@@ -98,7 +90,7 @@ tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata)
 static void
 accept_pause(struct tcp *t, int error)
 {
-	uint64_t now = tcp_now(t);
+	uint64_t now = timer_now(t->event);
 
 	stats_add(&t->stats->accept_pauses, 1);
 	if (now - t->last_warning >= HELLOD_WARN_INTERVAL_USEC || t->last_warning == 0) {
@@ -108,8 +100,7 @@ accept_pause(struct tcp *t, int error)
 		    (unsigned long long)t->stats->accept_pauses);
 	}
 	listeners_enable(t, SD_EVENT_OFF);
-	sd_event_source_set_time_relative(t->pause_timer, HELLOD_ACCEPT_PAUSE_USEC);
-	sd_event_source_set_enabled(t->pause_timer, SD_EVENT_ONESHOT);
+	timer_arm(t->pause_timer, HELLOD_ACCEPT_PAUSE_USEC);
 }
 
 static bool
@@ -138,7 +129,7 @@ tcp_admit(struct tcp *t, const struct sockaddr_storage *ss, socklen_t len,
 	if ((c->tcp_rate == 0 && c->max_per_source == 0) ||
 	    !addr_source((const struct sockaddr *)ss, len, source) || config_exempts(c, source))
 		return REFUSED_N;
-	return limits_tcp_admit(t->limits, c, source, tcp_now(t), counted);
+	return limits_tcp_admit(t->limits, c, source, timer_now(t->event), counted);
 }
 
 int
@@ -189,12 +180,7 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 int
 tcp_setup(struct tcp *t)
 {
-	int r = sd_event_add_time(t->event, &t->pause_timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
-	    tcp_pause_cb, t);
-
-	if (r >= 0)
-		r = sd_event_source_set_enabled(t->pause_timer, SD_EVENT_OFF);
-	return r;
+	return timer_add(t->event, &t->pause_timer, 0, tcp_pause_cb, t);
 }
 
 void

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 #include "log.h"
+#include "timer.h"
 #include "udp.h"
 
 /* A request's control data: its destination (IP_PKTINFO or IPV6_PKTINFO), and room for what
@@ -31,15 +32,6 @@ struct udp_batch {
 	union udp_source sources[HELLOD_UDP_BATCH];
 	struct mmsghdr in[HELLOD_UDP_BATCH], out[HELLOD_UDP_BATCH];
 };
-
-static uint64_t
-udp_now(struct udp *u)
-{
-	uint64_t now = 0;
-
-	sd_event_now(u->event, CLOCK_MONOTONIC, &now);
-	return now;
-}
 
 int
 udp_setup(struct udp *u)
@@ -185,13 +177,13 @@ udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself)
 		return REFUSED_UDP_SIZE;
 	has_source = addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source);
 	if (config->udp_rate > 0 && has_source && !config_exempts(config, &source) &&
-	    !limits_udp_allow(u->limits, config, &source, udp_now(u)))
+	    !limits_udp_allow(u->limits, config, &source, timer_now(u->event)))
 		return REFUSED_UDP_RATE;
 	/* Around any loop of hellods some reply is not smaller than the request that caused it
 	 * (sizes cannot shrink all the way round), so guarding those ends every loop at its
 	 * next turn, exempt sources included. An AF_UNIX sender cannot be forged: no loop. */
 	if (has_source && config->line_len >= m->msg_len &&
-	    !limits_udp_loop_allow(u->limits, &source, (uint16_t)port, udp_now(u)))
+	    !limits_udp_loop_allow(u->limits, &source, (uint16_t)port, timer_now(u->event)))
 		return REFUSED_UDP_LOOP;
 	return REFUSED_N;
 }

@@ -3,13 +3,12 @@
  * thread decides (reload, stop) reaches them through an eventfd each. */
 #include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
-#include "server-internal.h"
+#include "workers.h"
 
 static void
 poke(int fd)
@@ -23,75 +22,82 @@ poke(int fd)
 static int
 mailbox_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
-	struct server *s = userdata;
-	struct server_group *g = s->group;
+	struct worker *w = userdata;
+	struct workers *ws = w->workers;
 	struct hellod_config *old = NULL;
 	eventfd_t v;
-	bool stop, exit;
+	bool stop, exit, failed;
 
 	(void)eventfd_read(fd, &v);
-	if (s->id == 0) {
-		bool failed;
-
-		pthread_mutex_lock(&g->lock);
-		failed = g->failed;
-		pthread_mutex_unlock(&g->lock);
-		if (failed && !s->stopping) {
-			/* Its sockets would take a share of the clients and never answer. */
-			log_error("A worker failed, stopping");
-			g->stop_cb(s);
+	pthread_mutex_lock(&ws->lock);
+	stop = ws->stop;
+	exit = ws->exit;
+	failed = ws->failed;
+	if (w->id > 0 && w->generation != ws->generation) {
+		if (*w->config != ws->config) {
+			old = *w->config;
+			*w->config = config_ref(ws->config);
 		}
-		return 0;       /* server.c's exit post source sees whether this was the last */
+		w->generation = ws->generation;
+		pthread_cond_broadcast(&ws->taken);
 	}
-	pthread_mutex_lock(&g->lock);
-	stop = g->stop;
-	exit = g->exit;
-	if (s->generation != g->generation) {
-		if (s->config != g->config) {
-			old = s->config;
-			s->config = config_ref(g->config);
-		}
-		s->generation = g->generation;
-		pthread_cond_broadcast(&g->taken);
-	}
-	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_unlock(&ws->lock);
 	config_unref(old);
-	if (exit)
-		sd_event_exit(s->event, 0);
+	if (w->id == 0) {
+		/* A failed worker's sockets would take a share of the clients and never answer.
+		 * Otherwise its owner's exit post source sees whether this was the last. */
+		if (failed)
+			w->stop_cb(w->userdata);
+	} else if (exit)
+		sd_event_exit(w->event, 0);
 	else if (stop)
-		g->stop_cb(s);
+		w->stop_cb(w->userdata);
 	return 0;
 }
 
 int
-workers_mailbox_add(struct server *s)
+worker_add(struct workers *ws, struct worker *w)
 {
-	s->mailbox_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->mailbox_fd < 0)
+	w->workers = ws;
+	w->fd = -1;
+	ws->w[ws->n++] = w;
+	if (ws->size <= 1)
+		return 0;       /* no one to talk to */
+	w->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->fd < 0)
 		return -errno;
-	return sd_event_add_io(s->event, &s->mailbox, s->mailbox_fd, EPOLLIN, mailbox_cb, s);
+	return sd_event_add_io(w->event, &w->mailbox, w->fd, EPOLLIN, mailbox_cb, w);
+}
+
+void
+worker_done(struct worker *w)
+{
+	w->mailbox = sd_event_source_disable_unref(w->mailbox);
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
 }
 
 static void *
 worker_main(void *userdata)
 {
-	struct server *s = userdata;
-	struct server_group *g = s->group;
+	struct worker *w = userdata;
+	struct workers *ws = w->workers;
 	int r;
 
-	r = sd_event_loop(s->event);
+	r = sd_event_loop(w->event);
 	if (r < 0)
-		log_error_errno(r, "Worker %u failed: %m", s->id);
-	pthread_mutex_lock(&g->lock);
-	g->failed = g->failed || r < 0;
-	g->running--;
-	pthread_mutex_unlock(&g->lock);
-	poke(g->servers[0]->mailbox_fd);
+		log_error_errno(r, "Worker %u failed: %m", w->id);
+	pthread_mutex_lock(&ws->lock);
+	ws->failed = ws->failed || r < 0;
+	ws->running--;
+	pthread_mutex_unlock(&ws->lock);
+	poke(ws->w[0]->fd);
 	return NULL;
 }
 
 int
-workers_start(struct server_group *g)
+workers_start(struct workers *ws)
 {
 	sigset_t all, old;
 	int r = 0;
@@ -99,45 +105,45 @@ workers_start(struct server_group *g)
 	/* The threads take no signal: the main thread's signalfd has them all. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (size_t i = 1; i < g->n; i++) {
-		pthread_mutex_lock(&g->lock);
-		g->running++;
-		pthread_mutex_unlock(&g->lock);
-		r = -pthread_create(&g->threads[i], NULL, worker_main, g->servers[i]);
+	for (size_t i = 1; i < ws->n; i++) {
+		pthread_mutex_lock(&ws->lock);
+		ws->running++;
+		pthread_mutex_unlock(&ws->lock);
+		r = -pthread_create(&ws->threads[i], NULL, worker_main, ws->w[i]);
 		if (r < 0) {
-			pthread_mutex_lock(&g->lock);
-			g->running--;
-			pthread_mutex_unlock(&g->lock);
+			pthread_mutex_lock(&ws->lock);
+			ws->running--;
+			pthread_mutex_unlock(&ws->lock);
 			log_error_errno(r, "Failed to start worker %zu: %m", i);
 			break;
 		}
-		g->started = i;
+		ws->started = i;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
 
 void
-workers_publish(struct server_group *g, struct hellod_config *config, bool stop, bool exit)
+workers_publish(struct workers *ws, struct hellod_config *config, bool stop, bool exit)
 {
 	struct hellod_config *old = NULL;
 	struct timespec deadline;
 	uint64_t generation;
 
-	if (g->n <= 1)
+	if (ws->n <= 1)
 		return;
-	pthread_mutex_lock(&g->lock);
-	if (config && config != g->config) {
-		old = g->config;
-		g->config = config_ref(config);
+	pthread_mutex_lock(&ws->lock);
+	if (config && config != ws->config) {
+		old = ws->config;
+		ws->config = config_ref(config);
 	}
-	g->stop = g->stop || stop;
-	g->exit = g->exit || exit;
-	generation = ++g->generation;
-	pthread_mutex_unlock(&g->lock);
+	ws->stop = ws->stop || stop;
+	ws->exit = ws->exit || exit;
+	generation = ++ws->generation;
+	pthread_mutex_unlock(&ws->lock);
 	config_unref(old);
-	for (size_t i = 1; i < g->n; i++)
-		poke(g->servers[i]->mailbox_fd);
+	for (size_t i = 1; i < ws->n; i++)
+		poke(ws->w[i]->fd);
 	if (exit)
 		return;
 
@@ -145,27 +151,73 @@ workers_publish(struct server_group *g, struct hellod_config *config, bool stop,
 	 * which the main thread goes on rather than hang. */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);      /* the condition variable's clock */
 	deadline.tv_sec += 1;
-	pthread_mutex_lock(&g->lock);
-	for (size_t i = 1; i <= g->started; i++)
-		while (g->servers[i]->generation != generation &&
-		    pthread_cond_timedwait(&g->taken, &g->lock, &deadline) == 0)
+	pthread_mutex_lock(&ws->lock);
+	for (size_t i = 1; i <= ws->started; i++)
+		while (ws->w[i]->generation != generation &&
+		    pthread_cond_timedwait(&ws->taken, &ws->lock, &deadline) == 0)
 			;
-	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_unlock(&ws->lock);
 }
 
 void
-workers_end(struct server_group *g)
+workers_end(struct workers *ws)
 {
-	workers_publish(g, NULL, true, true);
-	for (size_t i = 1; i <= g->started; i++)
-		pthread_join(g->threads[i], NULL);
-	g->started = 0;
+	workers_publish(ws, NULL, true, true);
+	for (size_t i = 1; i <= ws->started; i++)
+		pthread_join(ws->threads[i], NULL);
+	ws->started = 0;
+}
+
+size_t
+workers_running(struct workers *ws)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ws->lock);
+	n = ws->running;
+	pthread_mutex_unlock(&ws->lock);
+	return n;
+}
+
+bool
+workers_failed(struct workers *ws)
+{
+	bool failed;
+
+	pthread_mutex_lock(&ws->lock);
+	failed = ws->failed;
+	pthread_mutex_unlock(&ws->lock);
+	return failed;
+}
+
+int
+workers_init(struct workers *ws, struct hellod_config *config, size_t size)
+{
+	pthread_condattr_t attr;
+	int r;
+
+	*ws = (struct workers){ 0 };
+	r = -pthread_mutex_init(&ws->lock, NULL);
+	if (r < 0)
+		return r;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	r = -pthread_cond_init(&ws->taken, &attr);
+	pthread_condattr_destroy(&attr);
+	if (r < 0) {
+		pthread_mutex_destroy(&ws->lock);
+		return r;
+	}
+	ws->config = config_ref(config);
+	ws->size = size;
+	return 0;
 }
 
 void
-workers_stats(struct server_group *g, struct stats *ret)
+workers_destroy(struct workers *ws)
 {
-	*ret = (struct stats){ 0 };
-	for (size_t i = 0; i < g->n; i++)
-		stats_sum(ret, &g->servers[i]->stats);
+	config_unref(ws->config);
+	ws->config = NULL;
+	pthread_cond_destroy(&ws->taken);
+	pthread_mutex_destroy(&ws->lock);
 }

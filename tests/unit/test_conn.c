@@ -8,6 +8,7 @@
 
 #include "../../src/hellod/limits.c"
 #include "../../src/hellod/conn.c"
+#include "../../src/hellod/timer.c"
 #include "test.h"
 
 #define SLOTS 4

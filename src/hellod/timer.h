@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The loop's clock and its one-shot timers, as every module of hellod uses them: CLOCK_MONOTONIC,
+ * made disabled, armed when needed. */
+#ifndef HELLOD_TIMER_H
+#define HELLOD_TIMER_H
+
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+/* The time of the loop's current iteration (CLOCK_MONOTONIC, usec): one clock read per
+ * iteration, shared by every event of it. */
+uint64_t timer_now(sd_event *event);
+
+/* Adds a disabled one-shot timer. accuracy_usec is how late it may fire, so that wakeups can
+ * be coalesced; 0 means sd-event's default of 250 ms. Returns 0 or a negative errno. */
+int timer_add(sd_event *event, sd_event_source **ret, uint64_t accuracy_usec,
+    sd_event_time_handler_t cb, void *userdata);
+
+/* Arms timer to fire once, usec from now. */
+void timer_arm(sd_event_source *timer, uint64_t usec);
+
+/* Arms timer to fire once at usec (CLOCK_MONOTONIC), or disables it for UINT64_MAX. */
+void timer_arm_at(sd_event_source *timer, uint64_t usec);
+
+#endif
