@@ -48,6 +48,8 @@ budget_connections(const struct hellod_config *config, const struct listen_set *
 {
 	size_t n_listen = 0, budget, total;
 
+	if (n == 0)
+		return -EINVAL;
 	for (unsigned i = 0; i < n; i++)
 		n_listen += sets[i].shared ? 0 : sets[i].n;
 	budget = nofile_budget(n_listen, n);
