@@ -224,6 +224,11 @@ deb: dist
 		status=$$?; cat $(DEB_DIR)/lintian.log; \
 		[ $$status = 0 ] && ! grep -Eq '^[EWIPXC]: ' $(DEB_DIR)/lintian.log
 
+# The footprint table: hellod and hellod-check per architecture (this machine's, and each foreign
+# one whose cross toolchain is installed, or only ARCH) and per set of size-conscious flags.
+size: deps
+	@MAKE="$(MAKE)" packaging/size.sh $(ARCH)
+
 RPM_DEPS = $(BUILD_DEPS) systemd rpm rpmlint elfutils debugedit devscripts
 # The RPM, built by rpmbuild from the same tarball, in build/rpm. Debian's rpm has no systemd
 # macros (a small file supplies them) and no database of build dependencies (--nodeps), and
@@ -252,4 +257,4 @@ tests: $(BENCH_TOOLS)
 
 .PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit lint fuzz \
 	install uninstall \
-	dist deb rpm clean
+	dist deb size rpm clean
