@@ -198,7 +198,7 @@ DEB_DEPS = $(BUILD_DEPS) systemd debhelper dpkg-dev fakeroot lintian
 # build/deb-ARCH, with the cross and nocheck build profiles: the unit tests of a foreign binary
 # need qemu, which make check-cross runs. ARCH empty or this machine's architecture: native.
 ARCH ?=
-DEB_NATIVE_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_NATIVE_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
 DEB_CROSS = $(filter-out $(DEB_NATIVE_ARCH),$(ARCH))
 DEB_DIR = $(BUILDDIR)/deb$(if $(DEB_CROSS),-$(DEB_CROSS))
 # CC too: dpkg-buildpackage warns when the compiler's target is not the host architecture.
