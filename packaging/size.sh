@@ -42,8 +42,8 @@ measure() {
 	dir=build/size-$arch-$3
 	if ! $make --no-print-directory BUILDDIR="$dir" CC="$triplet-gcc" \
 	    PKG_CONFIG="$triplet-pkg-config" AR="$triplet-ar" CFLAGS="$cflags" \
-	    LDFLAGS="$ldflags" CPPFLAGS= WERROR=-Werror all >"$dir.log" 2>&1; then
-		echo "size.sh: the $arch build with $(label "$3") failed, see $dir.log" >&2
+	    LDFLAGS="$ldflags" CPPFLAGS= WERROR=-Werror all >"$dir/make.log" 2>&1; then
+		echo "size.sh: the $arch build with $(label "$3") failed, see $dir/make.log" >&2
 		return 1
 	fi
 	for bin in hellod hellod-check; do
