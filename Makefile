@@ -194,21 +194,40 @@ CLEAN_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
 	$(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $v)),-u $v)))
 
 DEB_DEPS = $(BUILD_DEPS) systemd debhelper dpkg-dev fakeroot lintian
+# ARCH=<debian-arch> cross-builds the package for that architecture (make deb ARCH=arm64) into
+# build/deb-ARCH, with the cross and nocheck build profiles: the unit tests of a foreign binary
+# need qemu, which make check-cross runs. ARCH empty or this machine's architecture: native.
+ARCH ?=
+DEB_NATIVE_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
+DEB_CROSS = $(filter-out $(DEB_NATIVE_ARCH),$(ARCH))
+DEB_DIR = $(BUILDDIR)/deb$(if $(DEB_CROSS),-$(DEB_CROSS))
+# CC too: dpkg-buildpackage warns when the compiler's target is not the host architecture.
+DEB_CROSS_ENV = $(if $(DEB_CROSS),CC=$(shell dpkg-architecture -a$(DEB_CROSS) \
+	-qDEB_HOST_GNU_TYPE 2>/dev/null)-gcc \
+	DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:+$$DEB_BUILD_OPTIONS }nocheck")
+DEB_CROSS_OPTS = $(if $(DEB_CROSS),-a$(DEB_CROSS) -Pcross$(comma)nocheck)
+comma = ,
 # The .deb, built as Debian builds it: the tarball as the .orig, packaging/debian as debian/,
-# in build/deb; then lintian, pedantic, with every tag an error.
+# in build/deb (or build/deb-ARCH); then lintian, pedantic, with every tag an error.
 deb: dist
 	@packaging/build-deps.sh $(DEB_DEPS)
-	rm -rf $(BUILDDIR)/deb && mkdir -p $(BUILDDIR)/deb
-	cp $(DIST) $(BUILDDIR)/deb/hellod_$(VERSION).orig.tar.gz
-	tar -C $(BUILDDIR)/deb -xzf $(DIST)
-	cp -R packaging/debian $(BUILDDIR)/deb/hellod-$(VERSION)/debian
-	cd $(BUILDDIR)/deb/hellod-$(VERSION) && $(CLEAN_ENV) dpkg-buildpackage -us -uc \
-		--build=source,binary
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	cp $(DIST) $(DEB_DIR)/hellod_$(VERSION).orig.tar.gz
+	tar -C $(DEB_DIR) -xzf $(DIST)
+	cp -R packaging/debian $(DEB_DIR)/hellod-$(VERSION)/debian
+	$(if $(DEB_CROSS),@packaging/deb-cross-deps.sh $(DEB_CROSS) $(DEB_DIR)/hellod-$(VERSION))
+	cd $(DEB_DIR)/hellod-$(VERSION) && $(CLEAN_ENV) $(DEB_CROSS_ENV) dpkg-buildpackage -us -uc \
+		--build=source,binary $(DEB_CROSS_OPTS)
 	@echo "lintian: any tag fails, only an override with its reason may silence one"
 	lintian --fail-on error,warning -EI --pedantic --tag-display-limit 0 \
-		$(BUILDDIR)/deb/hellod_$(VERSION)-*.changes >$(BUILDDIR)/deb/lintian.log 2>&1; \
-		status=$$?; cat $(BUILDDIR)/deb/lintian.log; \
-		[ $$status = 0 ] && ! grep -Eq '^[EWIPXC]: ' $(BUILDDIR)/deb/lintian.log
+		$(DEB_DIR)/hellod_$(VERSION)-*.changes >$(DEB_DIR)/lintian.log 2>&1; \
+		status=$$?; cat $(DEB_DIR)/lintian.log; \
+		[ $$status = 0 ] && ! grep -Eq '^[EWIPXC]: ' $(DEB_DIR)/lintian.log
+
+# The footprint table: hellod and hellod-check per architecture (this machine's, and each foreign
+# one whose cross toolchain is installed, or only ARCH) and per set of size-conscious flags.
+size: deps
+	@MAKE="$(MAKE)" packaging/size.sh $(ARCH)
 
 RPM_DEPS = $(BUILD_DEPS) systemd rpm rpmlint elfutils debugedit devscripts
 # The RPM, built by rpmbuild from the same tarball, in build/rpm. Debian's rpm has no systemd
@@ -238,4 +257,4 @@ tests: $(BENCH_TOOLS)
 
 .PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit lint fuzz \
 	install uninstall \
-	dist deb rpm clean
+	dist deb size rpm clean
