@@ -10,6 +10,8 @@
 #include "config.h"
 #include "util.h"
 
+#define PREFIXES_ALLOWED "IPv4 or IPv6 addresses or prefixes such as 192.0.2.0/24 or " \
+	"2001:db8::/32, separated by spaces"
 #define BOOL_ALLOWED "yes/no, true/false, on/off, 1/0"
 #define SECONDS_ALLOWED "seconds from 0.001 to 3600, such as 5 or 0.5"
 #define RATE_ALLOWED "0 (no limit) or 1-" STRINGIFY(HELLOD_RATE_MAX) " per second"
@@ -42,6 +44,11 @@ const struct config_key config_keys[] = {
 	{ "server", "close", CONFIG_ENUM, CONFIG_FIELD(close_fast), .words = close_words,
 	  .terse = true, .allowed = "linger (wait for the client's end) or fast (close at once "
 	  "unless the client sent something)", .reload = true },
+	{ "server", "proxy_protocol", CONFIG_BOOL, CONFIG_FIELD(proxy_protocol),
+	  .allowed = BOOL_ALLOWED, .reload = true },
+	{ "server", "trusted_proxies", CONFIG_PREFIXES, CONFIG_FIELD(trusted),
+	  .count_offset = offsetof(struct hellod_config, n_trusted), .max = HELLOD_PROXIES_MAX,
+	  .allowed = PREFIXES_ALLOWED, .reload = true },
 
 	{ "limits", "max_connections", CONFIG_UINT, CONFIG_FIELD(max_connections), .min = 1,
 	  .max = HELLOD_CONNECTIONS_MAX, .auto_word = "auto", .auto_value = 0,
@@ -71,12 +78,19 @@ const struct config_key config_keys[] = {
 	  .allowed = "1-128 (bits)", .def = HELLOD_PREFIX6_DEFAULT, .reload = true },
 	{ "limits", "exempt", CONFIG_PREFIXES, CONFIG_FIELD(exempt),
 	  .count_offset = offsetof(struct hellod_config, n_exempt), .max = HELLOD_EXEMPT_MAX,
-	  .allowed = "IPv4 or IPv6 addresses or prefixes such as 192.0.2.0/24 or 2001:db8::/32, "
-	  "separated by spaces", .def_text = HELLOD_EXEMPT_DEFAULT, .reload = true },
+	  .allowed = PREFIXES_ALLOWED, .def_text = HELLOD_EXEMPT_DEFAULT, .reload = true },
 	{ "limits", "udp_max_ratio", CONFIG_UINT, CONFIG_FIELD(udp_max_ratio), .min = 1,
 	  .max = HELLOD_UDP_MAX_RATIO_MAX,
 	  .allowed = "1-" STRINGIFY(HELLOD_UDP_MAX_RATIO_MAX) " (times the request's size)",
 	  .def = HELLOD_UDP_MAX_RATIO_DEFAULT, .reload = true },
+	{ "limits", "proxy_timeout", TIMEOUT(proxy_usec, HELLOD_PROXY_USEC) },
+
+	{ "access", "allow", CONFIG_PREFIXES, CONFIG_FIELD(allow),
+	  .count_offset = offsetof(struct hellod_config, n_allow), .max = HELLOD_ACCESS_MAX,
+	  .allowed = PREFIXES_ALLOWED, .reload = true },
+	{ "access", "deny", CONFIG_PREFIXES, CONFIG_FIELD(deny),
+	  .count_offset = offsetof(struct hellod_config, n_deny), .max = HELLOD_ACCESS_MAX,
+	  .allowed = PREFIXES_ALLOWED, .reload = true },
 
 	{ "log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level),
 	  .allowed = "err, warning, notice, info, debug", .def = LOG_INFO, .reload = true },
@@ -90,6 +104,11 @@ const size_t config_n_keys = ELEMENTSOF(config_keys);
 _Static_assert(ELEMENTSOF(config_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX too small");
 _Static_assert(ELEMENTSOF(((struct hellod_config *)NULL)->exempt) == HELLOD_EXEMPT_MAX,
     "exempt[] holds what its row allows");
+_Static_assert(ELEMENTSOF(((struct hellod_config *)NULL)->trusted) == HELLOD_PROXIES_MAX,
+    "trusted[] holds what its row allows");
+_Static_assert(ELEMENTSOF(((struct hellod_config *)NULL)->allow) == HELLOD_ACCESS_MAX &&
+    ELEMENTSOF(((struct hellod_config *)NULL)->deny) == HELLOD_ACCESS_MAX,
+    "allow[] and deny[] hold what their rows allow");
 
 static void *
 field(const struct config_key *k, struct hellod_config *c)

@@ -180,9 +180,20 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	return 1;
 }
 
-/* Checks what no single key can, and derives what is sent from what was configured, once per
- * config. No rule spans keys today (a burst without its rate, say, is harmless and accepted), so
- * this only derives the greeting line. */
+/* What no single key can check, said at the line of the key that needs another. */
+static void
+check_across(struct parse_ctx *ctx)
+{
+	const struct hellod_config *c = ctx->config;
+	const struct config_key *k = config_key_find("server", "proxy_protocol");
+
+	if (c->proxy_protocol && c->n_trusted == 0)
+		add_error(ctx, ctx->seen[k - config_keys], "proxy_protocol = yes needs "
+		    "trusted_proxies: the addresses of the load balancers whose PROXY headers to "
+		    "believe; allowed: proxy_protocol = no, or trusted_proxies set in [server]");
+}
+
+/* Derives what is sent from what was configured, once per config: the greeting line. */
 static int
 config_validate(struct hellod_config *c)
 {
@@ -239,6 +250,8 @@ run_parser(struct parse_ctx *ctx, struct hellod_config **ret)
 		r = errno > 0 ? -errno : -EIO;
 		add_error(ctx, ctx->line + 1, "cannot read: %s", strerror(-r));
 	}
+	if (r == 0)
+		check_across(ctx);
 	if (r == 0 && errors->n > 0)
 		r = -EINVAL;
 	if (r == 0)
@@ -417,6 +430,45 @@ config_exempts(const struct hellod_config *c, const struct addr_prefix *source)
 {
 	for (unsigned i = 0; i < c->n_exempt; i++)
 		if (addr_prefix_contains(&c->exempt[i], source))
+			return true;
+	return false;
+}
+
+/* The longest prefix of list[0..n) of source's family that holds source: its length, or -1. */
+static int
+longest_match(const struct addr_prefix *list, unsigned n, const struct addr_prefix *source)
+{
+	bool v4 = addr_prefix_is_ipv4(source);
+	int best = -1;
+
+	for (unsigned i = 0; i < n; i++)
+		if (addr_prefix_is_ipv4(&list[i]) == v4 && (int)list[i].bits > best &&
+		    addr_prefix_contains(&list[i], source))
+			best = (int)list[i].bits;
+	return best;
+}
+
+bool
+config_allows(const struct hellod_config *c, const struct addr_prefix *source)
+{
+	int allow, deny;
+
+	if (c->n_allow == 0 && c->n_deny == 0)
+		return true;
+	allow = longest_match(c->allow, c->n_allow, source);
+	deny = longest_match(c->deny, c->n_deny, source);
+	if (allow < 0 && deny < 0)
+		return c->n_allow == 0;
+	return allow > deny;
+}
+
+bool
+config_trusts(const struct hellod_config *c, const struct addr_prefix *source)
+{
+	if (!c->proxy_protocol)
+		return false;
+	for (unsigned i = 0; i < c->n_trusted; i++)
+		if (addr_prefix_contains(&c->trusted[i], source))
 			return true;
 	return false;
 }

@@ -26,6 +26,9 @@ struct hellod_config {
 	int log_level;          /* LOG_ERR..LOG_DEBUG */
 	bool log_connections;
 	uint64_t summary_usec;  /* what the limits refused is logged this often; 0: never */
+	bool proxy_protocol;    /* trusted_proxies' connections start with a PROXY header */
+	unsigned n_trusted;     /* the proxies whose headers are read */
+	struct addr_prefix trusted[HELLOD_PROXIES_MAX];
 
 	/* [limits] */
 	unsigned max_connections;       /* TCP, all told; 0: from RLIMIT_NOFILE ("auto") */
@@ -37,6 +40,11 @@ struct hellod_config {
 	unsigned udp_max_ratio;         /* a UDP reply is at most this many times its request */
 	unsigned n_exempt;              /* sources the per-source limits leave alone */
 	struct addr_prefix exempt[HELLOD_EXEMPT_MAX];
+	uint64_t proxy_usec;            /* proxy_timeout */
+
+	/* [access] */
+	unsigned n_allow, n_deny;       /* the longest match of either decides; a tie denies */
+	struct addr_prefix allow[HELLOD_ACCESS_MAX], deny[HELLOD_ACCESS_MAX];
 };
 
 /* What was wrong with a file, in line order: shown as "file:line: text". */
@@ -70,6 +78,16 @@ struct hellod_config *config_unref(struct hellod_config *c);
 
 /* Whether source (from addr_source()) is in exempt: the per-source limits leave it alone. */
 bool config_exempts(const struct hellod_config *c, const struct addr_prefix *source);
+
+/* Whether [access] lets source (from addr_source(), a client's own or its PROXY header's) in:
+ * the longest prefix of allow and deny that holds it decides, a tie denying; when none holds
+ * it, it is let in if allow is empty. An IPv6 prefix never holds an IPv4 address, nor an IPv4
+ * prefix an IPv6 one, so that ::/0 means every IPv6 client and 0.0.0.0/0 every IPv4 one. */
+bool config_allows(const struct hellod_config *c, const struct addr_prefix *source);
+
+/* Whether the PROXY header of a connection from source is to be read: proxy_protocol is on and
+ * source is in trusted_proxies. */
+bool config_trusts(const struct hellod_config *c, const struct addr_prefix *source);
 
 /* True when the two configs agree on every key a reload does not apply, the keys that make the
  * sockets (host, port, backlog, udp, workers): the rows of config-keys.c without .reload. */

@@ -21,8 +21,9 @@ first_deadline(struct conn_table *t)
 {
 	uint64_t a = t->sending.oldest ? t->sending.oldest->deadline : UINT64_MAX;
 	uint64_t b = t->lingering.oldest ? t->lingering.oldest->deadline : UINT64_MAX;
+	uint64_t w = t->waiting.oldest ? t->waiting.oldest->deadline : UINT64_MAX;
 
-	return a < b ? a : b;
+	return a < b ? (a < w ? a : w) : (b < w ? b : w);
 }
 
 static void
@@ -106,14 +107,32 @@ conn_limit(struct conn_table *t)
 	return config->max_connections == 0 || n > t->max ? t->max : n > 0 ? n : 1;
 }
 
+void
+conn_refuse(struct conn *c, enum refusal why)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	struct conn_table *t = c->table;
+
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	conn_close(c);
+	count(t, &t->stats->refused[why]);
+}
+
 bool
 conn_evict(struct conn_table *t)
 {
-	if (!t->lingering.oldest)
-		return false;
-	stats_add(&t->stats->refused[REFUSED_EVICTED], 1);
-	conn_close(t->lingering.oldest);
-	return true;
+	if (t->lingering.oldest) {
+		stats_add(&t->stats->refused[REFUSED_EVICTED], 1);
+		conn_close(t->lingering.oldest);
+		return true;
+	}
+	/* Then a proxy's connection that has waited longest for its header: silent ones from a
+	 * trusted address cannot take every slot from the clients. */
+	if (t->waiting.oldest) {
+		conn_refuse(t->waiting.oldest, REFUSED_PROXY);
+		return true;
+	}
+	return false;
 }
 
 /* Takes a free slot. At the limit the oldest lingering connection, which has had its
@@ -186,6 +205,13 @@ conn_event(struct conn *c, uint32_t events)
 	struct conn_table *t = c->table;
 	int r;
 
+	if (c->list == &t->waiting) {
+		if (events & EPOLLERR)
+			conn_refuse(c, REFUSED_PROXY);
+		else
+			t->header_cb(c, t->header_userdata);
+		return;
+	}
 	if (events & EPOLLERR)
 		r = -1;
 	else if (c->config) {
@@ -275,21 +301,22 @@ conn_deadline_cb(sd_event_source *source, uint64_t usec, void *userdata)
 	}
 	while (t->lingering.oldest && t->lingering.oldest->deadline <= usec)
 		conn_close(t->lingering.oldest);
+	while (t->waiting.oldest && t->waiting.oldest->deadline <= usec)
+		conn_refuse(t->waiting.oldest, REFUSED_PROXY);
 	deadline_timer_arm(t);
 	return 0;
 }
 
-int
-conn_open(struct conn_table *t, int fd, size_t sent, const struct addr_prefix *source)
+/* Sends the greeting on c, sent bytes of it out already, then lingers; op adds c's fd to the
+ * epoll set (a new connection) or changes its events (one that waited for its header). */
+static void
+conn_start(struct conn *c, size_t sent, const struct addr_prefix *source, int op)
 {
+	struct conn_table *t = c->table;
 	const struct hellod_config *config = config_of(t);
-	struct conn *c = conn_get(t);
 	struct epoll_event ev;
 	int r;
 
-	if (!c)
-		return -ENOSPC;
-	c->fd = fd;
 	c->sent = sent;
 	if (source) {
 		c->counted = true;
@@ -303,9 +330,43 @@ conn_open(struct conn_table *t, int fd, size_t sent, const struct addr_prefix *s
 		list_append(c, &t->lingering, config->linger_usec);
 	if (r >= 0) {
 		ev = (struct epoll_event){ .events = r > 0 ? EPOLLIN : EPOLLOUT, .data.ptr = c };
-		r = epoll_ctl(t->epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+		r = epoll_ctl(t->epoll, op, c->fd, &ev) < 0 ? -errno : 0;
 	}
 	if (r < 0)
+		conn_close(c);
+}
+
+int
+conn_open(struct conn_table *t, int fd, size_t sent, const struct addr_prefix *source)
+{
+	struct conn *c = conn_get(t);
+
+	if (!c)
+		return -ENOSPC;
+	c->fd = fd;
+	conn_start(c, sent, source, EPOLL_CTL_ADD);
+	return 0;
+}
+
+void
+conn_greet(struct conn *c, const struct addr_prefix *source)
+{
+	conn_start(c, 0, source, EPOLL_CTL_MOD);
+}
+
+int
+conn_open_waiting(struct conn_table *t, int fd)
+{
+	struct conn *c = conn_get(t);
+	/* Edge-triggered: the header is peeked at, not read, until it is whole, so the fd stays
+	 * readable; each new segment (or the end) wakes it once. */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+
+	if (!c)
+		return -ENOSPC;
+	c->fd = fd;
+	list_append(c, &t->waiting, config_of(t)->proxy_usec);
+	if (epoll_ctl(t->epoll, EPOLL_CTL_ADD, fd, &ev) < 0)
 		conn_close(c);
 	return 0;
 }
@@ -337,6 +398,8 @@ conn_table_init(struct conn_table *t, sd_event *event, size_t max, size_t n_work
 void
 conn_close_all(struct conn_table *t)
 {
+	while (t->waiting.oldest)
+		conn_close(t->waiting.oldest);
 	while (t->sending.oldest)
 		conn_close(t->sending.oldest);
 	while (t->lingering.oldest)

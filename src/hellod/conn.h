@@ -43,6 +43,7 @@ struct conn_table {
 	size_t n_workers;               /* max_connections is shared out among them */
 	struct conn *free_list;
 	struct conn_list sending, lingering;
+	struct conn_list waiting;       /* for a trusted proxy's header: nothing sent yet */
 	int epoll;                      /* the open connections' fds */
 	sd_event *event;
 	sd_event_source *source;        /* watches epoll, unless clients keep coming */
@@ -54,6 +55,10 @@ struct conn_table {
 	struct stats *stats;            /* the owner's counters */
 	void (*changed)(void *userdata); /* a counter changed (STATUS=) */
 	void *userdata;
+	/* A waiting connection is readable (edge-triggered: something new came, or its end);
+	 * it must end up greeted (conn_greet) or closed (conn_refuse), or go on waiting. */
+	void (*header_cb)(struct conn *c, void *userdata);
+	void *header_userdata;
 	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */
 };
 
@@ -70,6 +75,16 @@ void conn_table_done(struct conn_table *t);
  * table's (it may already be closed), -ENOSPC when every slot holds a connection still sending:
  * fd and source are then still the caller's. */
 int conn_open(struct conn_table *t, int fd, size_t sent, const struct addr_prefix *source);
+
+/* Takes fd, from a trusted proxy whose header is to come within proxy_timeout: nothing is sent
+ * before it has. Returns 0 once fd is the table's, -ENOSPC when there is no room (fd still the
+ * caller's). */
+int conn_open_waiting(struct conn_table *t, int fd);
+/* A waiting connection's header is in: greets it as conn_open() would, counted against source
+ * (NULL: not counted). Not from within conn_poll() of another connection than c's own. */
+void conn_greet(struct conn *c, const struct addr_prefix *source);
+/* Resets c without a greeting, counting why. */
+void conn_refuse(struct conn *c, enum refusal why);
 
 /* Handles what is ready among the open connections. */
 void conn_poll(struct conn_table *t);

@@ -12,11 +12,13 @@ enum refusal {
 	REFUSED_MAX_CONNECTIONS,        /* max_connections reached, no connection to evict */
 	REFUSED_PER_SOURCE,             /* max_connections_per_source */
 	REFUSED_TCP_RATE,               /* tcp_rate */
+	REFUSED_PROXY,                  /* proxy_protocol: a bad header, or none by proxy_timeout */
 	REFUSED_SEND_TIMEOUT,           /* send_timeout passed before the greeting was out */
 	REFUSED_EVICTED,                /* a lingering connection closed early to make room */
 	REFUSED_UDP_SIZE,               /* udp_max_ratio, or a source port below 1024 */
 	REFUSED_UDP_RATE,               /* udp_rate */
 	REFUSED_UDP_LOOP,               /* to itself, or HELLOD_UDP_LOOP_USEC (the loop guard) */
+	REFUSED_DENIED,                 /* [access] allow and deny, TCP and UDP */
 	REFUSED_N
 };
 

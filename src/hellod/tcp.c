@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* TCP: accept, admit (the per-source limits), greet at once (close = fast) or hand the
- * connection to the table (conn.c), pause the listeners when out of fds. */
+/* TCP: accept, read a trusted proxy's PROXY header, admit ([access], the per-source limits),
+ * greet at once (close = fast) or hand the connection to the table (conn.c), pause the
+ * listeners when out of fds. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -117,19 +118,89 @@ accept_error_transient(int error)
 	}
 }
 
-/* What the per-source limits say to a client: REFUSED_N admits it. *counted says whether it
- * now counts against its source, source then holding it. */
+/* What [access] and the per-source limits say to a client from source (NULL: no address, as
+ * over AF_UNIX): REFUSED_N admits it. *counted says whether it now counts against source.
+ * may_poll: outside conn_poll(), so that the connection table may be looked at again. */
 static enum refusal
-tcp_admit(struct tcp *t, const struct sockaddr_storage *ss, socklen_t len,
-    struct addr_prefix *source, bool *counted)
+tcp_admit(struct tcp *t, const struct addr_prefix *source, bool *counted, bool may_poll)
 {
 	const struct hellod_config *c = *t->config;
+	enum refusal why;
 
 	*counted = false;
-	if ((c->tcp_rate == 0 && c->max_per_source == 0) ||
-	    !addr_source((const struct sockaddr *)ss, len, source) || config_exempts(c, source))
+	if (!source)
 		return REFUSED_N;
-	return limits_tcp_admit(t->limits, c, source, timer_now(t->event), counted);
+	if (!config_allows(c, source))
+		return REFUSED_DENIED;
+	if ((c->tcp_rate == 0 && c->max_per_source == 0) || config_exempts(c, source))
+		return REFUSED_N;
+	why = limits_tcp_admit(t->limits, c, source, timer_now(t->event), counted);
+	if (why == REFUSED_PER_SOURCE && may_poll) {
+		/* Its earlier connections may have closed since the last look. */
+		conn_poll(t->conns);
+		why = limits_tcp_admit(t->limits, c, source, timer_now(t->event), counted);
+	}
+	return why;
+}
+
+/* A trusted proxy's connection has something new: the header, whole or in part, or its end.
+ * The header is peeked at until it is whole, then read to its last byte and no further: what
+ * follows is the client's and is drained as any client's. */
+static void
+tcp_header_cb(struct conn *c, void *userdata)
+{
+	struct tcp *t = userdata;
+	struct proxy_header h;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct addr_prefix src;
+	const char *why = NULL;
+	enum refusal refused;
+	bool has_source, counted;
+	ssize_t n;
+	int r;
+
+	n = recv(c->fd, t->header, sizeof(t->header), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_refuse(c, REFUSED_PROXY);  /* it closed or reset before its header was whole */
+		return;
+	}
+	r = proxy_parse(t->header, (size_t)n, &h, &why);
+	if (r == 0)
+		return;         /* more to come, by proxy_timeout */
+	if (r > 0 && recv(c->fd, t->header, (size_t)r, MSG_DONTWAIT) != r) {
+		r = -EBADMSG;
+		why = "the header could not be read";
+	}
+	if (r < 0) {
+		char peer[ADDR_STR_MAX] = "?";
+
+		/* Debug only: the summary line counts them, and a flood must not flood the log. */
+		if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0)
+			addr_format((const struct sockaddr *)&ss, len, peer, sizeof(peer));
+		log_debug("Refusing %s: %s", peer, why ? why : "not a PROXY header");
+		conn_refuse(c, REFUSED_PROXY);
+		return;
+	}
+	if (h.local) {
+		if (getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
+			len = 0;
+	} else {
+		ss = h.source;
+		len = h.source_len;
+	}
+	has_source = len > 0 && addr_source((const struct sockaddr *)&ss, len, &src);
+	refused = tcp_admit(t, has_source ? &src : NULL, &counted, false);
+	if (refused != REFUSED_N) {
+		conn_refuse(c, refused);
+		return;
+	}
+	if ((*t->config)->log_connections && len > 0)
+		log_peer(&ss, len, h.local ? "TCP (PROXY LOCAL: the proxy itself)" :
+		    "TCP (from a PROXY header)");
+	conn_greet(c, counted ? &src : NULL);
 }
 
 int
@@ -143,7 +214,7 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		socklen_t len = sizeof(ss);
 		struct addr_prefix src;
 		enum refusal why;
-		bool counted;
+		bool has_source, counted;
 		int cfd;
 
 		cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -158,12 +229,14 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 			accept_pause(t, errno);
 			break;
 		}
-		why = tcp_admit(t, &ss, len, &src, &counted);
-		if (why == REFUSED_PER_SOURCE) {
-			/* Its earlier connections may have closed since the last look. */
-			conn_poll(t->conns);
-			why = tcp_admit(t, &ss, len, &src, &counted);
+		has_source = addr_source((const struct sockaddr *)&ss, len, &src);
+		/* A trusted proxy speaks first: who the client is, and only then is it judged. */
+		if (has_source && config_trusts(*t->config, &src)) {
+			if (conn_open_waiting(t->conns, cfd) < 0)
+				refuse(t, cfd, REFUSED_MAX_CONNECTIONS);
+			continue;
 		}
+		why = tcp_admit(t, has_source ? &src : NULL, &counted, true);
 		if (why != REFUSED_N) {
 			refuse(t, cfd, why);
 			continue;
@@ -180,6 +253,8 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 int
 tcp_setup(struct tcp *t)
 {
+	t->conns->header_cb = tcp_header_cb;
+	t->conns->header_userdata = t;
 	return timer_add(t->event, &t->pause_timer, 0, tcp_pause_cb, t);
 }
 

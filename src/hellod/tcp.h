@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* TCP: accept, admit (the per-source limits), greet at once (close = fast) or hand the
+/* TCP: accept, read a trusted proxy's PROXY header, admit ([access], the per-source limits),
+ * greet at once (close = fast) or hand the
  * connection to the table (conn.h), pause the listeners when out of fds. */
 #ifndef HELLOD_TCP_H
 #define HELLOD_TCP_H
@@ -12,6 +13,7 @@
 #include "conn.h"
 #include "limits.h"
 #include "listen.h"
+#include "proxy.h"
 #include "stats.h"
 
 /* One worker's accepting: what it greets with, where connections go, what it counts. */
@@ -28,9 +30,11 @@ struct tcp {
 	uint64_t last_warning;                  /* when an accept failure was last logged */
 	void (*changed)(void *userdata);        /* a counter changed (STATUS=) */
 	void *userdata;
+	char header[PROXY_HEADER_MAX];          /* a PROXY header peeked at */
 };
 
-/* Adds the pause timer, the other fields set. Returns 0 or a negative errno. */
+/* Adds the pause timer and takes the connection table's waiting connections (PROXY headers),
+ * the other fields set. Returns 0 or a negative errno. */
 int tcp_setup(struct tcp *t);
 /* Frees what tcp_setup() made. */
 void tcp_done(struct tcp *t);

@@ -167,6 +167,9 @@ udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself)
 
 	if (to_itself)
 		return REFUSED_UDP_LOOP;
+	has_source = addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source);
+	if (has_source && !config_allows(config, &source))
+		return REFUSED_DENIED;
 	if (ss->ss_family == AF_INET)
 		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
 	else if (ss->ss_family == AF_INET6)
@@ -175,7 +178,6 @@ udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself)
 		return REFUSED_UDP_SIZE;
 	if ((uint64_t)m->msg_len * config->udp_max_ratio < config->line_len)
 		return REFUSED_UDP_SIZE;
-	has_source = addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source);
 	if (config->udp_rate > 0 && has_source && !config_exempts(config, &source) &&
 	    !limits_udp_allow(u->limits, config, &source, timer_now(u->event)))
 		return REFUSED_UDP_RATE;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +25,8 @@ static int timeout_ms = 5000;
 static int stall_ms;             /* -w: notify reads nothing for this long first */
 static const char *send_data;
 static unsigned long local_port;         /* -P: bind to this source port first */
+static const char *local_addr;           /* -B: bind to this source address first */
+static int chunk_ms;                     /* -d: between the chunks of "chunks" */
 static size_t send_bytes;
 
 static void
@@ -72,11 +75,18 @@ connect_to(const char *host, const char *port, int type)
 	fd = socket(ai->ai_family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die(1, "socket");
-	if (local_port) {
+	if (local_port || local_addr) {
 		struct sockaddr_storage me;
 
 		memset(&me, 0, sizeof(me));
 		me.ss_family = (sa_family_t)ai->ai_family;
+		if (local_addr && inet_pton(ai->ai_family, local_addr, ai->ai_family == AF_INET ?
+		    (void *)&((struct sockaddr_in *)&me)->sin_addr :
+		    (void *)&((struct sockaddr_in6 *)&me)->sin6_addr) != 1) {
+			fprintf(stderr, "client: -B %s: not an address of the target's family\n",
+			    local_addr);
+			exit(1);
+		}
 		/* sin_port and sin6_port lie at the same offset. */
 		((struct sockaddr_in *)&me)->sin_port = htons((uint16_t)local_port);
 		if (bind(fd, (struct sockaddr *)&me, ai->ai_addrlen) < 0)
@@ -129,6 +139,57 @@ stream_read_all(int fd)
 		fwrite(buf, 1, (size_t)n, stdout);
 		total += (size_t)n;
 	}
+}
+
+/* Decodes \r, \n, \t, \\ and \xHH in s into buf; returns the length. */
+static size_t
+unescape(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (*s && n < size) {
+		unsigned v;
+
+		if (s[0] != '\\' || !s[1]) {
+			buf[n++] = *s++;
+			continue;
+		}
+		switch (s[1]) {
+		case 'r': buf[n++] = '\r'; s += 2; break;
+		case 'n': buf[n++] = '\n'; s += 2; break;
+		case 't': buf[n++] = '\t'; s += 2; break;
+		case 'x':
+			if (sscanf(s + 2, "%2x", &v) != 1) {
+				fprintf(stderr, "client: bad escape in %s\n", s);
+				exit(64);
+			}
+			buf[n++] = (char)v;
+			s += 4;
+			break;
+		default: buf[n++] = s[1]; s += 2; break;
+		}
+	}
+	return n;
+}
+
+/* Sends each chunk (with escapes) as a segment of its own, -d MS apart (TCP_NODELAY), then
+ * reads to EOF as "tcp" does: how a load balancer's PROXY header may arrive. */
+static int
+chunks(int fd, int n, char **chunk)
+{
+	static char buf[65536];
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (int i = 0; i < n; i++) {
+		size_t len = unescape(chunk[i], buf, sizeof(buf));
+
+		if (i > 0 && chunk_ms > 0)
+			usleep((useconds_t)chunk_ms * 1000);
+		if (send(fd, buf, len, MSG_NOSIGNAL) < 0)
+			die(2, "send");
+	}
+	return stream_read_all(fd);
 }
 
 /* One recv() of at most size bytes, printed. */
@@ -406,9 +467,13 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: client [-t MS] [-s DATA] [-n BYTES] [-P SOURCEPORT] [-w MS] MODE ARGS\n"
+	    "usage: client [-t MS] [-s DATA] [-n BYTES] [-P SOURCEPORT] [-B SOURCEADDR] [-w MS]\n"
+	    "              [-d MS] MODE ARGS\n"
 	    "  tcp HOST PORT       connect, send DATA/BYTES, print all until EOF\n"
 	    "  tutorial HOST PORT  connect, one recv(1024), print\n"
+	    "  chunks HOST PORT CHUNK...\n"
+	    "                      send each CHUNK (\\r \\n \\xHH) as a segment, -d MS apart,\n"
+	    "                      then as tcp\n"
 	    "  udp HOST PORT       send DATA (default: 512 bytes), print the one reply\n"
 	    "  udpburst HOST PORT SOURCES COUNT\n"
 	    "                      COUNT datagrams from each of SOURCES sockets, then count replies\n"
@@ -429,8 +494,16 @@ main(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "t:s:n:P:w:")) >= 0) {
+	while ((c = getopt(argc, argv, "t:s:n:P:w:B:d:")) >= 0) {
 		switch (c) {
+		case 'B':
+			local_addr = optarg;
+			break;
+		case 'd':
+			if (parse_uint(optarg, 0, 600000, &v) < 0)
+				usage();
+			chunk_ms = (int)v;
+			break;
 		case 'w':
 			if (parse_uint(optarg, 1, 600000, &v) < 0)
 				usage();
@@ -464,6 +537,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(argv[0], "tcp") == 0 && argc == 3)
 		return stream_read_all(connect_to(argv[1], argv[2], SOCK_STREAM));
+	if (strcmp(argv[0], "chunks") == 0 && argc >= 4)
+		return chunks(connect_to(argv[1], argv[2], SOCK_STREAM), argc - 3, argv + 3);
 	if (strcmp(argv[0], "tutorial") == 0 && argc == 3)
 		return tutorial(connect_to(argv[1], argv[2], SOCK_STREAM));
 	if (strcmp(argv[0], "udp") == 0 && argc == 3)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests of the configuration: every rule, valid and invalid, with the exact file:line. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -302,17 +303,17 @@ static void
 unknown_names(void)
 {
 	CHECK(rejected("[server]\nport = 1\n[extra]\n", 3,
-	    "unknown section [extra]; allowed: [server], [limits], [log]"));
+	    "unknown section [extra]; allowed: [server], [limits], [access], [log]"));
 	/* Keys of an unknown section are not reported again. */
 	CHECK(rejected("[extra]\nkey = 1\nother = 2\n", 1, "unknown section [extra]"));
 	CHECK(rejected("[server]\nprot = 1\n", 2, "unknown key 'prot' in [server]; allowed: "
-	    "host, port, backlog, greeting, udp, workers, close"));
+	    "host, port, backlog, greeting, udp, workers, close, proxy_protocol, trusted_proxies"));
 	CHECK(rejected("[log]\nport = 1\n", 2, "unknown key 'port' in [log]; allowed: level, "
 	    "connections, summary_interval"));
 	CHECK(rejected("[limits]\nrate = 1\n", 2, "unknown key 'rate' in [limits]; allowed: "
 	    "max_connections, max_connections_per_source, send_timeout, linger_timeout, "
 	    "drain_timeout, udp_rate, udp_burst, tcp_rate, tcp_burst, rate_prefix_ipv4, "
-	    "rate_prefix_ipv6, exempt, udp_max_ratio"));
+	    "rate_prefix_ipv6, exempt, udp_max_ratio, proxy_timeout"));
 	CHECK(rejected("port = 1\n", 1, "key 'port' outside any section"));
 }
 
@@ -689,14 +690,14 @@ schema_documented(void)
 
 	CHECK(man && etc && d);
 	for (size_t i = 0; man && etc && i < config_n_keys; i++) {
-		snprintf(needle, sizeof(needle), "\n;%s = ", config_keys[i].name);
+		snprintf(needle, sizeof(needle), "\n;%s =", config_keys[i].name);
 		if (!man_has_key(man, config_keys[i].name) || !strstr(etc, needle))
 			printf("# %s: not documented\n", config_keys[i].name);
 		CHECK(man_has_key(man, config_keys[i].name) && strstr(etc, needle));
 	}
 	/* Uncommented, etc/hellod.conf's ";key = default" lines set every key, to its default. */
 	for (char *p = etc ? strstr(etc, "\n;") : NULL; p; p = strstr(p + 1, "\n;"))
-		if (p[2] >= 'a' && p[2] <= 'z' && strstr(p + 2, " = ") < strchr(p + 2, '\n'))
+		if (p[2] >= 'a' && p[2] <= 'z' && strstr(p + 2, " =") < strchr(p + 2, '\n'))
 			p[1] = ' ';
 	for (char *p = etc; p && (p = strstr(p, "\n ")); p++)
 		memmove(p + 1, p + 2, strlen(p + 2) + 1);
@@ -719,6 +720,83 @@ schema_documented(void)
 	config_unref(d);
 	free(man);
 	free(etc);
+}
+
+/* proxy_protocol = yes needs trusted_proxies, said at proxy_protocol's line. */
+static void
+proxy_keys(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(rejected("[server]\nport = 1\nproxy_protocol = yes\n", 3, "proxy_protocol = yes "
+	    "needs trusted_proxies: the addresses of the load balancers whose PROXY headers to "
+	    "believe; allowed: proxy_protocol = no, or trusted_proxies set in [server]"));
+	CHECK(rejected("[server]\nproxy_protocol = yes\ntrusted_proxies =\n", 2,
+	    "proxy_protocol = yes needs trusted_proxies"));
+	CHECK(parse("[server]\ntrusted_proxies = 10.0.0.0/8 ::1\nproxy_protocol = on\n"
+	    "[limits]\nproxy_timeout = 0.5\n", &c) == 0);
+	CHECK(c && c->proxy_protocol && c->n_trusted == 2 && c->proxy_usec == 500000);
+	config_unref(c);
+	c = NULL;
+	CHECK(parse("", &c) == 0);
+	CHECK(c && !c->proxy_protocol && c->n_trusted == 0 && c->proxy_usec == 3000000);
+	config_unref(c);
+	CHECK(rejected("[limits]\nproxy_timeout = 0\n", 2, "proxy_timeout = '0'"));
+	CHECK(rejected("[server]\ntrusted_proxies = 10.0.0.0/33\n", 2, "trusted_proxies = "));
+}
+
+static bool
+allows(const char *text, const char *client)
+{
+	struct hellod_config *c = NULL;
+	struct addr_prefix a;
+	bool r;
+
+	if (parse(text, &c) != 0 || addr_prefix_parse(client, &a) != 0)
+		return false;
+	r = config_allows(c, &a);
+	config_unref(c);
+	return r;
+}
+
+/* [access]: the longest match of either list decides, a tie denies, no match denies only when
+ * allow is set; a mapped IPv4 client is an IPv4 one, and the families never mix. */
+static void
+access_lists(void)
+{
+	struct hellod_config *c = NULL;
+	struct sockaddr_in6 mapped = { .sin6_family = AF_INET6 };
+	struct addr_prefix a;
+
+	CHECK(allows("", "192.0.2.1") && allows("", "2001:db8::1"));
+	CHECK(!allows("[access]\ndeny = 192.0.2.0/24\n", "192.0.2.1"));
+	CHECK(allows("[access]\ndeny = 192.0.2.0/24\n", "192.0.3.1"));
+	CHECK(!allows("[access]\nallow = 192.0.2.0/24\n", "192.0.3.1"));
+	CHECK(allows("[access]\nallow = 192.0.2.0/24\n", "192.0.2.200"));
+	/* Longest match: a host allowed inside a denied network, and the reverse. */
+	CHECK(allows("[access]\nallow = 10.1.2.3\ndeny = 10.0.0.0/8\n", "10.1.2.3"));
+	CHECK(!allows("[access]\nallow = 10.1.2.3\ndeny = 10.0.0.0/8\n", "10.1.2.4"));
+	CHECK(!allows("[access]\nallow = 10.0.0.0/8\ndeny = 10.1.0.0/16\n", "10.1.9.9"));
+	CHECK(allows("[access]\nallow = 10.0.0.0/8\ndeny = 10.1.0.0/16\n", "10.2.9.9"));
+	/* A tie goes to deny. */
+	CHECK(!allows("[access]\nallow = 10.0.0.0/8\ndeny = 10.0.0.0/8\n", "10.0.0.1"));
+	/* Families: ::/0 is every IPv6 client and no IPv4 one; 0.0.0.0/0 the reverse. */
+	CHECK(allows("[access]\ndeny = ::/0\n", "192.0.2.1"));
+	CHECK(!allows("[access]\ndeny = ::/0\n", "2001:db8::1"));
+	CHECK(!allows("[access]\ndeny = 0.0.0.0/0\n", "192.0.2.1"));
+	CHECK(allows("[access]\ndeny = 0.0.0.0/0\n", "::1"));
+	CHECK(!allows("[access]\nallow = 2001:db8::/32\n", "192.0.2.1"));
+	CHECK(allows("[access]\nallow = 2001:db8::/32\n", "2001:db8:1::5"));
+	/* An IPv4 client on a dual-stack socket, ::ffff:192.0.2.1, meets the IPv4 rules. */
+	CHECK(parse("[access]\nallow = 192.0.2.0/24\ndeny = ::/0\n", &c) == 0);
+	CHECK(inet_pton(AF_INET6, "::ffff:192.0.2.1", &mapped.sin6_addr) == 1);
+	CHECK(addr_source((struct sockaddr *)&mapped, sizeof(mapped), &a));
+	CHECK(c && config_allows(c, &a));
+	CHECK(inet_pton(AF_INET6, "::ffff:198.51.100.1", &mapped.sin6_addr) == 1);
+	CHECK(addr_source((struct sockaddr *)&mapped, sizeof(mapped), &a));
+	CHECK(c && !config_allows(c, &a));
+	config_unref(c);
+	CHECK(rejected("[access]\nallow = nowhere\n", 2, "allow = 'nowhere'"));
 }
 
 int
@@ -753,5 +831,7 @@ main(void)
 	RUN("unit/config", schema_rows_sound);
 	RUN("unit/config", schema_drives_messages);
 	RUN("unit/config", schema_documented);
+	RUN("unit/config", proxy_keys);
+	RUN("unit/config", access_lists);
 	return tests_failed ? 1 : 0;
 }
