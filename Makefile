@@ -35,18 +35,19 @@ HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tc
 	src/hellod/workers.c src/hellod/limits.c src/hellod/status.c src/hellod/udp.c \
 	src/hellod/daemon.c src/hellod/notify.c src/hellod/stats.c src/hellod/conn.c \
 	src/hellod/reload.c src/hellod/timer.c src/hellod/budget.c src/hellod/proxy.c
-CHECK = src/check/main.c src/check/probe.c src/check/report.c
-UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn test_proxy
+CHECK = src/check/main.c src/check/probe.c src/check/proxy-header.c src/check/report.c
+UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn test_proxy \
+	test_proxy_header
 TEST_TOOLS = client fakeserver
 FUZZ_TARGETS = fuzz_config fuzz_reply
 
 obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 
 # Debian packages: to build, and to run the tests (ss, systemd-socket-activate, /etc/services,
-# systemd-nspawn for real systemd as PID 1).
+# systemd-nspawn for real systemd as PID 1, HAProxy as a real PROXY protocol peer).
 BUILD_DEPS = gcc libc6-dev make pkgconf libsystemd-dev libinih-dev
 CHECK_DEPS = $(BUILD_DEPS) systemd systemd-container iproute2 netbase procps jq groff-base \
-	monitoring-plugins-basic
+	monitoring-plugins-basic haproxy
 
 LINT_DEPS = cppcheck clang-tidy shellcheck gcc
 FUZZ_DEPS = clang libclang-rt-14-dev

@@ -13,10 +13,11 @@
 #include "addr.h"
 #include "config.h"
 #include "probe.h"
+#include "proxy-header.h"
 #include "report.h"
 #include "util.h"
 
-enum { OPT_CONFIG = 0x100, OPT_JSON };
+enum { OPT_CONFIG = 0x100, OPT_JSON, OPT_PROXY };
 #define SHORT_OPTIONS "H:p:ue:r:w:c:t:46qhV"
 
 struct options {
@@ -33,6 +34,7 @@ static const struct option long_options[] = {
 	{ "host", required_argument, NULL, 'H' },
 	{ "port", required_argument, NULL, 'p' },
 	{ "udp", no_argument, NULL, 'u' },
+	{ "proxy", required_argument, NULL, OPT_PROXY },
 	{ "expect", required_argument, NULL, 'e' },
 	{ "regex", required_argument, NULL, 'r' },
 	{ "warning", required_argument, NULL, 'w' },
@@ -58,6 +60,8 @@ help(void)
 	    "  -H, --host HOST     probe HOST, a name or an address (default: the config's host)\n"
 	    "  -p, --port PORT     probe PORT, a number or a service name (default: the config's)\n"
 	    "  -u, --udp           probe over UDP instead of TCP\n"
+	    "      --proxy v1|v2   send a PROXY protocol header first, as a load balancer does:\n"
+	    "                      v1 names this connection's own addresses, v2 is LOCAL\n"
 	    "  -e, --expect STR    the reply must contain STR (default: be the greeting)\n"
 	    "  -r, --regex RE      the reply must match the extended regular expression RE\n"
 	    "  -w, --warning SEC   WARNING when the response takes longer than SEC\n"
@@ -149,6 +153,11 @@ parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *r
 		case 'u':
 			c->udp = true;
 			break;
+		case OPT_PROXY:
+			if (proxy_version_parse(optarg, &c->proxy) < 0)
+				usage_error(o, "--proxy: \"%s\" is not a PROXY protocol version; "
+				    "give v1 or v2", shown(optarg));
+			break;
 		case 'e':
 		case 'r':
 			if (c->mode != EXPECT_GREETING) {
@@ -211,6 +220,9 @@ parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *r
 	}
 	if (optind < argc)
 		usage_error(o, "unexpected argument \"%s\"", shown(argv[optind]));
+	if (c->udp && c->proxy != PROXY_NONE)
+		usage_error(o, "--proxy and -u: hellod reads no PROXY header over UDP; give "
+		    "only one of them");
 	return 0;
 }
 
@@ -318,7 +330,7 @@ main(int argc, char **argv)
 	}
 
 	r = probe_run(&(struct probe_request){ .host = host, .port = c.port, .udp = c.udp,
-	    .family = o.family, .timeout_usec = c.timeout_usec }, &res);
+	    .proxy = c.proxy, .family = o.family, .timeout_usec = c.timeout_usec }, &res);
 	probed = &res;
 	if (r < 0) {
 		v.state = STATE_UNKNOWN;

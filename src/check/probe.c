@@ -143,6 +143,47 @@ tcp_connect(const struct addrinfo *ai, uint64_t until)
 	return fd;
 }
 
+/* Sends the PROXY header v first, whole and without blocking past deadline: in one send()
+ * on a fresh connection, whose send buffer holds many times the header's 107 bytes at most.
+ * Should the kernel take only part, the rest follows: a receiver must take a header in
+ * pieces (HAProxy 2.6 does not, but then it rejects rather than misreads). Returns 0 or a
+ * negative errno (-ETIMEDOUT at the deadline). */
+static int
+tcp_send_header(int fd, enum proxy_version v, uint64_t deadline)
+{
+	struct sockaddr_storage src = { 0 }, dst = { 0 };
+	socklen_t src_len = sizeof(src), dst_len = sizeof(dst);
+	char header[HELLOD_CHECK_PROXY_MAX + 1];
+	size_t sent = 0;
+	int n;
+
+	/* v1 names the connection's own ends, as the spec asks of a balancer's health check. */
+	if (v == PROXY_V1 && (getsockname(fd, (struct sockaddr *)&src, &src_len) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&dst, &dst_len) < 0))
+		return -errno;
+	n = proxy_header_build(v, (const struct sockaddr *)&src, (const struct sockaddr *)&dst,
+	    header, sizeof(header));
+	if (n < 0)
+		return n;
+	while (sent < (size_t)n) {
+		ssize_t k = send(fd, header + sent, (size_t)n - sent, MSG_NOSIGNAL);
+		int r;
+
+		if (k >= 0) {
+			sent += (size_t)k;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		r = wait_fd(fd, POLLOUT, deadline);
+		if (r <= 0)
+			return r == 0 ? -ETIMEDOUT : r;
+	}
+	return 0;
+}
+
 /* Reads the reply to EOF, keeping what fits and discarding the rest: a reply is whole only
  * once the server closes. Returns 0 or a negative errno (-ETIMEDOUT at the deadline). */
 static int
@@ -262,8 +303,8 @@ note_address(const struct addrinfo *ai, struct probe_result *res)
 /* TCP, one address. Returns 1 when it took the connection (its verdict is in res), 0 to go
  * on to the next address, or a negative errno when the probe cannot go on. */
 static int
-tcp_address(const struct addrinfo *ai, uint64_t until, uint64_t deadline,
-    struct probe_result *res)
+tcp_address(const struct addrinfo *ai, enum proxy_version proxy, uint64_t until,
+    uint64_t deadline, struct probe_result *res)
 {
 	int fd = tcp_connect(ai, until);
 
@@ -279,6 +320,15 @@ tcp_address(const struct addrinfo *ai, uint64_t until, uint64_t deadline,
 	if (fd < 0) {
 		res->error = -fd;
 		return 0;
+	}
+	if (proxy != PROXY_NONE) {
+		res->stage = PROBE_SEND;
+		res->error = -tcp_send_header(fd, proxy, deadline);
+		if (res->error != 0) {
+			close(fd);
+			return local_error(res->error) ? -res->error : 1;
+		}
+		res->proxy_sent = proxy;
 	}
 	res->stage = PROBE_READ;
 	res->error = -tcp_read(fd, deadline, res);
@@ -316,7 +366,8 @@ probe_addresses(const struct probe_request *req, const struct addrinfo *list,
 		int r;
 
 		note_address(ai, res);
-		r = req->udp ? udp_address(ai, until, res) : tcp_address(ai, until, deadline, res);
+		r = req->udp ? udp_address(ai, until, res) :
+		    tcp_address(ai, req->proxy, until, deadline, res);
 		if (r != 0)
 			return r < 0 ? r : 0;
 	}

@@ -9,10 +9,12 @@
 #include <stdint.h>
 
 #include "defaults.h"
+#include "proxy-header.h"
 
 enum probe_stage {
 	PROBE_RESOLVE,          /* the name did not resolve: nothing was probed */
 	PROBE_CONNECT,          /* no address took the connection (TCP) or answered (UDP) */
+	PROBE_SEND,             /* connected, then the PROXY header could not be sent */
 	PROBE_READ,             /* connected, then the reply failed or never ended */
 	PROBE_DONE,             /* a reply arrived whole (it may still be the wrong one) */
 };
@@ -21,6 +23,7 @@ struct probe_request {
 	const char *host;       /* a name or an address literal */
 	uint16_t port;
 	bool udp;
+	enum proxy_version proxy;  /* TCP: the header sent first, or PROXY_NONE */
 	int family;             /* AF_UNSPEC, AF_INET or AF_INET6 */
 	uint64_t timeout_usec;  /* for everything: resolve, connect, read */
 };
@@ -30,6 +33,7 @@ struct probe_result {
 	int error;              /* an errno value (ETIMEDOUT for the deadline), 0 when DONE */
 	int gai_error;          /* when stage is PROBE_RESOLVE: getaddrinfo()'s error */
 	unsigned tried;         /* addresses tried */
+	enum proxy_version proxy_sent;  /* the PROXY header sent whole, or PROXY_NONE */
 	char address[NI_MAXHOST];  /* the address that answered, or the last one tried */
 	uint64_t usec;          /* from the start until the reply ended or the probe gave up */
 	char reply[HELLOD_CHECK_REPLY_MAX + 1];  /* the byte over tells a cut reply */
@@ -38,9 +42,10 @@ struct probe_result {
 };
 
 /* Probes req->host at req->port: every address it resolves to, in order, until one answers.
- * TCP reads the reply to EOF; UDP sends one datagram (again each second) and takes the first
- * reply. Returns 0 with *res filled in (its stage and error say how far it got), or a
- * negative errno when the probe could not run at all (no sockets, no memory). */
+ * TCP sends the PROXY header req->proxy asks for, if any, in one send, then reads the reply
+ * to EOF; UDP sends one datagram (again each second) and takes the first reply.
+ * Returns 0 with *res filled in (its stage and error say how far it got), or a negative errno
+ * when the probe could not run at all (no sockets, no memory). */
 int probe_run(const struct probe_request *req, struct probe_result *res);
 
 #endif

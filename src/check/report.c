@@ -79,13 +79,23 @@ set_verdict(struct verdict *v, enum check_state state, const char *error)
 	v->text[0] = '\0';
 }
 
-/* "127.0.0.1 port 12345", "::1 UDP port 12345", with the addresses tried when several were. */
+/* "v1" or "v2"; NULL for PROXY_NONE. */
+static const char *
+proxy_name(enum proxy_version p)
+{
+	return p == PROXY_V1 ? "v1" : p == PROXY_V2 ? "v2" : NULL;
+}
+
+/* "127.0.0.1 port 12345", "::1 UDP port 12345", with the addresses tried when several were,
+ * and the PROXY header when one was sent. */
 static void
 add_where(struct verdict *v, const struct check *c, const struct probe_result *r)
 {
 	text_add(v, "%s %sport %u", r->address, c->udp ? "UDP " : "", (unsigned)c->port);
 	if (r->tried > 1)
 		text_add(v, " (last of %u addresses tried)", r->tried);
+	if (r->proxy_sent != PROXY_NONE)
+		text_add(v, " after a PROXY %s header", proxy_name(r->proxy_sent));
 }
 
 static void
@@ -142,6 +152,14 @@ judge_failure(const struct check *c, const struct probe_result *r, struct verdic
 	} else if (r->stage == PROBE_CONNECT && r->error == ECONNREFUSED) {
 		v->error = c->udp ? "port unreachable" : "connection refused";
 		text_add(v, "%s on ", c->udp ? "port unreachable (ICMP)" : "connection refused");
+	} else if (r->stage == PROBE_SEND) {
+		v->error = "PROXY header not sent";
+		if (r->error == ETIMEDOUT)
+			text_add(v, "PROXY %s header not sent within %s s on ",
+			    proxy_name(c->proxy), fmt_seconds(c->timeout_usec, t, sizeof(t)));
+		else
+			text_add(v, "PROXY %s header not sent: %s on ", proxy_name(c->proxy),
+			    strerror(r->error));
 	} else if (r->stage == PROBE_READ && r->error == ETIMEDOUT) {
 		v->error = "timeout";
 		text_add(v, "reply not ended within %s s, %zu bytes read, on ",
@@ -292,6 +310,7 @@ print_json(FILE *out, const struct check *c, const struct probe_result *r,
 	else
 		fputs(",\"port\":null", out);
 	fprintf(out, ",\"proto\":\"%s\"", c->udp ? "udp" : "tcp");
+	json_field(out, "proxy", r ? proxy_name(r->proxy_sent) : NULL);
 	if (r)
 		fprintf(out, ",\"seconds\":%.6f,\"bytes\":%zu,\"truncated\":%s", seconds(r->usec),
 		    r->reply_len, r->truncated ? "true" : "false");

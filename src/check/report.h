@@ -29,6 +29,7 @@ struct check {
 	const char *host;       /* as asked (-H) or configured; NULL when not known yet */
 	uint16_t port;
 	bool udp;
+	enum proxy_version proxy;  /* --proxy: the header asked for, or PROXY_NONE */
 	enum expect_mode mode;
 	const char *expect;     /* the greeting, the substring or the regex's source */
 	const regex_t *regex;   /* compiled with REG_EXTENDED | REG_NOSUB | REG_NEWLINE */

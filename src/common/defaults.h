@@ -81,6 +81,7 @@
 #define HELLOD_CHECK_TEXT_MAX 1024         /* the status line before its performance data */
 #define HELLOD_CHECK_UDP_PROBE_LEN (HELLOD_GREETING_MAX + 1) /* as long as the longest reply */
 #define HELLOD_CHECK_UDP_RETRY_USEC (1000000ULL) /* UDP probe sent again after this silence */
+#define HELLOD_CHECK_PROXY_MAX 107         /* --proxy v1: the spec's longest line, CRLF included */
 
 /* MESSAGE_IDs, explained in systemd/hellod.catalog. */
 #define HELLOD_MESSAGE_START "ed62cd858f7c40809cf7035928d4d752"

@@ -210,9 +210,38 @@ usage_line_has_no_perfdata(void)
 	snprintf(v.text, sizeof(v.text), "unknown option -x");
 	CHECK_STR(printed(&c, NULL, &v, false), "HELLOD UNKNOWN - unknown option -x");
 	CHECK_STR(printed(&c, NULL, &v, true), "{\"status\":\"UNKNOWN\",\"code\":3,\"host\":null,"
-	    "\"address\":null,\"port\":null,\"proto\":\"tcp\",\"seconds\":null,\"bytes\":null,"
+	    "\"address\":null,\"port\":null,\"proto\":\"tcp\",\"proxy\":null,\"seconds\":null,\"bytes\":null,"
 	    "\"truncated\":null,\"reply\":null,\"error\":\"usage\","
 	    "\"message\":\"unknown option -x\"}");
+}
+
+/* --proxy: the line and the JSON say so once the header went out, and a header that could
+ * not be sent is CRITICAL with its reason. */
+static void
+proxy_header(void)
+{
+	struct check c = check_greeting();
+	struct probe_result r = result_done("Thank you for connecting\n", 25, 214);
+	struct verdict v;
+
+	c.proxy = PROXY_V1;
+	r.proxy_sent = PROXY_V1;
+	check_judge(&c, &r, &v);
+	CHECK(v.state == STATE_OK);
+	CHECK_STR(v.text, "0.000214 s response time on 127.0.0.1 port 12345 after a PROXY v1 "
+	    "header [Thank you for connecting]");
+	CHECK(strstr(printed(&c, &r, &v, true), ",\"proto\":\"tcp\",\"proxy\":\"v1\",") != NULL);
+
+	c.proxy = PROXY_V2;
+	r = (struct probe_result){ .stage = PROBE_SEND, .error = EPIPE, .tried = 1 };
+	snprintf(r.address, sizeof(r.address), "127.0.0.1");
+	check_judge(&c, &r, &v);
+	CHECK(v.state == STATE_CRITICAL && strcmp(v.error, "PROXY header not sent") == 0);
+	CHECK_STR(v.text, "PROXY v2 header not sent: Broken pipe on 127.0.0.1 port 12345");
+	CHECK(strstr(printed(&c, &r, &v, true), ",\"proxy\":null,") != NULL);
+	r.error = ETIMEDOUT;
+	check_judge(&c, &r, &v);
+	CHECK_STR(v.text, "PROXY v2 header not sent within 10 s on 127.0.0.1 port 12345");
 }
 
 static void
@@ -271,6 +300,7 @@ main(void)
 	RUN("unit/report", failures);
 	RUN("unit/report", mismatch_shows_both);
 	RUN("unit/report", usage_line_has_no_perfdata);
+	RUN("unit/report", proxy_header);
 	RUN("unit/report", json_escapes);
 	RUN("unit/report", json_escapes_c1_and_bidi);
 	return tests_failed ? 1 : 0;
