@@ -23,6 +23,7 @@ enum { OPT_CONFIG = 0x100, OPT_JSON, OPT_PROXY };
 struct options {
 	const char *config;     /* --config; NULL: the default path, if it exists */
 	const char *host;       /* -H, or the config's */
+	bool local;             /* host and port both from the config */
 	bool quiet;             /* -q */
 	bool json;              /* --json */
 	int family;             /* -4, -6 */
@@ -237,6 +238,8 @@ apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
 	struct hellod_config *cfg;
 	/* Host and port both from the config: this machine's daemon as configured. */
 	bool local = !o->host && c->port == 0;
+
+	o->local = local;
 	int r;
 
 	/* A FIFO or a device is refused, not read: this cannot outlast the deadline. */
@@ -329,8 +332,10 @@ main(int argc, char **argv)
 		goto report;
 	}
 
+	/* This machine's daemon, as configured: it may want a PROXY header from us. */
 	r = probe_run(&(struct probe_request){ .host = host, .port = c.port, .udp = c.udp,
-	    .proxy = c.proxy, .family = o.family, .timeout_usec = c.timeout_usec }, &res);
+	    .proxy = c.proxy, .trust = o.local ? cfg : NULL, .family = o.family,
+	    .timeout_usec = c.timeout_usec }, &res);
 	probed = &res;
 	if (r < 0) {
 		v.state = STATE_UNKNOWN;

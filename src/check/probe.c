@@ -302,9 +302,22 @@ note_address(const struct addrinfo *ai, struct probe_result *res)
 
 /* TCP, one address. Returns 1 when it took the connection (its verdict is in res), 0 to go
  * on to the next address, or a negative errno when the probe cannot go on. */
+/* Whether trust, the daemon's config, reads a PROXY header from fd's local address. */
+static bool
+trusted_source(int fd, const struct hellod_config *trust)
+{
+	struct sockaddr_storage me;
+	socklen_t len = sizeof(me);
+	struct addr_prefix src;
+
+	return getsockname(fd, (struct sockaddr *)&me, &len) == 0 &&
+	    addr_source((const struct sockaddr *)&me, len, &src) && config_trusts(trust, &src);
+}
+
 static int
-tcp_address(const struct addrinfo *ai, enum proxy_version proxy, uint64_t until,
-    uint64_t deadline, struct probe_result *res)
+tcp_address(const struct addrinfo *ai, enum proxy_version proxy,
+    const struct hellod_config *trust, uint64_t until, uint64_t deadline,
+    struct probe_result *res)
 {
 	int fd = tcp_connect(ai, until);
 
@@ -321,6 +334,8 @@ tcp_address(const struct addrinfo *ai, enum proxy_version proxy, uint64_t until,
 		res->error = -fd;
 		return 0;
 	}
+	if (proxy == PROXY_NONE && trust && trusted_source(fd, trust))
+		proxy = PROXY_V2;
 	if (proxy != PROXY_NONE) {
 		res->stage = PROBE_SEND;
 		res->error = -tcp_send_header(fd, proxy, deadline);
@@ -367,7 +382,7 @@ probe_addresses(const struct probe_request *req, const struct addrinfo *list,
 
 		note_address(ai, res);
 		r = req->udp ? udp_address(ai, until, res) :
-		    tcp_address(ai, req->proxy, until, deadline, res);
+		    tcp_address(ai, req->proxy, req->trust, until, deadline, res);
 		if (r != 0)
 			return r < 0 ? r : 0;
 	}

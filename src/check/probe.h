@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "defaults.h"
 #include "proxy-header.h"
 
@@ -24,6 +25,10 @@ struct probe_request {
 	uint16_t port;
 	bool udp;
 	enum proxy_version proxy;  /* TCP: the header sent first, or PROXY_NONE */
+	/* TCP without proxy: this machine's daemon config. When it reads PROXY headers from the
+	 * address the probe connects from (proxy_protocol, trusted_proxies), a v2 LOCAL header
+	 * goes first, as that daemon then requires. NULL: never. */
+	const struct hellod_config *trust;
 	int family;             /* AF_UNSPEC, AF_INET or AF_INET6 */
 	uint64_t timeout_usec;  /* for everything: resolve, connect, read */
 };

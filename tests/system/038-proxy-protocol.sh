@@ -5,6 +5,7 @@
 # greeted; an untrusted peer's header is only data; allow and deny judge the client, the
 # PROXY one included, over TCP and UDP, and a reload changes them.
 . "$HELLOD_TOP/tests/lib.sh"
+. "$HELLOD_TOP/tests/lib-check.sh"
 
 port=$(free_port)
 conf=$T/hellod.conf
@@ -156,6 +157,18 @@ hostile "v2 with an unknown family" "$SIG"'\x21\x41\x00\x00'
 check "no hostile header was greeted, nor logged as a client" sh -c \
 	"! grep -q 'Greeting .*127\\.0\\.0\\.1:.*PROXY header' '$T/hellod.log'"
 check "hellod still serves after them" sh -c "[ \"\$('$CLIENT' -B 127.0.0.2 tcp 127.0.0.1 $port)\" = 'Thank you for connecting' ]"
+
+# --- hellod-check, probing as the balancer would ---
+run_check -H 127.0.0.1 -p "$port" --proxy v1
+expect_grep "hellod-check --proxy v1: OK" '^HELLOD OK .*after a PROXY v1 header' "$T/check.out"
+run_check -H 127.0.0.1 -p "$port" --proxy v2
+expect_grep "hellod-check --proxy v2 (LOCAL): OK" '^HELLOD OK .*after a PROXY v2 header' "$T/check.out"
+run_check -H 127.0.0.1 -p "$port" -t 3
+expect_grep "hellod-check -H without --proxy, from a trusted address: CRITICAL (reset)" \
+	'^HELLOD CRITICAL' "$T/check.out"
+run_check --config "$conf"
+expect_grep "hellod-check --config: the config trusts its address, so it sends v2 LOCAL: OK" \
+	'^HELLOD OK .*after a PROXY v2 header' "$T/check.out"
 
 # --- An untrusted peer's header is data, not believed ---
 "$CLIENT" -B 127.0.0.3 chunks 127.0.0.1 "$port" 'PROXY TCP4 192.0.2.99 127.0.0.1 7777 12345\r\n' \
