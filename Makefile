@@ -39,7 +39,7 @@ CHECK = src/check/main.c src/check/probe.c src/check/proxy-header.c src/check/re
 UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn test_proxy \
 	test_proxy_header
 TEST_TOOLS = client fakeserver
-FUZZ_TARGETS = fuzz_config fuzz_reply
+FUZZ_TARGETS = fuzz_config fuzz_reply fuzz_proxy
 
 obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 
@@ -94,6 +94,10 @@ $(BUILDDIR)/tests/fuzz_reply: $(BUILDDIR)/obj/tests/fuzz/fuzz_reply.o \
 		$(BUILDDIR)/obj/tests/fuzz/driver.o $(call obj,src/check/report.c) $(BUILDDIR)/libcommon.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
+$(BUILDDIR)/tests/fuzz_proxy: $(BUILDDIR)/obj/tests/fuzz/fuzz_proxy.o \
+		$(BUILDDIR)/obj/tests/fuzz/driver.o $(call obj,src/hellod/proxy.c) $(BUILDDIR)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
 tests: all $(addprefix $(BUILDDIR)/tests/,$(UNIT_TESTS) $(TEST_TOOLS) $(FUZZ_TARGETS))
 
 -include $(shell find $(BUILDDIR)/obj -name '*.d' 2>/dev/null)
@@ -135,7 +139,8 @@ lint: check-deps
 	@packaging/build-deps.sh $(LINT_DEPS)
 	@tests/lint.sh "$(LIB_CFLAGS)"
 
-# libFuzzer on the config parser and hellod-check's reply handling, FUZZ_SECONDS each.
+# libFuzzer on the config parser, hellod-check's reply handling and the PROXY header parser,
+# FUZZ_SECONDS each.
 fuzz: check-deps
 	@packaging/build-deps.sh $(FUZZ_DEPS)
 	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS) "$(LIB_CFLAGS)" "$(LIB_LIBS)"

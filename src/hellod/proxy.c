@@ -184,7 +184,8 @@ v1_ipv6(struct v1_cursor *c, struct in6_addr *ret)
 
 	for (k = 0; c->i + k < c->n && c->p[c->i + k] != ' '; k++) {
 		if (!v1_ipv6_char(c->p[c->i + k]))
-			return bad(c->why, "v1: IPv6 address with a character other than hex, : or .");
+			return bad(c->why,
+			    "v1: IPv6 address with a character other than hex, : or .");
 		if (k + 1 >= sizeof(s))
 			return bad(c->why, "v1: IPv6 address longer than 45 characters");
 	}

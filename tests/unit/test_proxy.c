@@ -57,7 +57,8 @@ valid(const void *hdr, size_t n, unsigned version, const char *source, const cha
 	for (size_t k = 0; k < n; k++) {
 		r = parse_copy(hdr, k, &h, &why);
 		if (r != 0) {
-			printf("# prefix of %zu of %zu bytes: %d (%s)\n", k, n, r, r < 0 ? why : "");
+			printf("# prefix of %zu of %zu bytes: %d (%s)\n", k, n, r,
+			    r < 0 ? why : "");
 			return false;
 		}
 	}
@@ -66,7 +67,8 @@ valid(const void *hdr, size_t n, unsigned version, const char *source, const cha
 	for (size_t extra = 0; extra < sizeof(TRAILER); extra += sizeof(TRAILER) - 1) {
 		r = parse_copy(buf, n + extra, &h, &why);
 		if (r < 0 || (size_t)r != n) {
-			printf("# %zu bytes and %zu more: %d (%s)\n", n, extra, r, r < 0 ? why : "");
+			printf("# %zu bytes and %zu more: %d (%s)\n", n, extra, r,
+			    r < 0 ? why : "");
 			return false;
 		}
 	}
@@ -103,8 +105,8 @@ refused(const void *hdr, size_t n, size_t at, const char *reason)
 		why = NULL;
 		r = parse_copy(hdr, k, &h, &why);
 		if (k < at ? r != 0 : r != -EBADMSG || !why || strcmp(why, reason) != 0) {
-			printf("# prefix of %zu of %zu bytes (refused at %zu): %d (%s)\n", k, n, at, r,
-			    r < 0 && why ? why : "");
+			printf("# prefix of %zu of %zu bytes (refused at %zu): %d (%s)\n", k, n,
+			    at, r, r < 0 && why ? why : "");
 			return false;
 		}
 	}
@@ -205,7 +207,8 @@ v1_addresses(void)
 	    "v1: IPv4 octet with a leading zero"));
 	CHECK(refused_v1("PROXY TCP4 192.0.2.1 0", "198.51.100.2 1 2\r\n",
 	    "v1: IPv4 octet with a leading zero"));
-	CHECK(refused_v1("PROXY TCP4 192.0.2.25", "6 198.51.100.2 1 2\r\n", "v1: IPv4 octet over 255"));
+	CHECK(refused_v1("PROXY TCP4 192.0.2.25", "6 198.51.100.2 1 2\r\n",
+	    "v1: IPv4 octet over 255"));
 	CHECK(refused_v1("PROXY TCP4 192.0.2", " 198.51.100.2 1 2\r\n", not4));
 	CHECK(refused_v1("PROXY TCP4 192.0.2.1", ".5 198.51.100.2 1 2\r\n", not4));
 	CHECK(refused_v1("PROXY TCP4 192.0.", ".1 198.51.100.2 1 2\r\n", not4));
@@ -213,14 +216,16 @@ v1_addresses(void)
 	/* TCP4 must carry IPv4 and TCP6 IPv6. */
 	CHECK(refused_v1("PROXY TCP4 ", "::1 ::1 1 2\r\n", not4));
 	CHECK(refused_v1("PROXY TCP4 192.0.2.1 ", "::ffff:1.2.3.4 1 2\r\n", not4));
-	CHECK(refused_v1("PROXY TCP6 192.0.2.1", " 198.51.100.2 1 2\r\n", "v1: not an IPv6 address"));
+	CHECK(refused_v1("PROXY TCP6 192.0.2.1", " 198.51.100.2 1 2\r\n",
+	    "v1: not an IPv6 address"));
 	CHECK(refused_v1("PROXY TCP6 ::1", "%lo ::1 1 2\r\n",
 	    "v1: IPv6 address with a character other than hex, : or ."));
 	CHECK(refused_v1("PROXY TCP6 ", "[::1] ::1 1 2\r\n",
 	    "v1: IPv6 address with a character other than hex, : or ."));
 	CHECK(refused_v1("PROXY TCP6 1:::2", " ::1 1 2\r\n", "v1: not an IPv6 address"));
 	CHECK(refused_v1("PROXY TCP6 ::1 ::ffff:01.2.3.4", " 1 2\r\n", "v1: not an IPv6 address"));
-	CHECK(refused_v1("PROXY TCP6 0000:0000:0000:0000:0000:0000:000.000.000.000", "0 ::1 1 2\r\n",
+	CHECK(refused_v1("PROXY TCP6 0000:0000:0000:0000:0000:0000:000.000.000.000",
+	    "0 ::1 1 2\r\n",
 	    "v1: IPv6 address longer than 45 characters"));
 }
 
@@ -233,8 +238,10 @@ v1_ports(void)
 	    "v1: port with a leading zero"));
 	CHECK(refused_v1("PROXY TCP4 192.0.2.1 198.51.100.2 56324 0", "443\r\n",
 	    "v1: port with a leading zero"));
-	CHECK(refused_v1("PROXY TCP4 192.0.2.1 198.51.100.2 6553", "6 443\r\n", "v1: port over 65535"));
-	CHECK(refused_v1("PROXY TCP4 192.0.2.1 198.51.100.2 1 6553", "6\r\n", "v1: port over 65535"));
+	CHECK(refused_v1("PROXY TCP4 192.0.2.1 198.51.100.2 6553", "6 443\r\n",
+	    "v1: port over 65535"));
+	CHECK(refused_v1("PROXY TCP4 192.0.2.1 198.51.100.2 1 6553", "6\r\n",
+	    "v1: port over 65535"));
 	CHECK(refused_v1(p, "+1 2\r\n", "v1: source port not a number and a space"));
 	CHECK(refused_v1("PROXY TCP4 192.0.2.1 198.51.100.2 1", "\r\n",
 	    "v1: source port not a number and a space"));
@@ -258,7 +265,8 @@ v1_spaces_and_line_ends(void)
 	    "v1: LF without CR"));
 	CHECK(refused_v1("PROXY TCP4 192.0.2.1 198.51.100.2 1 2\r", "\r\n", "v1: CR without LF"));
 	CHECK(refused_v1("PROXY UNKNOWN 1.2.3.4", "\n", "v1: LF without CR"));
-	CHECK(refused_v1("PROXY UNKNOWN\r", " \n", "v1: UNKNOWN followed by neither a space nor CRLF"));
+	CHECK(refused_v1("PROXY UNKNOWN\r", " \n",
+	    "v1: UNKNOWN followed by neither a space nor CRLF"));
 	CHECK(refused_v1("PROXY UNKNOWN 1.2.3.4\r", "x\r\n", "v1: CR without LF"));
 }
 
@@ -280,7 +288,8 @@ v2_proxy_inet(void)
 	CHECK(valid(V2(SIG "\x21\x12\x00\x0c" V2_INET_BLOCK), 2,
 	    "192.0.2.1:56324", "198.51.100.2:443"));
 	/* Ports whose bytes differ, so that a swapped byte order shows. */
-	CHECK(valid(V2(SIG "\x21\x11\x00\x0c" "\x0a\0\0\x01" "\x0a\0\0\x02" "\x12\x34" "\xff\x01"), 2,
+	CHECK(valid(V2(SIG "\x21\x11\x00\x0c" "\x0a\0\0\x01" "\x0a\0\0\x02" "\x12\x34"
+	    "\xff\x01"), 2,
 	    "10.0.0.1:4660", "10.0.0.2:65281"));
 }
 
@@ -361,6 +370,7 @@ v2_lengths(void)
 
 	/* The crash vector: PROXY, INET over DGRAM, len 0. */
 	CHECK(refused(V2(SIG "\x21\x12\x00\x00" V2_INET_BLOCK), 16, shorter));
+	CHECK(refused(V2(SIG "\x21\x22\x00\x00" V2_INET6_BLOCK), 16, shorter));
 	CHECK(refused(V2(SIG "\x21\x11\x00\x0b" V2_INET_BLOCK), 16, shorter));
 	CHECK(refused(V2(SIG "\x21\x21\x00\x0c" V2_INET_BLOCK), 16, shorter));
 	CHECK(refused(V2(SIG "\x21\x31\x00\xd7"), 16, shorter));
