@@ -36,15 +36,20 @@ SETTLE_IDLE_NS = 500_000    # CPU per 20 ms below which a server counts as idle
 OP_TIMEOUT_MS = 2000        # a connection or request unanswered this long is a timeout
 MISMATCH_NS = 30_000_000    # schedstat and clock-tick accounting may differ this much
 READY_TIMEOUT = 5.0         # seconds for hellod to send READY=1
+PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"  # the 12 bytes a PROXY v2 header starts with
 
-# (key, row title, speaks UDP, full mode only)
+# (key, row title, speaks UDP, full mode only). The PROXY rows are TCP only: there is no PROXY
+# for UDP, and their UDP would be the rows' above.
 SERVERS = [
     ("limit", "limit: accept4 thread + recvmmsg thread per CPU, SO_REUSEPORT", True, False),
     ("hellod", "hellod (default)", True, False),
     ("hellod-fast", "hellod, close = fast", True, False),
     ("hellod-workers2", "hellod, workers = 2", True, False),
+    ("hellod-proxy", "hellod, PROXY v2 (`proxy_protocol = yes`, `trusted_proxies = 127.0.0.1`)",
+     False, False),
     ("nginx-auto", "nginx 1.22 stream `return`, workers auto", True, False),
     ("nginx-1", "nginx, 1 worker", True, False),
+    ("nginx-proxy", "nginx stream, `listen ... proxy_protocol`, workers auto", False, False),
     ("textbook", "textbook sd-event server, 1 worker", True, False),
     ("tutorial", "tutorial Python server (blocking, listen(5))", True, False),
     ("fork", "fork per connection (child writes, no exec)", False, True),
@@ -198,9 +203,20 @@ def free_port(used):
     raise RuntimeError("no free port")
 
 
-def greets_tcp(port):
+def proxy_v2(s):
+    """A PROXY v2 header (PROXY, TCP over IPv4) naming the socket's own address as the client's,
+    as loadgen -P v2 sends."""
+    src, sport = s.getsockname()
+    dst, dport = s.getpeername()
+    return (PROXY_V2_SIG + bytes([0x21, 0x11, 0, 12]) + socket.inet_aton(src)
+            + socket.inet_aton(dst) + sport.to_bytes(2, "big") + dport.to_bytes(2, "big"))
+
+
+def greets_tcp(port, proxy=False):
     try:
         with socket.create_connection((HOST, port), timeout=1.0) as s:
+            if proxy:
+                s.sendall(proxy_v2(s))
             data = b""
             for _ in range(64):
                 chunk = s.recv(4096)
@@ -242,6 +258,9 @@ class Server:
         self.dir = os.path.join(ctx.tmp, key)
         os.makedirs(self.dir)
         self.log_path = os.path.join(ctx.logs, key + ".log")
+        self.proxy = key.endswith("-proxy")
+        # What loadgen adds for this server: a PROXY v2 header from each connection.
+        self.client_args = ["-P", "v2"] if self.proxy else []
 
     def hellod_conf(self, extra):
         path = os.path.join(self.dir, f"{self.key}.conf")
@@ -250,11 +269,12 @@ class Server:
                     "[log]\nlevel = warning\n")
         return path
 
-    def nginx_conf(self, workers):
+    def nginx_conf(self, workers, proxy):
         with open(os.path.join(HERE, "nginx.conf.in"), encoding="ascii") as f:
             text = f.read()
         subst = {"@WORKERS@": workers, "@DIR@": self.dir, "@HOST@": HOST,
                  "@PORT@": str(self.port), "@GREETING@": GREETING,
+                 "@PROXY@": " proxy_protocol" if proxy else "",
                  "@USER@": "user root;" if os.geteuid() == 0 else ""}
         for k, v in subst.items():
             text = text.replace(k, v)
@@ -270,12 +290,13 @@ class Server:
             return [os.path.join(bench, "limit"), HOST, p, GREETING]
         if self.key.startswith("hellod"):
             extra = {"hellod": "", "hellod-fast": "close = fast\n",
-                     "hellod-workers2": "workers = 2\n"}[self.key]
+                     "hellod-workers2": "workers = 2\n",
+                     "hellod-proxy": f"proxy_protocol = yes\ntrusted_proxies = {HOST}\n"}[self.key]
             return [c.hellod, "-c", self.hellod_conf(extra)]
         if self.key.startswith("nginx"):
             if not c.nginx:
                 return None
-            conf = self.nginx_conf("auto" if self.key == "nginx-auto" else "1")
+            conf = self.nginx_conf("1" if self.key == "nginx-1" else "auto", self.proxy)
             return [c.nginx, "-p", self.dir, "-c", conf, "-e", "stderr"]
         if self.key == "textbook":
             return [os.path.join(bench, "textbook"), HOST, p, GREETING]
@@ -311,7 +332,7 @@ class Server:
                 self.proc = None
                 self.failed(rc)
                 return
-            if greets_tcp(self.port) and (not self.udp or greets_udp(self.port)):
+            if greets_tcp(self.port, self.proxy) and (not self.udp or greets_udp(self.port)):
                 break
             time.sleep(0.05)
         else:
@@ -393,7 +414,7 @@ def loadgen(ctx, srv, args, count, seconds, sample_rss=True):
     root = srv.proc.pid
     pids = tree(root)
     argv = [ctx.loadgen, "-H", HOST, "-p", str(srv.port), "-n", str(count), "-d", str(seconds),
-            "-t", str(OP_TIMEOUT_MS), "-e", GREETING] + args
+            "-t", str(OP_TIMEOUT_MS), "-e", GREETING] + args + srv.client_args
     net0 = tcpext()
     cpu0 = tree_cpu(pids)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -838,7 +859,8 @@ def main():
         runs = run_rounds(ctx, servers)
         sf = send_first(ctx, servers)
         extras = hellod_extras(ctx) if (not a.only or a.only & {"hellod", "hellod-fast",
-                                                                  "hellod-workers2"}) \
+                                                                  "hellod-workers2",
+                                                                  "hellod-proxy"}) \
             else {"ready_ms": []}
     finally:
         if ctx.loadgen_proc and ctx.loadgen_proc.poll() is None:

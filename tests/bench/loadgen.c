@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,8 @@
 #define LOADGEN_TICK_NS (10 * 1000000ULL)   /* timeouts are looked for this often */
 #define LOADGEN_HTTP_REQUEST "GET / HTTP/1.0\r\n\r\n" /* -s http */
 #define LOADGEN_GREETING_DEFAULT "Thank you for connecting"
+#define LOADGEN_PROXY_SIG "\r\n\r\n\0\r\nQUIT\n" /* -P v2: the 12 bytes a v2 header starts with */
+#define LOADGEN_PROXY_MAX (16 + 36)         /* -P v2: the header for TCP over IPv6 */
 
 #define EX_USAGE 64
 #define EX_OSERR 71
@@ -61,6 +64,7 @@ struct options {
 	const char *greeting;           /* -e, without its newline */
 	const char *bind;               /* -b: source address[+count] */
 	bool idle;                      /* -i: TCP clients that never read */
+	bool proxy;                     /* -P v2: a PROXY v2 header first */
 };
 
 struct stats {
@@ -75,7 +79,8 @@ struct conn {
 	int fd;                         /* -1 while the slot is free */
 	uint64_t start_ns;
 	size_t got;                     /* bytes of the greeting read, all as expected */
-	size_t sent;                    /* bytes of the request written */
+	size_t sent;                    /* bytes of the PROXY header and request written */
+	unsigned char proxy[LOADGEN_PROXY_MAX]; /* -P: this connection's header */
 };
 
 struct usock {
@@ -94,6 +99,9 @@ struct run {
 	size_t expected_len;
 	char *request;                  /* TCP: bytes sent first, if any; UDP: the datagram */
 	size_t request_len;
+	unsigned char proxy[LOADGEN_PROXY_MAX]; /* -P: the header but the source address */
+	size_t proxy_len;               /* -P: 28 (IPv4) or 52 (IPv6); else 0 */
+	size_t send_len;                /* TCP: bytes written first, header and request */
 	uint64_t timeout_ns, start_ns, end_ns;
 	struct stats st;
 	struct conn *conns;
@@ -219,9 +227,20 @@ tcp_write(struct run *r, struct conn *c)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
 	/* Every pass but the last writes at least a byte. */
-	for (size_t i = 0; i <= r->request_len && c->sent < r->request_len; i++) {
-		ssize_t n = send(c->fd, r->request + c->sent, r->request_len - c->sent,
-		    MSG_NOSIGNAL);
+	for (size_t i = 0; i <= r->send_len && c->sent < r->send_len; i++) {
+		struct iovec iov[2];
+		struct msghdr m = { .msg_iov = iov };
+		size_t off = c->sent > r->proxy_len ? c->sent - r->proxy_len : 0;
+		ssize_t n;
+
+		/* The header's rest, then the request's, in one call. */
+		if (c->sent < r->proxy_len)
+			iov[m.msg_iovlen++] = (struct iovec){ c->proxy + c->sent,
+			    r->proxy_len - c->sent };
+		if (off < r->request_len)
+			iov[m.msg_iovlen++] = (struct iovec){ r->request + off,
+			    r->request_len - off };
+		n = sendmsg(c->fd, &m, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -232,7 +251,7 @@ tcp_write(struct run *r, struct conn *c)
 		}
 		c->sent += (size_t)n;
 	}
-	if (c->sent == r->request_len && epoll_ctl(r->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+	if (c->sent == r->send_len && epoll_ctl(r->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
 		return OUTCOME_CONNECT;
 	return -1;
 }
@@ -255,6 +274,32 @@ bind_source(struct run *r, int fd)
 	return bind(fd, (struct sockaddr *)&ss, r->source_len);
 }
 
+/* -P v2: the run's header with this connection's own address and port as the client's. */
+static int
+proxy_header(struct run *r, struct conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	/* connect() has bound the socket, finished or in progress. */
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0 || ss.ss_family !=
+	    r->addr.ss_family)
+		return -1;
+	memcpy(c->proxy, r->proxy, r->proxy_len);
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+
+		memcpy(c->proxy + 16, &in->sin_addr, 4);
+		memcpy(c->proxy + 24, &in->sin_port, 2);
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+		memcpy(c->proxy + 16, &in6->sin6_addr, 16);
+		memcpy(c->proxy + 48, &in6->sin6_port, 2);
+	}
+	return 0;
+}
+
 static void
 tcp_start(struct run *r, struct conn *c)
 {
@@ -262,7 +307,7 @@ tcp_start(struct run *r, struct conn *c)
 	int one = 1;
 
 	/* A client that sends first also waits for the connection to be writable. */
-	if (r->request_len > 0)
+	if (r->send_len > 0)
 		ev.events |= EPOLLOUT;
 	r->st.started++;
 	c->start_ns = now_ns();
@@ -274,7 +319,7 @@ tcp_start(struct run *r, struct conn *c)
 	/* On a connecting socket TCP_DEFER_ACCEPT holds back the handshake's last ACK until
 	 * there is data to carry it: the request is in the server's receive queue before the
 	 * server can accept the connection, whatever the scheduler does. */
-	if (r->request_len > 0 && setsockopt(c->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one,
+	if (r->send_len > 0 && setsockopt(c->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one,
 	    sizeof(one)) < 0)
 		goto fail;
 	/* An idle client never reads: it hears only of a reset (always reported). */
@@ -284,10 +329,12 @@ tcp_start(struct run *r, struct conn *c)
 		goto fail;
 	if (connect(c->fd, (struct sockaddr *)&r->addr, r->addr_len) < 0 && errno != EINPROGRESS)
 		goto fail;
+	if (r->proxy_len > 0 && proxy_header(r, c) < 0)
+		goto fail;
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
 		goto fail;
 	/* Over loopback the handshake is usually over already: send at once. */
-	if (r->request_len > 0) {
+	if (r->send_len > 0) {
 		int out = tcp_write(r, c);
 
 		if (out >= 0)
@@ -309,7 +356,7 @@ tcp_event(struct run *r, struct conn *c)
 	}
 	out = tcp_read(r, c);
 
-	if (out < 0 && c->sent < r->request_len)
+	if (out < 0 && c->sent < r->send_len)
 		out = tcp_write(r, c);
 	if (out >= 0)
 		tcp_finish(r, c, (enum outcome)out);
@@ -550,7 +597,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: loadgen [-u] [-H host] [-p port] [-n count] [-d seconds] [-t ms]\n"
-	    "               [-e greeting] [-c connections] [-s http|bytes] (TCP)\n"
+	    "               [-e greeting] [-c connections] [-s http|bytes] [-P v2] (TCP)\n"
 	    "               [-w in-flight] [-S sockets] [-l request-bytes] (UDP, with -u)\n"
 	    "  -H host     numeric IPv4 or IPv6 address (127.0.0.1)\n"
 	    "  -p port     (12345)\n"
@@ -567,6 +614,9 @@ usage(FILE *f)
 	    "  -l n        UDP request bytes (64)\n"
 	    "  -b addr[+n] bind each socket to this source address; with +n to one of n IPv4\n"
 	    "              addresses counted up from it, in turn\n"
+	    "  -P v2       TCP: each connection first sends a PROXY v2 header (PROXY, TCP over\n"
+	    "              its family) naming the connection's own address and port as the\n"
+	    "              client's, before -s's bytes; the handshake's last ACK waits for it\n"
 	    "  -i          TCP: idle clients that never read, each holding its connection for\n"
 	    "              -t ms (then ok) unless the server resets it first (a reset)\n"
 	    "Prints one JSON line: done, ok, errors, resets, truncated, timeouts, connect_errors,\n"
@@ -592,7 +642,7 @@ parse_options(int argc, char **argv, struct options *o)
 {
 	int opt, r = 0;
 
-	while ((opt = getopt(argc, argv, "H:p:c:n:d:uw:S:s:l:e:t:b:ih")) != -1) {
+	while ((opt = getopt(argc, argv, "H:p:c:n:d:uw:S:s:l:e:t:b:iP:h")) != -1) {
 		switch (opt) {
 		case 'H':
 			o->host = optarg;
@@ -614,6 +664,13 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'i':
 			o->idle = true;
+			break;
+		case 'P':
+			if (strcmp(optarg, "v2") != 0) {
+				fprintf(stderr, "loadgen: -P %s: only v2 is known\n", optarg);
+				return -EINVAL;
+			}
+			o->proxy = true;
 			break;
 		case 'c':
 			r = parse_number(optarg, opt, 1, LOADGEN_INFLIGHT_MAX, &o->concurrency);
@@ -649,8 +706,8 @@ parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "loadgen: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (o->udp && o->send_first) {
-		fprintf(stderr, "loadgen: -s is for TCP; UDP requests are -l bytes long\n");
+	if (o->udp && (o->send_first || o->proxy)) {
+		fprintf(stderr, "loadgen: -s and -P are for TCP; UDP requests are -l bytes long\n");
 		return -EINVAL;
 	}
 	if (o->sockets > o->in_flight || (o->sockets > 0 &&
@@ -687,6 +744,36 @@ make_request(struct run *r)
 	memset(r->request, 'x', n);
 	r->request_len = n;
 	return 0;
+}
+
+/* -P v2: the header every connection sends, PROXY over TCP from its own address (filled in
+ * per connection) to the server's. */
+static void
+make_proxy(struct run *r)
+{
+	unsigned char *p = r->proxy;
+
+	memcpy(p, LOADGEN_PROXY_SIG, 12);
+	p[12] = 0x21;           /* version 2, PROXY */
+	if (r->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&r->addr;
+
+		p[13] = 0x11;   /* AF_INET, STREAM */
+		p[14] = 0;
+		p[15] = 12;
+		memcpy(p + 20, &in->sin_addr, 4);
+		memcpy(p + 26, &in->sin_port, 2);
+		r->proxy_len = 16 + 12;
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&r->addr;
+
+		p[13] = 0x21;   /* AF_INET6, STREAM */
+		p[14] = 0;
+		p[15] = 36;
+		memcpy(p + 32, &in6->sin6_addr, 16);
+		memcpy(p + 50, &in6->sin6_port, 2);
+		r->proxy_len = 16 + 36;
+	}
 }
 
 /* -b addr[+n]: n source addresses from addr on, IPv4 only when n > 1. */
@@ -776,6 +863,9 @@ main(int argc, char **argv)
 	r->expected_len = (size_t)snprintf(r->expected, sizeof(r->expected), "%s\n", o.greeting);
 	if (resolve(r) < 0 || make_request(r) < 0)
 		return EX_USAGE;
+	if (o.proxy)
+		make_proxy(r);
+	r->send_len = o.udp ? 0 : r->proxy_len + r->request_len;
 	raise_nofile();
 	r->st.latency_us = calloc(o.count, sizeof(*r->st.latency_us));
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -244,3 +244,56 @@ in_ct sh -c 'mkdir -p /etc/systemd/system/hellod.socket.d &&
 expect_eq "a drop-in moves the port: 7000 greets, 12345 is closed" \
     "Hello again|client: connect: Connection refused" \
     "$(greet tcp 127.0.0.1 7000)|$(greet tcp 127.0.0.1 12345)"
+
+# The kernel's access list: IPAddressAllow=/IPAddressDeny= (systemd.resource-control(5)),
+# enforced with cgroup eBPF (BPF_PROG_TYPE_CGROUP_SKB on cgroup v2). What it turns away never
+# reaches hellod: the kernel drops the SYN, no reset, so the client's connect() just waits
+# (cut here by timeout(1): 124). On a socket unit it filters the listening socket and what it
+# accepts; a service's list does not apply to the sockets passed to it (hellod.service's own
+# IPAddressDeny=any is why it serves at all); a self-binding hellod needs it on its service.
+# from ADDR PORT: what a client bound to ADDR gets from 127.0.0.1:PORT within 3 s, and its status.
+from() {
+	local out rc
+	out=$(in_ct timeout 3 /mnt/artifacts/client -t 2000 -B "$1" tcp 127.0.0.1 "$2" 2>&1)
+	rc=$?
+	echo "${out:-nothing} ($rc)"
+}
+ip_list() {
+	in_ct sh -c "mkdir -p /run/systemd/system/$1.d && printf '[%s]\nIPAddressDeny=any\n%s\n' \
+	    '$2' 'IPAddressAllow=127.0.0.1' >/run/systemd/system/$1.d/ip.conf && systemctl daemon-reload"
+}
+bpf_off=$(in_ct journalctl -b --no-pager | grep -Eo \
+    'BPF firewalling (is )?not supported|does not support BPF/cgroup firewalling' | head -n 1)
+if ! in_ct test -f /sys/fs/cgroup/cgroup.controllers; then
+	skip "IPAddressAllow=/IPAddressDeny= on hellod.socket and hellod-standalone.service" \
+	    "the container has no cgroup v2 (the BPF firewall needs it)"
+elif [ -n "$bpf_off" ]; then
+	skip "IPAddressAllow=/IPAddressDeny= on hellod.socket and hellod-standalone.service" \
+	    "systemd in the container says: $bpf_off (no cgroup eBPF here: the settings do nothing)"
+else
+	expect_eq "hellod.service's own IPAddressDeny=any does not touch the passed socket: \
+127.0.0.2 is greeted" "Hello again (0)" "$(from 127.0.0.2 7000)"
+	ip_list hellod.socket Socket
+	in_ct systemctl restart hellod.socket
+	expect_eq "hellod.socket with IPAddressDeny=any, IPAddressAllow=127.0.0.1: shown by systemctl" \
+	    "127.0.0.1/32 ::/0 0.0.0.0/0" "$(prop hellod.socket IPAddressAllow) $(
+	    prop hellod.socket IPAddressDeny)"
+	expect_eq "... 127.0.0.1 is greeted" "Hello again (0)" "$(from 127.0.0.1 7000)"
+	expect_eq "... 127.0.0.2 is not: the kernel drops its SYN, no reset, connect() waits" \
+	    "nothing (124)" "$(from 127.0.0.2 7000)"
+	in_ct sh -c 'rm -r /run/systemd/system/hellod.socket.d && systemctl daemon-reload &&
+	    systemctl restart hellod.socket'
+	expect_eq "... and greeted again once the drop-in is gone" "Hello again (0)" \
+	    "$(from 127.0.0.2 7000)"
+	# The self-binding unit: its sockets are its own, so its list applies.
+	in_ct systemctl start hellod-standalone.service
+	expect_eq "hellod-standalone.service without a list: 127.0.0.2 is greeted" \
+	    "Hello again (0)" "$(from 127.0.0.2 12345)"
+	ip_list hellod-standalone.service Service
+	in_ct systemctl restart hellod-standalone.service
+	expect_eq "hellod-standalone.service with the same lists: 127.0.0.1 is greeted, \
+127.0.0.2 dropped" "Hello again (0)|nothing (124)" "$(from 127.0.0.1 12345)|$(
+	    from 127.0.0.2 12345)"
+	in_ct sh -c 'rm -r /run/systemd/system/hellod-standalone.service.d &&
+	    systemctl daemon-reload && systemctl stop hellod-standalone.service'
+fi
