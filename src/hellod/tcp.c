@@ -143,53 +143,78 @@ tcp_admit(struct tcp *t, const struct addr_prefix *source, bool *counted, bool m
 	return why;
 }
 
-/* A trusted proxy's connection has something new: the header, whole or in part, or its end.
- * The header is peeked at until it is whole, then read to its last byte and no further: what
- * follows is the client's and is drained as any client's. */
+/* Reads a trusted proxy's PROXY header from fd, peeking at what came until the header is
+ * whole, then reading it to its last byte and no further: what follows is the client's and is
+ * drained as any client's. On entry *ss and *len are the peer, or *len is 0 when not known
+ * yet. Returns > 0 when the header was whole, *ss and *len then the client (the peer itself
+ * for LOCAL, UNKNOWN and the like, *local then set); 0 when more is to come; < 0 when it is
+ * bad, or the proxy went away first. */
+static int
+header_read(struct tcp *t, int fd, struct sockaddr_storage *ss, socklen_t *len, bool *local)
+{
+	struct proxy_header h;
+	const char *why = "it closed or reset first";
+	char peer[ADDR_STR_MAX] = "?";
+	ssize_t n;
+	int r = -EBADMSG;
+
+	n = recv(fd, t->header, sizeof(t->header), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n > 0)
+		r = proxy_parse(t->header, (size_t)n, &h, &why);
+	if (r == 0)
+		return 0;       /* more to come, by proxy_timeout */
+	if (r > 0 && recv(fd, t->header, (size_t)r, MSG_DONTWAIT) != r) {
+		r = -EBADMSG;
+		why = "the header could not be read";
+	}
+	if (*len == 0 && (r < 0 || h.local)) {
+		*len = sizeof(*ss);
+		if (getpeername(fd, (struct sockaddr *)ss, len) < 0)
+			*len = 0;
+	}
+	if (r < 0) {
+		/* Debug only: the summary line counts them, and a flood must not flood the log. */
+		if (*len > 0)
+			addr_format((const struct sockaddr *)ss, *len, peer, sizeof(peer));
+		log_debug("Refusing %s: %s", peer, why);
+		return r;
+	}
+	*local = h.local;
+	if (!h.local) {
+		*ss = h.source;
+		*len = h.source_len;
+	}
+	return r;
+}
+
+static const char *
+proto_text(bool proxied, bool local)
+{
+	return !proxied ? "TCP" : local ? "TCP (PROXY LOCAL: the proxy itself)" :
+	    "TCP (from a PROXY header)";
+}
+
+/* A trusted proxy's connection waiting in the table has something new: its header, whole or
+ * in part, or its end. */
 static void
 tcp_header_cb(struct conn *c, void *userdata)
 {
 	struct tcp *t = userdata;
-	struct proxy_header h;
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	socklen_t len = 0;
 	struct addr_prefix src;
-	const char *why = NULL;
 	enum refusal refused;
-	bool has_source, counted;
-	ssize_t n;
+	bool local = false, has_source, counted;
 	int r;
 
-	n = recv(c->fd, t->header, sizeof(t->header), MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_refuse(c, REFUSED_PROXY);  /* it closed or reset before its header was whole */
-		return;
-	}
-	r = proxy_parse(t->header, (size_t)n, &h, &why);
+	r = header_read(t, c->fd, &ss, &len, &local);
 	if (r == 0)
-		return;         /* more to come, by proxy_timeout */
-	if (r > 0 && recv(c->fd, t->header, (size_t)r, MSG_DONTWAIT) != r) {
-		r = -EBADMSG;
-		why = "the header could not be read";
-	}
+		return;
 	if (r < 0) {
-		char peer[ADDR_STR_MAX] = "?";
-
-		/* Debug only: the summary line counts them, and a flood must not flood the log. */
-		if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0)
-			addr_format((const struct sockaddr *)&ss, len, peer, sizeof(peer));
-		log_debug("Refusing %s: %s", peer, why ? why : "not a PROXY header");
 		conn_refuse(c, REFUSED_PROXY);
 		return;
-	}
-	if (h.local) {
-		if (getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
-			len = 0;
-	} else {
-		ss = h.source;
-		len = h.source_len;
 	}
 	has_source = len > 0 && addr_source((const struct sockaddr *)&ss, len, &src);
 	refused = tcp_admit(t, has_source ? &src : NULL, &counted, false);
@@ -198,8 +223,7 @@ tcp_header_cb(struct conn *c, void *userdata)
 		return;
 	}
 	if ((*t->config)->log_connections && len > 0)
-		log_peer(&ss, len, h.local ? "TCP (PROXY LOCAL: the proxy itself)" :
-		    "TCP (from a PROXY header)");
+		log_peer(&ss, len, proto_text(true, local));
 	conn_greet(c, counted ? &src : NULL);
 }
 
@@ -214,8 +238,8 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		socklen_t len = sizeof(ss);
 		struct addr_prefix src;
 		enum refusal why;
-		bool has_source, counted;
-		int cfd;
+		bool has_source, counted, proxied = false, local = false;
+		int cfd, r;
 
 		cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
@@ -230,11 +254,19 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 			break;
 		}
 		has_source = addr_source((const struct sockaddr *)&ss, len, &src);
-		/* A trusted proxy speaks first: who the client is, and only then is it judged. */
+		/* A trusted proxy speaks first: who the client is, and only then is it judged. Its
+		 * header is usually there already, having come with the handshake's last ACK;
+		 * otherwise the connection waits for it in the table. */
 		if (has_source && config_trusts(*t->config, &src)) {
-			if (conn_open_waiting(t->conns, cfd) < 0)
+			r = header_read(t, cfd, &ss, &len, &local);
+			if (r == 0 && conn_open_waiting(t->conns, cfd) < 0)
 				refuse(t, cfd, REFUSED_MAX_CONNECTIONS);
-			continue;
+			if (r < 0)
+				refuse(t, cfd, REFUSED_PROXY);
+			if (r <= 0)
+				continue;
+			proxied = true;
+			has_source = addr_source((const struct sockaddr *)&ss, len, &src);
 		}
 		why = tcp_admit(t, has_source ? &src : NULL, &counted, true);
 		if (why != REFUSED_N) {
@@ -242,7 +274,7 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 			continue;
 		}
 		if ((*t->config)->log_connections)
-			log_peer(&ss, len, "TCP");
+			log_peer(&ss, len, proto_text(proxied, local));
 		tcp_greet(t, cfd, counted ? &src : NULL);
 	}
 	if (i > 0)
