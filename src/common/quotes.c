@@ -54,8 +54,9 @@ is_sendable(const char *s, size_t n)
 static void
 add_quote(struct quotes *q, const char *s, size_t n)
 {
-	/* The final newline is the sender's to add; a CR is part of it only before an LF. */
-	if (n > 0 && s[n - 1] == '\n') {
+	/* The final newline is the sender's to add, and blank lines before the "%" would only
+	 * end the greeting with empty lines; a CR belongs to a newline only before an LF. */
+	while (n > 0 && s[n - 1] == '\n') {
 		n--;
 		if (n > 0 && s[n - 1] == '\r')
 			n--;

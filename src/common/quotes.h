@@ -9,8 +9,9 @@
 struct quotes {
 	char *data;             /* the file's bytes, owned */
 	size_t n;               /* usable quotes */
-	const char **text;      /* each quote, without its final newline; inner line */
-	size_t *len;            /* breaks as the file has them (LF or CRLF) */
+	const char **text;      /* each quote, without its final newline (nor blank lines before
+	                         * it); inner line breaks as the file has them (LF or CRLF) */
+	size_t *len;
 	size_t max_len;
 	unsigned skipped;       /* too long (> HELLOD_GREETING_MAX) or with control characters
 	                         * other than tab and newline (and CR of a CRLF), or not UTF-8 */

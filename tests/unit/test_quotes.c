@@ -62,6 +62,9 @@ small_files(void)
 	CHECK(LOAD("%\na\n%\n") == 0 && q->n == 1 && quote_is(0, "a"));
 	/* Only a line of exactly "%" separates. */
 	CHECK(LOAD("a\n%%\n %\n% \n50%\n") == 0 && q->n == 1 && quote_is(0, "a\n%%\n %\n% \n50%"));
+	/* Blank lines at the end of a quote go with its final newline (a fuzzer's find). */
+	CHECK(LOAD("a\n\n\n%\nre\n\r\n%\nb\r\n\r\n") == 0 && q->n == 3 && quote_is(0, "a") &&
+	    quote_is(1, "re") && quote_is(2, "b"));
 	/* Inner blank lines stay; tabs and UTF-8 are text. */
 	CHECK(LOAD("x\n\n\ty\n%\ncaf\xc3\xa9 \xe2\x82\xac\n") == 0 && q->n == 2 &&
 	    quote_is(0, "x\n\n\ty") && quote_is(1, "caf\xc3\xa9 \xe2\x82\xac"));
