@@ -30,16 +30,16 @@ ALL_CFLAGS = $(WARNFLAGS) $(WERROR) -pthread -D_GNU_SOURCE -Isrc/common -DHELLOD
 	-DHELLOD_CONFIG_PATH='"$(SYSCONFDIR)/hellod/hellod.conf"' $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 COMMON = src/common/addr.c src/common/config.c src/common/config-keys.c src/common/log.c \
-	src/common/util.c
+	src/common/quotes.c src/common/template.c src/common/util.c
 HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tcp.c \
 	src/hellod/workers.c src/hellod/limits.c src/hellod/status.c src/hellod/udp.c \
 	src/hellod/daemon.c src/hellod/notify.c src/hellod/stats.c src/hellod/conn.c \
 	src/hellod/reload.c src/hellod/timer.c src/hellod/budget.c src/hellod/proxy.c
 CHECK = src/check/main.c src/check/probe.c src/check/proxy-header.c src/check/report.c
 UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn test_proxy \
-	test_proxy_header
+	test_proxy_header test_template test_quotes
 TEST_TOOLS = client fakeserver
-FUZZ_TARGETS = fuzz_config fuzz_reply fuzz_proxy
+FUZZ_TARGETS = fuzz_config fuzz_reply fuzz_proxy fuzz_template fuzz_quotes
 
 obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 
@@ -98,6 +98,14 @@ $(BUILDDIR)/tests/fuzz_proxy: $(BUILDDIR)/obj/tests/fuzz/fuzz_proxy.o \
 		$(BUILDDIR)/obj/tests/fuzz/driver.o $(call obj,src/hellod/proxy.c) $(BUILDDIR)/libcommon.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
+$(BUILDDIR)/tests/fuzz_template: $(BUILDDIR)/obj/tests/fuzz/fuzz_template.o \
+		$(BUILDDIR)/obj/tests/fuzz/driver.o $(BUILDDIR)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILDDIR)/tests/fuzz_quotes: $(BUILDDIR)/obj/tests/fuzz/fuzz_quotes.o \
+		$(BUILDDIR)/obj/tests/fuzz/driver.o $(BUILDDIR)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
 tests: all $(addprefix $(BUILDDIR)/tests/,$(UNIT_TESTS) $(TEST_TOOLS) $(FUZZ_TARGETS))
 
 -include $(shell find $(BUILDDIR)/obj -name '*.d' 2>/dev/null)
@@ -139,8 +147,8 @@ lint: check-deps
 	@packaging/build-deps.sh $(LINT_DEPS)
 	@tests/lint.sh "$(LIB_CFLAGS)"
 
-# libFuzzer on the config parser, hellod-check's reply handling and the PROXY header parser,
-# FUZZ_SECONDS each.
+# libFuzzer on the config parser, hellod-check's reply handling, the PROXY header parser, greeting
+# templates and the fortune file reader, FUZZ_SECONDS each.
 fuzz: check-deps
 	@packaging/build-deps.sh $(FUZZ_DEPS)
 	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS) "$(LIB_CFLAGS)" "$(LIB_LIBS)"

@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The config reader: lines, file:line errors, loading a file, and a config's lifecycle. */
 #include <errno.h>
-#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "config-keys.h"
@@ -278,123 +275,24 @@ config_parse(FILE *f, const char *name, struct hellod_config **ret,
 	return run_parser(&ctx, ret);
 }
 
-/* What a file that is not a regular one is, for an error message. */
-static const char *
-file_type(mode_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFDIR:
-		return "a directory";
-	case S_IFCHR:
-		return "a character device";
-	case S_IFBLK:
-		return "a block device";
-	case S_IFIFO:
-		return "a FIFO";
-	case S_IFSOCK:
-		return "a socket";
-	default:
-		return "of an unknown type";
-	}
-}
-
-/* Whether st is /dev/null, which reads as an empty file: "-c /dev/null", the built-in defaults,
- * is an idiom that neither blocks nor runs for ever. */
-static bool
-is_dev_null(const struct stat *st)
-{
-	struct stat null;
-
-	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 &&
-	    S_ISCHR(null.st_mode) && null.st_rdev == st->st_rdev;
-}
-
-/* Reads the whole regular file open at fd, at most HELLOD_CONFIG_SIZE_MAX bytes, into a new
- * buffer (NULL for /dev/null). Returns its size and sets *ret_data, or a negative errno with
- * msg filled in. */
-static ssize_t
-read_file(int fd, char **ret_data, char *msg, size_t len)
-{
-	struct stat st;
-	size_t n = 0;
-	char *data;
-	int r;
-
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		snprintf(msg, len, "cannot fstat: %s", strerror(-r));
-		return r;
-	}
-	if (is_dev_null(&st)) {
-		*ret_data = NULL;
-		return 0;
-	}
-	/* A FIFO would block the reader, a device such as /dev/zero never end. */
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(msg, len, "not a regular file (%s); only a regular file is read",
-		    file_type(st.st_mode));
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
-	}
-	if (st.st_size > HELLOD_CONFIG_SIZE_MAX) {
-		snprintf(msg, len, "%jd bytes long; allowed: at most %d bytes",
-		    (intmax_t)st.st_size, HELLOD_CONFIG_SIZE_MAX);
-		return -EFBIG;
-	}
-	data = malloc(HELLOD_CONFIG_SIZE_MAX + 1);
-	if (!data) {
-		snprintf(msg, len, "%s", strerror(ENOMEM));
-		return -ENOMEM;
-	}
-	/* The file may have grown since fstat(): read to its end, or one byte past the cap. */
-	while (n <= HELLOD_CONFIG_SIZE_MAX) {
-		ssize_t k = read(fd, data + n, HELLOD_CONFIG_SIZE_MAX + 1 - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			free(data);
-			snprintf(msg, len, "cannot read: %s", strerror(-r));
-			return r;
-		}
-		if (k == 0) {
-			*ret_data = data;
-			return (ssize_t)n;
-		}
-		n += (size_t)k;
-	}
-	free(data);
-	snprintf(msg, len, "more than %d bytes long (it grew while it was read); allowed: at most "
-	    "%d bytes", HELLOD_CONFIG_SIZE_MAX, HELLOD_CONFIG_SIZE_MAX);
-	return -EFBIG;
-}
-
 int
 config_load(const char *path, bool required, struct hellod_config **ret,
     struct config_errors *errors)
 {
 	struct parse_ctx ctx = { .name = path, .errors = errors };
-	char *data = NULL;
+	char *data = NULL, msg[sizeof(errors->text[0])];
 	ssize_t size;
-	int fd, r;
+	int r;
 
 	memset(errors, 0, sizeof(*errors));
 	errors->file = path;
-	/* O_NONBLOCK: opening a FIFO does not wait for a writer. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		if (r == -ENOENT && !required) {
-			*ret = config_new_defaults();
-			return *ret ? 0 : -ENOMEM;
-		}
-		snprintf(errors->text[0], sizeof(errors->text[0]), "%s", strerror(-r));
-		errors->n = 1;
-		return r;
+	size = read_regular_file(path, HELLOD_CONFIG_SIZE_MAX, &data, msg, sizeof(msg));
+	if (size == -ENOENT && !required) {
+		*ret = config_new_defaults();
+		return *ret ? 0 : -ENOMEM;
 	}
-	size = read_file(fd, &data, errors->text[0], sizeof(errors->text[0]));
-	close(fd);
 	if (size < 0) {
+		memcpy(errors->text[0], msg, sizeof(msg));
 		errors->n = 1;
 		return (int)size;
 	}

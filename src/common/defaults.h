@@ -19,6 +19,7 @@
 #define HELLOD_GREETING_MAX 511            /* RFC 865 wants < 512 characters; +1 for the newline */
 #define HELLOD_WORKERS_MAX 64
 #define HELLOD_HOST_MAX 253                /* longest DNS name; IPv6 literals with a zone fit too */
+#define HELLOD_QUOTES_SIZE_MAX (16UL * 1024 * 1024) /* bytes of a quotes file, 16 MiB */
 
 /* [limits] defaults. */
 #define HELLOD_CONNECTIONS_AUTO 16384      /* max_connections = auto: at most this many */

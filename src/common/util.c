@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Small checked parsers and string helpers shared by both programs; none of them logs. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -176,4 +180,117 @@ format_usec(uint64_t usec, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.3g s", (double)usec / 1e6);
 	return buf;
+}
+
+/* What a file that is not a regular one is, for an error message. */
+static const char *
+file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "a directory";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	default:
+		return "of an unknown type";
+	}
+}
+
+/* Whether st is /dev/null, which reads as an empty file: "-c /dev/null", the built-in defaults,
+ * is an idiom that neither blocks nor runs for ever. */
+static bool
+is_dev_null(const struct stat *st)
+{
+	struct stat null;
+
+	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 &&
+	    S_ISCHR(null.st_mode) && null.st_rdev == st->st_rdev;
+}
+
+/* Reads the regular file open at fd to its end, or to one byte past max. */
+static ssize_t
+read_fd(int fd, const struct stat *st, size_t max, char **ret_data, char *msg, size_t len)
+{
+	/* Room for what fstat() said, which a file in /proc says is 0; grown when it was more. */
+	size_t n = 0, cap = (size_t)st->st_size < max ? (size_t)st->st_size + 1 : max + 1;
+	char *data = malloc(cap), *bigger;
+	int r;
+
+	if (!data)
+		goto oom;
+	/* The file may have grown since fstat(): read to its end, or one byte past the cap. */
+	while (n <= max) {
+		ssize_t k;
+
+		if (n == cap) {
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			bigger = realloc(data, cap);
+			if (!bigger)
+				goto oom;
+			data = bigger;
+		}
+		k = read(fd, data + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			free(data);
+			snprintf(msg, len, "cannot read: %s", strerror(-r));
+			return r;
+		}
+		if (k == 0) {
+			*ret_data = data;
+			return (ssize_t)n;
+		}
+		n += (size_t)k;
+	}
+	free(data);
+	snprintf(msg, len, "more than %zu bytes long (it grew while it was read); allowed: at most "
+	    "%zu bytes", max, max);
+	return -EFBIG;
+oom:
+	free(data);
+	snprintf(msg, len, "%s", strerror(ENOMEM));
+	return -ENOMEM;
+}
+
+ssize_t
+read_regular_file(const char *path, size_t max, char **ret_data, char *msg, size_t len)
+{
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO does not wait for a writer. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(msg, len, "%s", strerror((int)-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(msg, len, "cannot fstat: %s", strerror((int)-r));
+	} else if (is_dev_null(&st)) {
+		*ret_data = NULL;
+		r = 0;
+	} else if (!S_ISREG(st.st_mode)) {
+		/* A FIFO would block the reader, a device such as /dev/zero never end. */
+		snprintf(msg, len, "not a regular file (%s); only a regular file is read",
+		    file_type(st.st_mode));
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+	} else if ((uintmax_t)st.st_size > max) {
+		snprintf(msg, len, "%jd bytes long; allowed: at most %zu bytes",
+		    (intmax_t)st.st_size, max);
+		r = -EFBIG;
+	} else
+		r = read_fd(fd, &st, max, ret_data, msg, len);
+	close(fd);
+	return r;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 #define STRINGIFY_(x) #x
@@ -40,5 +41,12 @@ char *str_escape_also(const char *s, size_t n, char *buf, size_t len, const char
 
 /* Formats usec as seconds: "5 s" or "0.25 s". Returns buf. */
 char *format_usec(uint64_t usec, char *buf, size_t len);
+
+/* Reads the regular file at path whole, at most max bytes, into a new buffer, or none (NULL)
+ * for /dev/null, which reads as empty. Never waits on a FIFO, never reads another device.
+ * Returns its size and sets *ret_data, or a negative errno with msg (len bytes) saying why:
+ * cannot be opened (strerror()), not a regular file (-EISDIR, -EBADFD), longer than max
+ * (-EFBIG), or cannot be read. */
+ssize_t read_regular_file(const char *path, size_t max, char **ret_data, char *msg, size_t len);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Included to reach parse_greeting(): its limits lie beyond what a 199-byte line can hold. */

@@ -2,6 +2,7 @@
 /* Unit tests of the checked parsers (numbers, seconds, booleans, log levels), the UTF-8
  * decoder and str_escape(). */
 #include <errno.h>
+#include <stdlib.h>
 #include <syslog.h>
 
 #include "test.h"
@@ -181,6 +182,28 @@ utf8_decode_invalid(void)
 	CHECK(cp == 0xdeadbeef);                               /* not written on failure */
 }
 
+/* The reader config_load() and quotes_load() share; its refusals are tested through them. */
+static void
+read_regular_file_grows(void)
+{
+	char msg[256], *data = NULL;
+	ssize_t n;
+
+	/* A file in /proc says it has 0 bytes: the buffer grows to what is there. */
+	n = read_regular_file("/proc/self/status", 65536, &data, msg, sizeof(msg));
+	CHECK(n > 100 && data && memcmp(data, "Name:", 5) == 0);
+	free(data);
+	data = NULL;
+	/* More than it said and more than max: cut one byte past max, and refused. */
+	CHECK(read_regular_file("/proc/self/status", 100, &data, msg, sizeof(msg)) == -EFBIG);
+	CHECK_STR(msg, "more than 100 bytes long (it grew while it was read); allowed: at most "
+	    "100 bytes");
+	CHECK(!data);
+	CHECK(read_regular_file("/nonexistent", 100, &data, msg, sizeof(msg)) == -ENOENT);
+	CHECK_STR(msg, "No such file or directory");
+	CHECK(read_regular_file("/dev/null", 100, &data, msg, sizeof(msg)) == 0 && !data);
+}
+
 int
 main(void)
 {
@@ -195,5 +218,6 @@ main(void)
 	RUN("unit/util", str_escape_controls);
 	RUN("unit/util", str_escape_cuts_long_input);
 	RUN("unit/util", str_escape_also_more);
+	RUN("unit/util", read_regular_file_grows);
 	return tests_failed ? 1 : 0;
 }
