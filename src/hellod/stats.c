@@ -41,7 +41,7 @@ stats_describe(const struct stats *st, char *buf, size_t len)
 		[REFUSED_MAX_CONNECTIONS] = { "TCP refused", "over max_connections" },
 		[REFUSED_PER_SOURCE] = { "TCP refused", "over max_connections_per_source" },
 		[REFUSED_TCP_RATE] = { "TCP refused", "over tcp_rate" },
-		[REFUSED_PROXY] = { "TCP refused", "without a valid PROXY header by proxy_timeout" },
+		[REFUSED_PROXY] = { "TCP refused", "without a valid PROXY header" },
 		[REFUSED_SEND_TIMEOUT] = { "TCP cut off", "at send_timeout" },
 		[REFUSED_EVICTED] = { "TCP evicted", "to make room" },
 		[REFUSED_UDP_SIZE] = { "UDP refused", "too small or from a service port" },

@@ -12,7 +12,7 @@ enum refusal {
 	REFUSED_MAX_CONNECTIONS,        /* max_connections reached, no connection to evict */
 	REFUSED_PER_SOURCE,             /* max_connections_per_source */
 	REFUSED_TCP_RATE,               /* tcp_rate */
-	REFUSED_PROXY,                  /* proxy_protocol: a bad header, or none by proxy_timeout */
+	REFUSED_PROXY,                  /* proxy_protocol: a bad header, none by proxy_timeout, evicted */
 	REFUSED_SEND_TIMEOUT,           /* send_timeout passed before the greeting was out */
 	REFUSED_EVICTED,                /* a lingering connection closed early to make room */
 	REFUSED_UDP_SIZE,               /* udp_max_ratio, or a source port below 1024 */
