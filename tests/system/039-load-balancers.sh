@@ -46,6 +46,16 @@ connections = yes
 EOF
 start_hellod "$T/hellod.conf"
 
+# readme_block FILE: the fenced block after the README's first mention of etc/examples/FILE.
+readme_block() {
+	awk -v f="\`etc/examples/$1\`" 'index($0, f) { found = 1 }
+	    found && /^```/ { if (inb) exit; inb = 1; next }
+	    inb' "$HELLOD_TOP/README.md"
+}
+for f in haproxy.cfg nginx-stream.conf; do
+	check "the README shows etc/examples/$f verbatim" \
+	    cmp -s "$HELLOD_TOP/etc/examples/$f" <(readme_block "$f")
+done
 sed -e "s|@DIR@|$T|g" -e "s|@LISTEN@|127.0.0.1|g" -e "s|@PORT_V1@|$v1|" -e "s|@PORT_V2@|$v2|" \
     -e "s|@HELLOD_A@|127.0.0.1:$port|g" -e "s|@HELLOD_B@|127.0.0.1:$nowhere|g" \
     "$HELLOD_TOP/etc/examples/haproxy.cfg" >"$T/haproxy.cfg"
