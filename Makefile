@@ -44,10 +44,11 @@ FUZZ_TARGETS = fuzz_config fuzz_reply fuzz_proxy fuzz_template fuzz_quotes
 obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 
 # Debian packages: to build, and to run the tests (ss, systemd-socket-activate, /etc/services,
-# systemd-nspawn for real systemd as PID 1, HAProxy as a real PROXY protocol peer).
+# systemd-nspawn for real systemd as PID 1, HAProxy and nginx stream in front of hellod, and
+# python3 for HAProxy's stats socket).
 BUILD_DEPS = gcc libc6-dev make pkgconf libsystemd-dev libinih-dev
 CHECK_DEPS = $(BUILD_DEPS) systemd systemd-container iproute2 netbase procps jq groff-base \
-	monitoring-plugins-basic haproxy
+	monitoring-plugins-basic haproxy nginx libnginx-mod-stream python3
 
 LINT_DEPS = cppcheck clang-tidy shellcheck gcc
 FUZZ_DEPS = clang libclang-rt-14-dev
