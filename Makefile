@@ -34,7 +34,8 @@ COMMON = src/common/addr.c src/common/config.c src/common/config-keys.c src/comm
 HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tcp.c \
 	src/hellod/workers.c src/hellod/limits.c src/hellod/status.c src/hellod/udp.c \
 	src/hellod/daemon.c src/hellod/notify.c src/hellod/stats.c src/hellod/conn.c \
-	src/hellod/reload.c src/hellod/timer.c src/hellod/budget.c src/hellod/proxy.c
+	src/hellod/reload.c src/hellod/timer.c src/hellod/budget.c src/hellod/proxy.c \
+	src/hellod/greet.c
 CHECK = src/check/main.c src/check/probe.c src/check/proxy-header.c src/check/report.c
 UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn test_proxy \
 	test_proxy_header test_template test_quotes

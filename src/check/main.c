@@ -24,6 +24,7 @@ struct options {
 	const char *config;     /* --config; NULL: the default path, if it exists */
 	const char *host;       /* -H, or the config's */
 	bool local;             /* host and port both from the config */
+	char prefix[HELLOD_GREETING_MAX + 1];   /* a templated greeting's fixed start */
 	bool quiet;             /* -q */
 	bool json;              /* --json */
 	int family;             /* -4, -6 */
@@ -63,7 +64,8 @@ help(void)
 	    "  -u, --udp           probe over UDP instead of TCP\n"
 	    "      --proxy v1|v2   send a PROXY protocol header first, as a load balancer does:\n"
 	    "                      v1 names this connection's own addresses, v2 is LOCAL\n"
-	    "  -e, --expect STR    the reply must contain STR (default: be the greeting)\n"
+	    "  -e, --expect STR    the reply must contain STR (default: be the greeting; for\n"
+	    "                      one with $variables, start with its text before the first)\n"
 	    "  -r, --regex RE      the reply must match the extended regular expression RE\n"
 	    "  -w, --warning SEC   WARNING when the response takes longer than SEC\n"
 	    "  -c, --critical SEC  CRITICAL when the response takes longer than SEC\n"
@@ -261,6 +263,16 @@ apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
 		o->host = cfg->host ? cfg->host : "*";
 	if (c->mode == EXPECT_GREETING)
 		c->expect = cfg->greeting;
+	/* A greeting with variables differs from client to client: what is fixed is its text
+	 * before the first variable. */
+	if (c->mode == EXPECT_GREETING && cfg->template) {
+		const struct template_part *first = &cfg->template->parts[0];
+
+		snprintf(o->prefix, sizeof(o->prefix), "%.*s", first->var ? 0 : (int)first->len,
+		    cfg->template->text + first->off);
+		c->mode = EXPECT_PREFIX;
+		c->expect = o->prefix;
+	}
 	/* Probing the configured daemon over UDP when it does not serve UDP would only say
 	 * "refused": say why instead. */
 	if (c->udp && !cfg->udp && local) {

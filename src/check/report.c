@@ -37,6 +37,8 @@ reply_matches(const struct check *c, const char *reply, size_t n)
 		return n == strlen(c->expect) && memcmp(reply, c->expect, n) == 0;
 	case EXPECT_SUBSTRING:
 		return memmem(reply, n, c->expect, strlen(c->expect)) != NULL;
+	case EXPECT_PREFIX:
+		return n >= strlen(c->expect) && memcmp(reply, c->expect, strlen(c->expect)) == 0;
 	case EXPECT_REGEX:
 		/* Without its final line end, so that "$" matches after a last line ended by
 		 * "\r\n" too. REG_STARTEND: the reply is no C string and may hold NUL bytes. */
@@ -186,6 +188,9 @@ judge_reply(const struct check *c, const struct probe_result *r, struct verdict 
 		text_add(v, "unexpected reply on ");
 	else if (c->mode == EXPECT_SUBSTRING)
 		text_add(v, "reply without [%s] on ", text_show(c->expect, shown, sizeof(shown)));
+	else if (c->mode == EXPECT_PREFIX)
+		text_add(v, "reply not starting with [%s] on ",
+		    text_show(c->expect, shown, sizeof(shown)));
 	else
 		text_add(v, "reply not matching /%s/ on ",
 		    text_show(c->expect, shown, sizeof(shown)));

@@ -22,6 +22,8 @@ enum expect_mode {
 	EXPECT_GREETING,        /* the reply is the greeting and a line end */
 	EXPECT_SUBSTRING,       /* -e: the reply contains it */
 	EXPECT_REGEX,           /* -r: the reply matches it (POSIX extended, per line) */
+	EXPECT_PREFIX,          /* a configured greeting with variables: the reply starts with
+	                         * its text before the first variable */
 };
 
 /* What was asked. */

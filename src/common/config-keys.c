@@ -21,6 +21,7 @@
 	.reload = true
 
 static const char *const close_words[] = { "linger", "fast", NULL };
+static const char *const rotation_words[] = { "daily", "connection", NULL };
 
 /* Every key, by section in the order the messages list them. Adding a key is adding a row here,
  * a field to struct hellod_config, and its documentation (hellod.conf(5), etc/hellod.conf).
@@ -44,6 +45,12 @@ const struct config_key config_keys[] = {
 	{ "server", "close", CONFIG_ENUM, CONFIG_FIELD(close_fast), .words = close_words,
 	  .terse = true, .allowed = "linger (wait for the client's end) or fast (close at once "
 	  "unless the client sent something)", .reload = true },
+	{ "server", "quotes", CONFIG_PATH, CONFIG_FIELD(quotes_path), .min = 0,
+	  .max = HELLOD_PATH_MAX, .allowed = "a fortune(6) file, such as "
+	  "/usr/share/games/fortunes/fortunes, or empty (no quotes)", .reload = true },
+	{ "server", "quote_rotation", CONFIG_ENUM, CONFIG_FIELD(quote_rotation),
+	  .words = rotation_words, .terse = true, .allowed = "daily (one quote a day) or "
+	  "connection (the next quote for each client)", .reload = true },
 	{ "server", "proxy_protocol", CONFIG_BOOL, CONFIG_FIELD(proxy_protocol),
 	  .allowed = BOOL_ALLOWED, .reload = true },
 	{ "server", "trusted_proxies", CONFIG_PREFIXES, CONFIG_FIELD(trusted),
@@ -342,6 +349,27 @@ parse_prefixes(const struct config_key *k, struct hellod_config *c, const char *
 	return 0;
 }
 
+/* A file's path: taken as written, read when the config is checked as a whole. */
+static int
+parse_path(const struct config_key *k, struct hellod_config *c, const char *value, char *msg)
+{
+	size_t n = strlen(value);
+
+	if (n == 0)
+		return store_string(k, c, NULL);
+	if (n > k->max) {
+		snprintf(msg, MSG_LEN, "%zu bytes long; allowed: %s", n, k->allowed);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
+			snprintf(msg, MSG_LEN, "control character \\x%02x at byte %zu; allowed: %s",
+			    (unsigned char)value[i], i + 1, k->allowed);
+			return -EINVAL;
+		}
+	return store_string(k, c, value);
+}
+
 static int (*const parsers[])(const struct config_key *k, struct hellod_config *c,
     const char *value, char *msg) = {
 	[CONFIG_BOOL] = parse_bool,
@@ -353,6 +381,7 @@ static int (*const parsers[])(const struct config_key *k, struct hellod_config *
 	[CONFIG_GREETING] = parse_text,
 	[CONFIG_LEVEL] = parse_level,
 	[CONFIG_PREFIXES] = parse_prefixes,
+	[CONFIG_PATH] = parse_path,
 };
 
 int

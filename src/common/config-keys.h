@@ -24,6 +24,7 @@ enum config_type {
 	CONFIG_GREETING,        /* UTF-8 text and tabs, min-max bytes */
 	CONFIG_LEVEL,           /* a syslog level name */
 	CONFIG_PREFIXES,        /* at most max addresses or prefixes; their count at count_offset */
+	CONFIG_PATH,            /* a file's path, absolute or not; empty: none (NULL) */
 };
 
 /* What a field holds, found from its C type (CONFIG_FIELD): no row writes the wrong width. */

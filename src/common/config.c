@@ -177,30 +177,111 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	return 1;
 }
 
+/* The line of a key in the file, 0 when it was not set. */
+static unsigned
+line_of(const struct parse_ctx *ctx, const char *section, const char *name)
+{
+	return ctx->seen[config_key_find(section, name) - config_keys];
+}
+
+/* Reads the quotes file, a relative path taken from the config file's directory (so that a
+ * daemon that changed its directory reads the same file at a reload). */
+static int
+load_quotes(struct parse_ctx *ctx)
+{
+	struct hellod_config *c = ctx->config;
+	const char *slash = ctx->name ? strrchr(ctx->name, '/') : NULL;
+	char path[2 * HELLOD_PATH_MAX + 2], msg[MSG_LEN], escaped[96];
+	int r;
+
+	if (c->quotes_path[0] != '/' && slash)
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ctx->name), ctx->name,
+		    c->quotes_path);
+	else
+		snprintf(path, sizeof(path), "%s", c->quotes_path);
+	r = quotes_load(path, &c->quotes, msg, sizeof(msg));
+	if (r == -ENOMEM)
+		ctx->oom = true;
+	else if (r < 0)
+		add_error(ctx, line_of(ctx, "server", "quotes"), "quotes = '%s': %s",
+		    str_escape(c->quotes_path, strlen(c->quotes_path), escaped, sizeof(escaped)),
+		    msg);
+	return r;
+}
+
+/* The greeting's variables: parsed once, each known, the whole bounded whatever they hold. */
+static void
+check_greeting(struct parse_ctx *ctx)
+{
+	struct hellod_config *c = ctx->config;
+	unsigned line = line_of(ctx, "server", "greeting");
+	char msg[MSG_LEN];
+	size_t max;
+
+	c->template = malloc(sizeof(*c->template));
+	if (!c->template) {
+		ctx->oom = true;
+		return;
+	}
+	if (template_parse(c->greeting, c->template, msg, sizeof(msg)) < 0) {
+		add_error(ctx, line, "greeting: %s", msg);
+		return;
+	}
+	if ((c->template->uses & (1u << VAR_QUOTE)) && !c->quotes_path) {
+		add_error(ctx, line, "greeting: $quote needs a quotes file; allowed: quotes = FILE "
+		    "in [server], such as /usr/share/games/fortunes/fortunes");
+		return;
+	}
+	max = template_max_len(c->template, c->quotes ? c->quotes->max_len : 1);
+	if (max > HELLOD_GREETING_MAX)
+		add_error(ctx, line, "greeting: its variables can make it %zu bytes long%s; allowed: "
+		    "at most " STRINGIFY(HELLOD_GREETING_MAX) " (RFC 865)", max,
+		    c->template->uses & (1u << VAR_QUOTE) ? " with the longest quote" : "");
+	if (c->template->uses & (1u << VAR_HOSTNAME))
+		template_hostname(c->hostname);
+}
+
 /* What no single key can check, said at the line of the key that needs another. */
 static void
 check_across(struct parse_ctx *ctx)
 {
 	const struct hellod_config *c = ctx->config;
-	const struct config_key *k = config_key_find("server", "proxy_protocol");
 
 	if (c->proxy_protocol && c->n_trusted == 0)
-		add_error(ctx, ctx->seen[k - config_keys], "proxy_protocol = yes needs "
+		add_error(ctx, line_of(ctx, "server", "proxy_protocol"), "proxy_protocol = yes needs "
 		    "trusted_proxies: the addresses of the load balancers whose PROXY headers to "
 		    "believe; allowed: proxy_protocol = no, or trusted_proxies set in [server]");
+	if (c->quotes_path)
+		(void)load_quotes(ctx);
+	check_greeting(ctx);
 }
 
-/* Derives what is sent from what was configured, once per config: the greeting line. */
+/* Derives what is sent from what was configured, once per config: a greeting without
+ * variables is rendered here ("$$" made "$"), and its line sent as it is. */
 static int
 config_validate(struct hellod_config *c)
 {
-	size_t n = strlen(c->greeting);
+	const char *text = c->template ? c->template->text : c->greeting;
+	size_t n;
 
-	free(c->line);
-	c->line = malloc(n + 2);
-	if (!c->line)
-		return -ENOMEM;
-	memcpy(c->line, c->greeting, n);
+	if (c->template && c->template->uses == 0) {
+		/* text is the template's: keep the bytes before freeing it. */
+		n = strlen(text);
+		free(c->line);
+		c->line = malloc(n + 2);
+		if (!c->line)
+			return -ENOMEM;
+		memcpy(c->line, text, n);
+		free(c->template);
+		c->template = NULL;
+	} else {
+		n = strlen(c->greeting);
+		free(c->line);
+		c->line = malloc(n + 2);
+		if (!c->line)
+			return -ENOMEM;
+		memcpy(c->line, c->greeting, n);
+	}
 	c->line[n] = '\n';
 	c->line[n + 1] = '\0';
 	c->line_len = n + 1;
@@ -319,6 +400,8 @@ config_unref(struct hellod_config *c)
 	config_keys_free(c);
 	free(c->path);
 	free(c->line);
+	free(c->template);
+	quotes_free(c->quotes);
 	free(c);
 	return NULL;
 }

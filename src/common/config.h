@@ -9,6 +9,8 @@
 
 #include "addr.h"
 #include "defaults.h"
+#include "quotes.h"
+#include "template.h"
 
 struct hellod_config {
 	unsigned refs;
@@ -21,8 +23,13 @@ struct hellod_config {
 	unsigned workers;       /* 0: one per CPU ("auto") */
 	bool close_fast;        /* close at once after the greeting unless the client sent */
 	char *greeting;         /* as configured, without the newline */
-	char *line;             /* greeting and "\n": the bytes sent */
+	char *line;             /* greeting and "\n": the bytes sent, when it has no variables */
 	size_t line_len;
+	struct template *template;      /* the greeting's variables; NULL: none, line is sent */
+	char hostname[TEMPLATE_HOSTNAME_MAX + 1];       /* $hostname, read with the file */
+	char *quotes_path;      /* $quote's fortune file; NULL: none */
+	struct quotes *quotes;  /* read with the file: a reload reads it again */
+	int quote_rotation;     /* 0: daily, 1: connection */
 	int log_level;          /* LOG_ERR..LOG_DEBUG */
 	bool log_connections;
 	uint64_t summary_usec;  /* what the limits refused is logged this often; 0: never */

@@ -36,6 +36,7 @@
 #define HELLOD_PREFIX6_DEFAULT 56          /* ... and per IPv6 /56 (RRL's defaults) */
 #define HELLOD_EXEMPT_DEFAULT "127.0.0.0/8 ::1"
 #define HELLOD_EXEMPT_MAX 16               /* prefixes in exempt */
+#define HELLOD_PATH_MAX 4095               /* a file's path in the config (PATH_MAX - 1) */
 #define HELLOD_PROXIES_MAX 16              /* prefixes in trusted_proxies */
 #define HELLOD_ACCESS_MAX 64               /* prefixes in [access] allow, and in deny */
 #define HELLOD_PROXY_USEC (3 * 1000000ULL) /* proxy_timeout: a trusted proxy's whole header */

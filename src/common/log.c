@@ -156,6 +156,15 @@ out:
 }
 
 void
+log_config_notes(const struct hellod_config *c)
+{
+	if (c->quotes && c->quotes->skipped > 0)
+		log_warning("%s: %u quote%s skipped: longer than %u bytes, or holding control "
+		    "characters or bytes that are not UTF-8", c->quotes_path, c->quotes->skipped,
+		    c->quotes->skipped == 1 ? "" : "s", HELLOD_GREETING_MAX);
+}
+
+void
 log_config_errors(const struct config_errors *errors)
 {
 	for (unsigned i = 0; i < errors->n && i < HELLOD_CONFIG_ERRORS_MAX; i++) {

@@ -44,8 +44,12 @@ int log_internal(int level, int error, const char *message_id, const char *const
 	log_internal(level, error, message_id, fields, __VA_ARGS__)
 
 struct config_errors;
+struct hellod_config;
 /* Logs each error of a config that failed to load, with MESSAGE_ID and file and line fields. */
 void log_config_errors(const struct config_errors *errors);
+
+/* Logs what is worth a warning in a valid config: quotes its file held that were skipped. */
+void log_config_notes(const struct hellod_config *c);
 
 /* Logs a greeting with the client's address ([log] connections). */
 void log_peer(const struct sockaddr_storage *ss, socklen_t len, const char *proto);

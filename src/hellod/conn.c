@@ -3,6 +3,7 @@
  * evict; the connections live in an epoll set of their own. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -161,16 +162,15 @@ conn_get(struct conn_table *t)
 /* Sends what is left of the greeting; once it is all out, shuts down our side so the FIN rides
  * on the last segment (MSG_MORE holds the data back for it). Returns < 0 to close. */
 static int
-conn_send(struct conn *c, const struct hellod_config *config)
+conn_send(struct conn *c)
 {
 	ssize_t n;
 
-	n = send(c->fd, config->line + c->sent, config->line_len - c->sent,
-	    MSG_NOSIGNAL | MSG_MORE);
+	n = send(c->fd, c->line + c->sent, c->line_len - c->sent, MSG_NOSIGNAL | MSG_MORE);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	c->sent += (size_t)n;
-	if (c->sent < config->line_len)
+	if (c->sent < c->line_len)
 		return 0;
 	(void)shutdown(c->fd, SHUT_WR);
 	count(c->table, &c->table->stats->tcp_greetings);
@@ -215,7 +215,7 @@ conn_event(struct conn *c, uint32_t events)
 	if (events & EPOLLERR)
 		r = -1;
 	else if (c->config) {
-		r = conn_send(c, c->config);
+		r = conn_send(c);
 		if (r > 0) {
 			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
@@ -307,25 +307,48 @@ conn_deadline_cb(sd_event_source *source, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* Sends the greeting on c, sent bytes of it out already, then lingers; op adds c's fd to the
- * epoll set (a new connection) or changes its events (one that waited for its header). */
+/* While a rendered line is being sent it lives in the table, in c's own slot: the caller's
+ * buffer is reused for the next client. The config's own line is held by c->config. */
+static int
+conn_keep_line(struct conn *c)
+{
+	struct conn_table *t = c->table;
+	size_t i = (size_t)(c - t->pool);
+
+	if (c->line == c->config->line)
+		return 0;
+	if (!t->lines)
+		t->lines = calloc(t->max, sizeof(*t->lines));
+	if (!t->lines)
+		return -ENOMEM;
+	memcpy(t->lines[i], c->line, c->line_len);
+	c->line = t->lines[i];
+	return 0;
+}
+
+/* Sends the greeting line on c, sent bytes of it out already, then lingers; op adds c's fd to
+ * the epoll set (a new connection) or changes its events (one that waited for its header). */
 static void
-conn_start(struct conn *c, size_t sent, const struct addr_prefix *source, int op)
+conn_start(struct conn *c, const char *line, size_t len, size_t sent,
+    const struct addr_prefix *source, int op)
 {
 	struct conn_table *t = c->table;
 	const struct hellod_config *config = config_of(t);
 	struct epoll_event ev;
 	int r;
 
+	c->line = line;
+	c->line_len = len;
 	c->sent = sent;
 	if (source) {
 		c->counted = true;
 		c->source = *source;
 	}
-	r = conn_send(c, config);
+	r = conn_send(c);
 	if (r == 0) {
 		c->config = config_ref(*t->config);
 		list_append(c, &t->sending, config->send_usec);
+		r = conn_keep_line(c);
 	} else if (r > 0)
 		list_append(c, &t->lingering, config->linger_usec);
 	if (r >= 0) {
@@ -337,21 +360,22 @@ conn_start(struct conn *c, size_t sent, const struct addr_prefix *source, int op
 }
 
 int
-conn_open(struct conn_table *t, int fd, size_t sent, const struct addr_prefix *source)
+conn_open(struct conn_table *t, int fd, const char *line, size_t len, size_t sent,
+    const struct addr_prefix *source)
 {
 	struct conn *c = conn_get(t);
 
 	if (!c)
 		return -ENOSPC;
 	c->fd = fd;
-	conn_start(c, sent, source, EPOLL_CTL_ADD);
+	conn_start(c, line, len, sent, source, EPOLL_CTL_ADD);
 	return 0;
 }
 
 void
-conn_greet(struct conn *c, const struct addr_prefix *source)
+conn_greet(struct conn *c, const char *line, size_t len, const struct addr_prefix *source)
 {
-	conn_start(c, 0, source, EPOLL_CTL_MOD);
+	conn_start(c, line, len, 0, source, EPOLL_CTL_MOD);
 }
 
 int
@@ -419,4 +443,6 @@ conn_table_done(struct conn_table *t)
 	t->event = sd_event_unref(t->event);
 	free(t->pool);
 	t->pool = NULL;
+	free(t->lines);
+	t->lines = NULL;
 }

@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "greet.h"
 #include "limits.h"
 #include "stats.h"
 
@@ -21,7 +22,9 @@ struct conn_table;
  * connection and destroy the greeting before the client read it (DESIGN.md section 1). */
 struct conn {
 	int fd;
-	size_t sent;                    /* bytes of the greeting line sent */
+	const char *line;               /* the greeting line being sent: the config's, or the
+	                                 * table's copy of one rendered for this client */
+	size_t line_len, sent;          /* its length; bytes of it sent */
 	uint64_t deadline;              /* CLOCK_MONOTONIC usec: closed then whatever happens */
 	struct hellod_config *config;   /* held while a send is incomplete, NULL after */
 	struct conn_list *list;         /* sending or lingering; NULL: in neither */
@@ -59,6 +62,8 @@ struct conn_table {
 	 * it must end up greeted (conn_greet) or closed (conn_refuse), or go on waiting. */
 	void (*header_cb)(struct conn *c, void *userdata);
 	void *header_userdata;
+	char (*lines)[GREET_LINE_MAX];  /* a slot's rendered line, kept while it is sent; made at
+	                                 * the first that needs it */
 	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */
 };
 
@@ -70,19 +75,22 @@ int conn_table_init(struct conn_table *t, sd_event *event, size_t max, size_t n_
 /* Closes every connection and frees the table. */
 void conn_table_done(struct conn_table *t);
 
-/* Takes fd, of which sent bytes of the greeting are out already, and source, against which it
- * was counted (NULL: not counted): sends the rest, then lingers. Returns 0 once fd is the
- * table's (it may already be closed), -ENOSPC when every slot holds a connection still sending:
- * fd and source are then still the caller's. */
-int conn_open(struct conn_table *t, int fd, size_t sent, const struct addr_prefix *source);
+/* Takes fd, of whose greeting line (len bytes: the config's, or one rendered into the caller's
+ * buffer, which the table copies if it must) sent bytes are out already, and source, against
+ * which it was counted (NULL: not counted): sends the rest, then lingers. Returns 0 once fd is
+ * the table's (it may already be closed), -ENOSPC when every slot holds a connection still
+ * sending: fd and source are then still the caller's. */
+int conn_open(struct conn_table *t, int fd, const char *line, size_t len, size_t sent,
+    const struct addr_prefix *source);
 
 /* Takes fd, from a trusted proxy whose header is to come within proxy_timeout: nothing is sent
  * before it has. Returns 0 once fd is the table's, -ENOSPC when there is no room (fd still the
  * caller's). */
 int conn_open_waiting(struct conn_table *t, int fd);
-/* A waiting connection's header is in: greets it as conn_open() would, counted against source
- * (NULL: not counted). Not from within conn_poll() of another connection than c's own. */
-void conn_greet(struct conn *c, const struct addr_prefix *source);
+/* A waiting connection's header is in: greets it with line as conn_open() would, counted
+ * against source (NULL: not counted). Not from within conn_poll() of another connection than
+ * c's own. */
+void conn_greet(struct conn *c, const char *line, size_t len, const struct addr_prefix *source);
 /* Resets c without a greeting, counting why. */
 void conn_refuse(struct conn *c, enum refusal why);
 

@@ -150,6 +150,8 @@ load_config(void)
 		log_config_errors(errors);
 	else if (!c->path)
 		log_debug("No %s, serving the built-in defaults", arg_config);
+	else
+		log_config_notes(c);
 	free(errors);
 	return c;
 }

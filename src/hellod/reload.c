@@ -96,7 +96,9 @@ reload_read(struct reload *rl, struct hellod_config **ret)
 		    "Reloading %s failed, still serving the previous configuration", rl->path);
 	}
 	free(errors);
-	if (r >= 0)
+	if (r >= 0) {
+		log_config_notes(c);
 		*ret = c;
+	}
 	return r < 0 ? r : 0;
 }

@@ -16,16 +16,15 @@
  * close() would answer with a reset. Returns > 0 when done (fd closed), 0 to go on lingering
  * with *ret_sent bytes sent, < 0 to close. */
 static int
-greet_fast(struct tcp *t, int fd, size_t *ret_sent)
+greet_fast(struct tcp *t, int fd, const char *line, size_t len, size_t *ret_sent)
 {
-	const struct hellod_config *config = *t->config;
 	ssize_t n;
 
-	n = send(fd, config->line, config->line_len, MSG_NOSIGNAL | MSG_MORE);
+	n = send(fd, line, len, MSG_NOSIGNAL | MSG_MORE);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	*ret_sent = (size_t)n;
-	if ((size_t)n < config->line_len)
+	if ((size_t)n < len)
 		return 0;
 	n = recv(fd, t->conns->scratch, sizeof(t->conns->scratch), MSG_DONTWAIT);
 	if (n > 0)
@@ -50,16 +49,29 @@ refuse(struct tcp *t, int fd, enum refusal why)
 	t->changed(t->userdata);
 }
 
-/* Greets a new client; source is what it was counted against, if it was. */
-static void
-tcp_greet(struct tcp *t, int fd, const struct addr_prefix *source)
+/* The greeting line for the client at ss (its PROXY header's, if it came through a proxy). */
+static const char *
+tcp_line(struct tcp *t, int fd, const struct sockaddr_storage *ss, socklen_t len,
+    size_t *ret_len)
 {
-	size_t sent = 0;
+	const struct greet_peer p = { .remote = (const struct sockaddr *)ss, .remote_len = len,
+		.fd = fd, .protocol = "TCP" };
+
+	return greet_line(&t->greeter, *t->config, &p, t->line, ret_len);
+}
+
+/* Greets a new client at ss; source is what it was counted against, if it was. */
+static void
+tcp_greet(struct tcp *t, int fd, const struct sockaddr_storage *ss, socklen_t ss_len,
+    const struct addr_prefix *source)
+{
+	size_t sent = 0, len;
+	const char *line = tcp_line(t, fd, ss, ss_len, &len);
 	int r = 0;
 
 	if ((*t->config)->close_fast)
-		r = greet_fast(t, fd, &sent);
-	if (r == 0 && conn_open(t->conns, fd, sent, source) == 0)
+		r = greet_fast(t, fd, line, len, &sent);
+	if (r == 0 && conn_open(t->conns, fd, line, len, sent, source) == 0)
 		return;
 	if (r == 0)
 		refuse(t, fd, REFUSED_MAX_CONNECTIONS);
@@ -207,6 +219,8 @@ tcp_header_cb(struct conn *c, void *userdata)
 	struct addr_prefix src;
 	enum refusal refused;
 	bool local = false, has_source, counted;
+	const char *line;
+	size_t line_len;
 	int r;
 
 	r = header_read(t, c->fd, &ss, &len, &local);
@@ -224,7 +238,8 @@ tcp_header_cb(struct conn *c, void *userdata)
 	}
 	if ((*t->config)->log_connections && len > 0)
 		log_peer(&ss, len, proto_text(true, local));
-	conn_greet(c, counted ? &src : NULL);
+	line = tcp_line(t, c->fd, &ss, len, &line_len);
+	conn_greet(c, line, line_len, counted ? &src : NULL);
 }
 
 int
@@ -275,7 +290,7 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		}
 		if ((*t->config)->log_connections)
 			log_peer(&ss, len, proto_text(proxied, local));
-		tcp_greet(t, cfd, counted ? &src : NULL);
+		tcp_greet(t, cfd, &ss, len, counted ? &src : NULL);
 	}
 	if (i > 0)
 		conn_busy(t->conns);

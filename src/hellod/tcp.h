@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "greet.h"
 #include "limits.h"
 #include "listen.h"
 #include "proxy.h"
@@ -30,6 +31,8 @@ struct tcp {
 	uint64_t last_warning;                  /* when an accept failure was last logged */
 	void (*changed)(void *userdata);        /* a counter changed (STATUS=) */
 	void *userdata;
+	struct greeter greeter;                 /* renders a greeting with variables ... */
+	char line[GREET_LINE_MAX];              /* ... into here */
 	char header[PROXY_HEADER_MAX];          /* a PROXY header peeked at */
 };
 

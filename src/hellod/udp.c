@@ -31,6 +31,8 @@ struct udp_batch {
 	union udp_control control[HELLOD_UDP_BATCH];
 	union udp_source sources[HELLOD_UDP_BATCH];
 	struct mmsghdr in[HELLOD_UDP_BATCH], out[HELLOD_UDP_BATCH];
+	struct iovec lines[HELLOD_UDP_BATCH];   /* each reply's line: the config's ... */
+	char rendered[HELLOD_UDP_BATCH][GREET_LINE_MAX];        /* ... or rendered for it */
 };
 
 int
@@ -124,6 +126,60 @@ udp_source_of(struct msghdr *h, union udp_source *ret)
 	return 0;
 }
 
+/* The request's destination, the reply's source, as a socket address for $server_addr: from
+ * the control data udp_source_of() made, else unknown (NULL: greet_line() asks the socket). */
+static socklen_t
+udp_local_of(const union udp_source *source, size_t control, uint16_t port,
+    struct sockaddr_storage *ss)
+{
+	const struct cmsghdr *c = &source->align;
+
+	if (control == 0)
+		return 0;
+	if (c->cmsg_level == IPPROTO_IP) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		struct in_pktinfo pi;
+
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		*sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = port,
+			.sin_addr = pi.ipi_spec_dst };
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		struct in6_pktinfo pi;
+
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		*sin6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = port,
+			.sin6_addr = pi.ipi6_addr };
+		return sizeof(*sin6);
+	}
+}
+
+/* The line for request i, replying as n: the config's, or one rendered for its sender. */
+static struct iovec *
+udp_line(struct udp *u, struct udp_batch *b, int i, unsigned n, size_t control, int fd,
+    uint16_t port)
+{
+	const struct hellod_config *config = *u->config;
+	struct sockaddr_storage local;
+	socklen_t local_len = 0;
+	struct greet_peer p = { .remote = (const struct sockaddr *)&b->peers[i],
+		.remote_len = b->in[i].msg_hdr.msg_namelen, .fd = fd, .protocol = "UDP" };
+	char *line;
+	size_t len;
+
+	if (config->template) {
+		local_len = udp_local_of(&b->sources[n], control, port, &local);
+		if (local_len > 0) {
+			p.local = (const struct sockaddr *)&local;
+			p.local_len = local_len;
+		}
+	}
+	line = greet_line(&u->greeter, config, &p, b->rendered[n], &len);
+	b->lines[n] = (struct iovec){ .iov_base = line, .iov_len = len };
+	return &b->lines[n];
+}
+
 /* Whether the reply would go to the very address and port it would come from: a request
  * forged with hellod's own address as its source, which would loop forever. */
 static bool
@@ -157,7 +213,7 @@ udp_to_itself(const struct sockaddr_storage *peer, const union udp_source *sourc
  * than its request to an address and port answered moments ago, would be a loop's next hop.
  * Each is refused, counted. Returns REFUSED_N to answer. */
 static enum refusal
-udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself)
+udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself, size_t reply_len)
 {
 	const struct hellod_config *config = *u->config;
 	const struct sockaddr_storage *ss = m->msg_hdr.msg_name;
@@ -176,7 +232,7 @@ udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself)
 		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 	if (ss->ss_family != AF_UNIX && port < HELLOD_UDP_PORT_MIN)
 		return REFUSED_UDP_SIZE;
-	if ((uint64_t)m->msg_len * config->udp_max_ratio < config->line_len)
+	if ((uint64_t)m->msg_len * config->udp_max_ratio < reply_len)
 		return REFUSED_UDP_SIZE;
 	if (config->udp_rate > 0 && has_source && !config_exempts(config, &source) &&
 	    !limits_udp_allow(u->limits, config, &source, timer_now(u->event)))
@@ -184,7 +240,7 @@ udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself)
 	/* Around any loop of hellods some reply is not smaller than the request that caused it
 	 * (sizes cannot shrink all the way round), so guarding those ends every loop at its
 	 * next turn, exempt sources included. An AF_UNIX sender cannot be forged: no loop. */
-	if (has_source && config->line_len >= m->msg_len &&
+	if (has_source && reply_len >= m->msg_len &&
 	    !limits_udp_loop_allow(u->limits, &source, (uint16_t)port, timer_now(u->event)))
 		return REFUSED_UDP_LOOP;
 	return REFUSED_N;
@@ -236,7 +292,6 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
 	struct udp *u = userdata;
 	struct udp_batch b;
-	struct iovec iov = { .iov_base = (*u->config)->line, .iov_len = (*u->config)->line_len };
 	uint16_t port = udp_local_port(u, fd);
 
 	for (int burst = 0; burst < HELLOD_UDP_BURST / HELLOD_UDP_BATCH; burst++) {
@@ -247,21 +302,25 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 			break;  /* drained, or a second error in a row: wait for the next event */
 		for (int i = 0; i < k; i++) {
 			size_t control = 0;
+			struct iovec *iov;
 			enum refusal why;
 
 			if (!udp_answerable(&b.in[i].msg_hdr))
 				continue;
 			if (port != 0)
 				control = udp_source_of(&b.in[i].msg_hdr, &b.sources[n]);
+			/* Rendered first: its own length is what the request is weighed against. */
+			iov = udp_line(u, &b, i, n, control, fd, port);
 			why = udp_refused(u, &b.in[i],
-			    control > 0 && udp_to_itself(&b.peers[i], &b.sources[n], port));
+			    control > 0 && udp_to_itself(&b.peers[i], &b.sources[n], port),
+			    iov->iov_len);
 			if (why != REFUSED_N) {
 				stats_add(&u->stats->refused[why], 1);
 				continue;
 			}
 			b.out[n] = (struct mmsghdr){ .msg_hdr = {
 				.msg_name = &b.peers[i], .msg_namelen = b.in[i].msg_hdr.msg_namelen,
-				.msg_iov = &iov, .msg_iovlen = 1,
+				.msg_iov = iov, .msg_iovlen = 1,
 				.msg_control = control > 0 ? b.sources[n].buf : NULL,
 				.msg_controllen = control } };
 			n++;

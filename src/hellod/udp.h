@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "greet.h"
 #include "limits.h"
 #include "listen.h"
 #include "stats.h"
@@ -21,6 +22,7 @@ struct udp {
 	struct stats *stats;
 	void (*changed)(void *userdata);        /* a counter changed (STATUS=) */
 	void *userdata;
+	struct greeter greeter;                 /* renders a greeting with variables */
 	uint16_t port[LISTEN_SOCKETS_MAX];      /* a UDP socket's port (network order); 0: none,
 	                                         * and no destinations reported (AF_UNIX) */
 };

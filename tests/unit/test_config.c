@@ -308,7 +308,8 @@ unknown_names(void)
 	/* Keys of an unknown section are not reported again. */
 	CHECK(rejected("[extra]\nkey = 1\nother = 2\n", 1, "unknown section [extra]"));
 	CHECK(rejected("[server]\nprot = 1\n", 2, "unknown key 'prot' in [server]; allowed: "
-	    "host, port, backlog, greeting, udp, workers, close, proxy_protocol, trusted_proxies"));
+	    "host, port, backlog, greeting, udp, workers, close, quotes, quote_rotation, "
+	    "proxy_protocol, trusted_proxies"));
 	CHECK(rejected("[log]\nport = 1\n", 2, "unknown key 'port' in [log]; allowed: level, "
 	    "connections, summary_interval"));
 	CHECK(rejected("[limits]\nrate = 1\n", 2, "unknown key 'rate' in [limits]; allowed: "
@@ -630,8 +631,8 @@ schema_rows_sound(void)
 		CHECK(k->allowed != NULL);
 		CHECK((k->type == CONFIG_BOOL) == (k->storage == STORE_BOOL) ||
 		    k->type == CONFIG_ENUM);
-		CHECK((k->type == CONFIG_HOST || k->type == CONFIG_GREETING) ==
-		    (k->storage == STORE_STRING));
+		CHECK((k->type == CONFIG_HOST || k->type == CONFIG_GREETING ||
+		    k->type == CONFIG_PATH) == (k->storage == STORE_STRING));
 		CHECK((k->type == CONFIG_PREFIXES) == (k->storage == STORE_OTHER));
 		if (number && k->size < sizeof(uint64_t))
 			CHECK(k->max < (1ULL << (8 * k->size)) && k->def < (1ULL << (8 * k->size)));

@@ -50,7 +50,7 @@ open_one(struct conn_table *t, int *peer)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	*peer = sv[1];
-	return conn_open(t, sv[0], 0, NULL);
+	return conn_open(t, sv[0], config->line, config->line_len, 0, NULL);
 }
 
 /* Whether the list holds exactly the n fds in order, oldest first, linked both ways, with
@@ -198,7 +198,7 @@ send_timeout_cuts_a_client_that_never_reads(void)
 	/* The client's receive queue is full already: the greeting cannot go out. */
 	while (write(sv[0], junk, sizeof(junk)) > 0)
 		;
-	CHECK(conn_open(&t, sv[0], 0, NULL) == 0);
+	CHECK(conn_open(&t, sv[0], config->line, config->line_len, 0, NULL) == 0);
 	CHECK(t.sending.oldest && t.sending.oldest->fd == sv[0] && !t.lingering.oldest &&
 	    t.sending.oldest->config == config);
 	run_until_empty(&t, e);
@@ -222,16 +222,51 @@ every_slot_sending_means_no_room(void)
 		CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv[i]) == 0);
 		while (write(sv[i][0], junk, sizeof(junk)) > 0)
 			;
-		CHECK(conn_open(&t, sv[i][0], 0, NULL) == 0);
+		CHECK(conn_open(&t, sv[i][0], config->line, config->line_len, 0, NULL) == 0);
 	}
 	/* None has had its greeting: none may be evicted for a newcomer. */
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, extra) == 0);
-	CHECK(conn_open(&t, extra[0], 0, NULL) == -ENOSPC);
+	CHECK(conn_open(&t, extra[0], config->line, config->line_len, 0, NULL) == -ENOSPC);
 	CHECK(t.n == SLOTS && stats.refused[REFUSED_EVICTED] == 0);
 	close(extra[0]);
 	close(extra[1]);
 	for (int i = 0; i < SLOTS; i++)
 		close(sv[i][1]);
+	table_free(&t, e);
+}
+
+/* A line rendered into the caller's buffer (a greeting with variables) that cannot go out at
+ * once is kept by the table: the caller's buffer is the next client's. */
+static void
+a_rendered_line_outlives_its_buffer(void)
+{
+	struct conn_table t;
+	sd_event *e;
+	int sv[2];
+	static char junk[4096], got[1 << 20];
+	char line[GREET_LINE_MAX];
+	size_t total = 0;
+	ssize_t n;
+
+	table_new(&t, &e);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+	while (write(sv[0], junk, sizeof(junk)) > 0)
+		;
+	snprintf(line, sizeof(line), "Hello from a template\n");
+	CHECK(conn_open(&t, sv[0], line, strlen(line), 0, NULL) == 0);
+	CHECK(t.sending.oldest && t.sending.oldest->line != line);
+	memset(line, 'X', sizeof(line));        /* the next client's rendering */
+	/* The client reads: the junk, then the line as it was rendered. */
+	for (int i = 0; i < 2000 && t.n > 0; i++) {
+		while ((n = read(sv[1], got + total, sizeof(got) - total)) > 0)
+			total += (size_t)n;
+		conn_poll(&t);
+	}
+	while ((n = read(sv[1], got + total, sizeof(got) - total)) > 0)
+		total += (size_t)n;
+	CHECK(total > 22 && memcmp(got + total - 22, "Hello from a template\n", 22) == 0);
+	CHECK(stats.tcp_greetings == 1);
+	close(sv[1]);
 	table_free(&t, e);
 }
 
@@ -244,5 +279,6 @@ main(void)
 	RUN("unit/conn", linger_deadline_closes_everything);
 	RUN("unit/conn", send_timeout_cuts_a_client_that_never_reads);
 	RUN("unit/conn", every_slot_sending_means_no_room);
+	RUN("unit/conn", a_rendered_line_outlives_its_buffer);
 	return tests_failed ? 1 : 0;
 }
