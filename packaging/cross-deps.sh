@@ -102,7 +102,8 @@ versions() { apt-cache madison "$1" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }
 align() {
 	host=$(dpkg-query -W -f='${Version}' "$1:$native" 2>/dev/null) || return 0
 	source=$(dpkg-query -W -f='${source:Package}' "$1:$native")
-	archs=$(dpkg-query -W -f='${Architecture}\n' "$1" | grep -vx -e "$arch" -e all)
+	archs=$(dpkg-query -W -f='${db:Status-Status} ${Architecture}\n' "$1" |
+	    sed -n 's/^installed //p' | grep -vx -e "$arch" -e all)
 	for v in $host $(versions "$1:$arch"); do
 		ok=yes
 		for a in $archs $arch; do
@@ -111,9 +112,10 @@ align() {
 		[ "$ok" = yes ] && break
 	done
 	[ "$ok" = yes ] || return 0
-	dpkg-query -W -f='${binary:Package} ${Version} ${source:Package}\n' |
-	    while read -r bin version src; do
-		if [ "$src" = "$source" ] && [ "$version" = "$host" ] &&
+	dpkg-query -W -f='${db:Status-Status} ${binary:Package} ${Version} ${source:Package}\n' |
+	    while read -r status bin version src; do
+		if [ "$status" = installed ] && [ "$bin" != "$1:$arch" ] && [ "$src" = "$source" ] &&
+		    [ "$version" = "$host" ] &&
 		    versions "$bin" | grep -qxF -- "$v"; then
 			printf ' %s=%s' "$bin" "$v"
 		fi

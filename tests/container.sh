@@ -11,6 +11,10 @@ container_unusable() {
 		echo "needs root (systemd-nspawn)"
 	elif ! command -v systemd-nspawn >/dev/null; then
 		echo "systemd-nspawn not installed (package systemd-container)"
+	elif [ -n "$HELLOD_EMULATED" ]; then
+		# systemd execs the unit's binary itself, and without binfmt_misc the kernel
+		# cannot hand a foreign one to qemu-user.
+		echo "systemd cannot start a $HELLOD_CROSS binary here: no binfmt_misc for qemu-user"
 	elif [ -n "$HELLOD_WRAPPER" ] || [ -n "${HELLOD_SANITIZER:-}" ]; then
 		# The hardened units forbid what memcheck and LeakSanitizer need (ptrace, W+X
 		# memory), and the container's files are not the reports directory.
