@@ -28,7 +28,9 @@ P=$T/pkg
 missing_packages() {
 	local pkg missing=""
 	for pkg in $(make -s -C "$HELLOD_TOP" --eval "show-deps: ; @echo \$($1_DEPS)" show-deps); do
-		[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] ||
+		# One line per architecture (see packaging/build-deps.sh).
+		dpkg-query -W -f='${db:Status-Status} ${Architecture}\n' "$pkg" 2>/dev/null |
+		    grep -qx -e "installed $(dpkg --print-architecture)" -e 'installed all' ||
 			missing="$missing $pkg"
 	done
 	echo "$missing"
