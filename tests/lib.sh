@@ -10,6 +10,7 @@ HELLOD=$HELLOD_BUILD/hellod
 HELLOD_TOOLS=${HELLOD_TOOLS:-$HELLOD_BUILD}
 CLIENT=$HELLOD_TOOLS/tests/client
 FAKE=$HELLOD_TOOLS/tests/fakeserver
+# shellcheck disable=SC2034 # for the tests that source this file
 LOADGEN=$HELLOD_TOOLS/bench/loadgen
 # Set by make check-valgrind, and by make check-cross (qemu-user): hellod, hellod-check and the
 # fuzz drivers run under this command.
@@ -18,7 +19,10 @@ HELLOD_WRAPPER=${HELLOD_WRAPPER:-}
 # qemu-user, which adds a thread of its own to every process and has no binfmt_misc here.
 HELLOD_CROSS=${HELLOD_CROSS:-}
 HELLOD_EMULATED=
-[ -n "$HELLOD_CROSS" ] && [ -n "$HELLOD_WRAPPER" ] && HELLOD_EMULATED=$HELLOD_WRAPPER
+if [ -n "$HELLOD_CROSS" ] && [ -n "$HELLOD_WRAPPER" ]; then
+	# shellcheck disable=SC2034 # for the tests that source this file
+	HELLOD_EMULATED=$HELLOD_WRAPPER
+fi
 TEST=$(basename "$0" .sh)
 T=$(mktemp -d /tmp/hellod-test.XXXXXX)
 chmod 755 "$T"
