@@ -14,7 +14,7 @@ container_unusable() {
 	elif [ -n "$HELLOD_EMULATED" ]; then
 		# systemd execs the unit's binary itself, and without binfmt_misc the kernel
 		# cannot hand a foreign one to qemu-user.
-		echo "systemd cannot start a $HELLOD_CROSS binary here: no binfmt_misc for qemu-user"
+		echo "systemd cannot start the $HELLOD_CROSS build here: no binfmt_misc for qemu-user"
 	elif [ -n "$HELLOD_WRAPPER" ] || [ -n "${HELLOD_SANITIZER:-}" ]; then
 		# The hardened units forbid what memcheck and LeakSanitizer need (ptrace, W+X
 		# memory), and the container's files are not the reports directory.
