@@ -198,7 +198,7 @@ CROSS_WRAPPER = $(if $(filter amd64:i386,$(shell dpkg --print-architecture):$(AR
 	qemu-$(or $(QEMU_ARCH_$(ARCH)),$(ARCH))-static)
 
 cross:
-	@$(if $(ARCH),,echo "make cross needs ARCH=<a Debian architecture> such as ARCH=arm64" >&2; exit 64)
+	@$(if $(ARCH),,echo "make cross needs ARCH=<a Debian architecture> such as arm64" >&2; exit 64)
 	@packaging/cross-deps.sh $(ARCH)
 	@$(MAKE) --no-print-directory cross-build ARCH=$(ARCH)
 

@@ -127,8 +127,11 @@ echo "Installing$missing with apt-get" >&2
 log=$(mktemp)
 trap 'rm -f "$log" "$log.rc"' EXIT
 # shellcheck disable=SC2086 # $missing is a list of words
-{ $apt install -y -q --no-install-recommends --no-remove $missing </dev/null; echo $? >"$log.rc"; } 2>&1 |
-    tee "$log"
+{
+	rc=0
+	$apt install -y -q --no-install-recommends --no-remove $missing </dev/null || rc=$?
+	echo "$rc" >"$log.rc"
+} 2>&1 | tee "$log"
 [ "$(cat "$log.rc")" = 0 ] && exit 0
 # The known cause: libsystemd0:ARCH depends on liblzma5 and libzstd1 ("Depends: liblzma5:ARCH
 # ... but it is not going to be installed"). Align those two and whatever else apt named.
@@ -139,7 +142,7 @@ pins=""
 for pkg in $(printf '%s\n' liblzma5 libzstd1 $names | sort -u); do
 	pins="$pins$(align "$pkg")"
 done
-echo "Retrying with one version per library for both architectures:$pins" >&2
+echo "Retrying with one version per library for every architecture:$pins" >&2
 # The lists may be what was out of step: fetch them again first.
 update
 # shellcheck disable=SC2086 # lists of words

@@ -13,7 +13,8 @@ log=$(mktemp)
 reports=$(mktemp -d /tmp/hellod-reports.XXXXXX)
 chmod 1777 "$reports"
 trap 'rm -rf "$log" "$log.out" "$reports"' EXIT
-if [ -n "${HELLOD_CROSS:-}" ] && { [ -n "${HELLOD_VALGRIND:-}" ] || [ -n "${HELLOD_SANITIZER:-}" ]; }; then
+if [ -n "${HELLOD_CROSS:-}" ] &&
+    { [ -n "${HELLOD_VALGRIND:-}" ] || [ -n "${HELLOD_SANITIZER:-}" ]; }; then
 	echo "run.sh: valgrind and the sanitizers are for native builds, not HELLOD_CROSS" >&2
 	exit 64
 fi
