@@ -102,7 +102,8 @@ versions() { apt-cache madison "$1" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }
 align() {
 	host=$(dpkg-query -W -f='${Version}' "$1:$native" 2>/dev/null) || return 0
 	source=$(dpkg-query -W -f='${source:Package}' "$1:$native")
-	archs=$(dpkg-query -W -f='${Architecture}\n' "$1" | grep -vx -e "$arch" -e all)
+	archs=$(dpkg-query -W -f='${db:Status-Status} ${Architecture}\n' "$1" |
+	    sed -n 's/^installed //p' | grep -vx -e "$arch" -e all)
 	for v in $host $(versions "$1:$arch"); do
 		ok=yes
 		for a in $archs $arch; do
@@ -111,9 +112,10 @@ align() {
 		[ "$ok" = yes ] && break
 	done
 	[ "$ok" = yes ] || return 0
-	dpkg-query -W -f='${binary:Package} ${Version} ${source:Package}\n' |
-	    while read -r bin version src; do
-		if [ "$src" = "$source" ] && [ "$version" = "$host" ] &&
+	dpkg-query -W -f='${db:Status-Status} ${binary:Package} ${Version} ${source:Package}\n' |
+	    while read -r status bin version src; do
+		if [ "$status" = installed ] && [ "$bin" != "$1:$arch" ] && [ "$src" = "$source" ] &&
+		    [ "$version" = "$host" ] &&
 		    versions "$bin" | grep -qxF -- "$v"; then
 			printf ' %s=%s' "$bin" "$v"
 		fi
@@ -125,8 +127,11 @@ echo "Installing$missing with apt-get" >&2
 log=$(mktemp)
 trap 'rm -f "$log" "$log.rc"' EXIT
 # shellcheck disable=SC2086 # $missing is a list of words
-{ $apt install -y -q --no-install-recommends --no-remove $missing </dev/null; echo $? >"$log.rc"; } 2>&1 |
-    tee "$log"
+{
+	rc=0
+	$apt install -y -q --no-install-recommends --no-remove $missing </dev/null || rc=$?
+	echo "$rc" >"$log.rc"
+} 2>&1 | tee "$log"
 [ "$(cat "$log.rc")" = 0 ] && exit 0
 # The known cause: libsystemd0:ARCH depends on liblzma5 and libzstd1 ("Depends: liblzma5:ARCH
 # ... but it is not going to be installed"). Align those two and whatever else apt named.
@@ -137,7 +142,7 @@ pins=""
 for pkg in $(printf '%s\n' liblzma5 libzstd1 $names | sort -u); do
 	pins="$pins$(align "$pkg")"
 done
-echo "Retrying with one version per library for both architectures:$pins" >&2
+echo "Retrying with one version per library for every architecture:$pins" >&2
 # The lists may be what was out of step: fetch them again first.
 update
 # shellcheck disable=SC2086 # lists of words

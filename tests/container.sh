@@ -11,6 +11,14 @@ container_unusable() {
 		echo "needs root (systemd-nspawn)"
 	elif ! command -v systemd-nspawn >/dev/null; then
 		echo "systemd-nspawn not installed (package systemd-container)"
+	elif [ -n "$HELLOD_EMULATED" ]; then
+		# systemd execs the unit's binary itself, and without binfmt_misc the kernel
+		# cannot hand a foreign one to qemu-user.
+		echo "systemd cannot start the $HELLOD_CROSS build here: no binfmt_misc for qemu-user"
+	elif [ -n "$HELLOD_CROSS" ]; then
+		# i386 on amd64, which the kernel runs itself, but not past the hardened units.
+		echo "the units' SystemCallArchitectures=native admits $(dpkg --print-architecture) system \
+calls only: an $HELLOD_CROSS hellod is killed with SIGSYS here (on its own machine it is native)"
 	elif [ -n "$HELLOD_WRAPPER" ] || [ -n "${HELLOD_SANITIZER:-}" ]; then
 		# The hardened units forbid what memcheck and LeakSanitizer need (ptrace, W+X
 		# memory), and the container's files are not the reports directory.

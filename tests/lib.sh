@@ -5,10 +5,24 @@
 set -u
 : "${HELLOD_BUILD:?run through tests/run.sh}"
 HELLOD=$HELLOD_BUILD/hellod
-CLIENT=$HELLOD_BUILD/tests/client
-FAKE=$HELLOD_BUILD/tests/fakeserver
-# Set by make check-valgrind: the daemon runs under this command.
+# Set by make check-cross: the host's build of the test tools (client, fakeserver, loadgen),
+# which run directly, while hellod and hellod-check are another architecture's.
+HELLOD_TOOLS=${HELLOD_TOOLS:-$HELLOD_BUILD}
+CLIENT=$HELLOD_TOOLS/tests/client
+FAKE=$HELLOD_TOOLS/tests/fakeserver
+# shellcheck disable=SC2034 # for the tests that source this file
+LOADGEN=$HELLOD_TOOLS/bench/loadgen
+# Set by make check-valgrind, and by make check-cross (qemu-user): hellod, hellod-check and the
+# fuzz drivers run under this command.
 HELLOD_WRAPPER=${HELLOD_WRAPPER:-}
+# Set by make check-cross: the Debian architecture under test. HELLOD_EMULATED: it runs under
+# qemu-user, which adds a thread of its own to every process and has no binfmt_misc here.
+HELLOD_CROSS=${HELLOD_CROSS:-}
+HELLOD_EMULATED=
+if [ -n "$HELLOD_CROSS" ] && [ -n "$HELLOD_WRAPPER" ]; then
+	# shellcheck disable=SC2034 # for the tests that source this file
+	HELLOD_EMULATED=$HELLOD_WRAPPER
+fi
 TEST=$(basename "$0" .sh)
 T=$(mktemp -d /tmp/hellod-test.XXXXXX)
 chmod 755 "$T"

@@ -13,6 +13,11 @@ log=$(mktemp)
 reports=$(mktemp -d /tmp/hellod-reports.XXXXXX)
 chmod 1777 "$reports"
 trap 'rm -rf "$log" "$log.out" "$reports"' EXIT
+if [ -n "${HELLOD_CROSS:-}" ] &&
+    { [ -n "${HELLOD_VALGRIND:-}" ] || [ -n "${HELLOD_SANITIZER:-}" ]; }; then
+	echo "run.sh: valgrind and the sanitizers are for native builds, not HELLOD_CROSS" >&2
+	exit 64
+fi
 if [ -n "${HELLOD_VALGRIND:-}" ]; then
 	# Every hellod the system tests start runs under memcheck (tests/lib.sh). --vgdb=no: no
 	# gdbserver pipes in /tmp, which a hellod that dropped to another user cannot remove.
@@ -43,8 +48,12 @@ run_test() {
 	fi
 }
 
+# make check-cross: the unit tests are the target's too, under its qemu-user (the wrapper).
+unit_wrapper=""
+[ -n "${HELLOD_CROSS:-}" ] && unit_wrapper=${HELLOD_WRAPPER:-}
 for t in "$HELLOD_BUILD"/tests/test_*; do
-	run_test "unit/$(basename "$t")" "$t"
+	# shellcheck disable=SC2086 # the wrapper is a command line
+	run_test "unit/$(basename "$t")" $unit_wrapper "$t"
 done
 for t in "$top"/tests/system/[0-9]*.sh; do
 	if [ -n "${TESTS:-}" ] && ! echo "$t" | grep -q -- "$TESTS"; then

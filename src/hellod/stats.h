@@ -31,6 +31,13 @@ struct stats {
 	_Alignas(8) uint64_t accept_pauses;
 	_Alignas(8) uint64_t refused[REFUSED_N];
 };
+/* Without the _Alignas an i386 build stops here, rather than tear counters at run time (armhf's
+ * AAPCS aligns uint64_t to 8 by itself). The array's elements follow its start 8 bytes apart. */
+_Static_assert(_Alignof(struct stats) % 8 == 0, "struct stats is not 8-byte aligned");
+_Static_assert(offsetof(struct stats, tcp_greetings) % 8 == 0, "tcp_greetings: misaligned");
+_Static_assert(offsetof(struct stats, udp_greetings) % 8 == 0, "udp_greetings: misaligned");
+_Static_assert(offsetof(struct stats, accept_pauses) % 8 == 0, "accept_pauses: misaligned");
+_Static_assert(offsetof(struct stats, refused) % 8 == 0, "refused: misaligned");
 
 /* Adds n to one of the writer's own counters. */
 static inline void

@@ -31,6 +31,7 @@ struct udp_batch {
 	union udp_control control[HELLOD_UDP_BATCH];
 	union udp_source sources[HELLOD_UDP_BATCH];
 	struct mmsghdr in[HELLOD_UDP_BATCH], out[HELLOD_UDP_BATCH];
+	struct iovec empty;     /* the requests' one buffer, of no bytes */
 	struct iovec lines[HELLOD_UDP_BATCH];   /* each reply's line: the config's ... */
 	char rendered[HELLOD_UDP_BATCH][GREET_LINE_MAX];        /* ... or rendered for it */
 };
@@ -273,9 +274,14 @@ udp_receive(int fd, bool control, struct udp_batch *b)
 {
 	int k;
 
+	/* Each message gets one iovec of no bytes rather than none: Linux takes msg_iovlen = 0,
+	 * but qemu-user 7.2 then returns success without dequeuing the datagram, and the loop
+	 * spins on the same one for ever. */
+	b->empty = (struct iovec){ .iov_base = NULL, .iov_len = 0 };
 	for (unsigned i = 0; i < HELLOD_UDP_BATCH; i++)
 		b->in[i] = (struct mmsghdr){ .msg_hdr = {
 			.msg_name = &b->peers[i], .msg_namelen = sizeof(b->peers[i]),
+			.msg_iov = &b->empty, .msg_iovlen = 1,
 			.msg_control = control ? b->control[i].buf : NULL,
 			.msg_controllen = control ? sizeof(b->control[i].buf) : 0 } };
 	k = recvmmsg(fd, b->in, HELLOD_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);

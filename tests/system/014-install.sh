@@ -37,7 +37,8 @@ fi
 PORT=$(free_port)
 printf '[server]\nhost = 127.0.0.1\nport = %s\n' "$PORT" >"$T/hellod.conf"
 start_hellod "$T/hellod.conf"
-"$R/usr/bin/hellod-check" -q --config "$T/hellod.conf" >"$T/installed.out" 2>&1
+# shellcheck disable=SC2086 # the wrapper is a command line
+$HELLOD_WRAPPER "$R/usr/bin/hellod-check" -q --config "$T/hellod.conf" >"$T/installed.out" 2>&1
 expect_eq "the installed hellod-check -q passes quietly" "0:" "$?:$(cat "$T/installed.out")"
 stop_hellod
 

@@ -10,7 +10,6 @@ if [ "$(id -u)" = 0 ] && [ -z "${HELLOD_NETNS:-}" ] && command -v unshare >/dev/
 fi
 . "$HELLOD_TOP/tests/lib.sh"
 
-LOADGEN=$HELLOD_BUILD/bench/loadgen
 port=$(free_port)
 conf=$T/hellod.conf
 

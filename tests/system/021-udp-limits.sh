@@ -36,7 +36,6 @@ else
 fi
 
 # A flood of 1-byte requests, as a forged-source reflection attack would send: nothing back.
-LOADGEN=$HELLOD_BUILD/bench/loadgen
 "$LOADGEN" -u -p "$port" -l 1 -w 64 -n 640 -t 200 -d 60 >"$T/flood"
 expect_grep "640 requests of 1 byte (640 bytes in): 0 replies, 0 bytes out" '"ok":0,' "$T/flood"
 # 26 bytes: a request of the greeting's own size is answered once a second per address and

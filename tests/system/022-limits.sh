@@ -7,7 +7,6 @@
 # over the time loadgen measured; no timing is asserted.
 . "$HELLOD_TOP/tests/lib.sh"
 
-LOADGEN=$HELLOD_BUILD/bench/loadgen
 port=$(free_port)
 conf=$T/hellod.conf
 base_conf() {

@@ -4,7 +4,6 @@
 # network namespaces. Bounded in count and time; figures are counts, CPU is a share.
 . "$HELLOD_TOP/tests/lib.sh"
 
-LOADGEN=$HELLOD_BUILD/bench/loadgen
 port=$(free_port)
 conf=$T/hellod.conf
 printf '[server]\nhost = 127.0.0.1\nport = %s\n' "$port" >"$conf"

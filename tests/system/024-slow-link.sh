@@ -13,7 +13,6 @@ if ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
 	skip "a delayed link between two namespaces" "ip and tc (iproute2) are not installed"
 	exit 0
 fi
-LOADGEN=$HELLOD_BUILD/bench/loadgen
 srv=hellod-$$-srv
 cli=hellod-$$-cli
 CLEANUP="ip netns del $srv; ip netns del $cli"

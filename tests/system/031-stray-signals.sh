@@ -18,6 +18,13 @@ else
 	fail "item 6: SIGUSR1 logs the counters" "$(cat "$T/hellod.log")"
 fi
 for sig in USR1 USR2 ALRM QUIT PWR VTALRM PROF IO STKFLT RTMIN RTMIN+3 RTMAX; do
+	# qemu-user 7.2 hands the host's SIGRTMIN+n to the guest as signal 32+n, so the host's
+	# SIGRTMIN arrives as signal 32, which glibc keeps for itself and no program can ignore.
+	if [ "$sig" = RTMIN ] && [ -n "$HELLOD_EMULATED" ]; then
+		skip "item 6: SIGRTMIN: hellod goes on greeting" "qemu-user delivers it as signal \
+32, glibc's own (SIGRTMIN+3 and SIGRTMAX arrive as the guest's SIGRTMIN+1 and SIGRTMAX-2)"
+		continue
+	fi
 	kill -"$sig" "$HPID"
 	sleep 0.1
 	if hellod_running && [ "$(greeting_of 127.0.0.1 "$port")" = "Thank you for connecting" ]; then
