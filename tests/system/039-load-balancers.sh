@@ -21,7 +21,6 @@ if ! have_peers; then
 	    "needs haproxy, nginx, libnginx-mod-stream and python3 (apt-get install -y haproxy nginx libnginx-mod-stream python3)"
 	exit 0
 fi
-LOADGEN=$HELLOD_BUILD/bench/loadgen
 GREETING="Thank you for connecting"
 
 port=$(free_port)

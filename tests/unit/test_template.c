@@ -15,8 +15,10 @@
 static struct template t;
 static char msg[256], out[1024];
 
-static struct sockaddr_in remote4 = { .sin_family = AF_INET, .sin_port = 0x409c }; /* 40000 */
-static struct sockaddr_in6 local6 = { .sin6_family = AF_INET6, .sin6_port = 0x3930 }; /* 12345 */
+/* Their ports, in network order, are set with the addresses: a constant such as 0x409c is
+ * 40000 only on a little-endian machine (check-cross on s390x said 16540). */
+static struct sockaddr_in remote4 = { .sin_family = AF_INET };
+static struct sockaddr_in6 local6 = { .sin6_family = AF_INET6 };
 
 static struct template_values values = {
 	.hostname = "web-1.example",
@@ -33,6 +35,8 @@ setup_values(void)
 {
 	inet_pton(AF_INET, "192.0.2.7", &remote4.sin_addr);
 	inet_pton(AF_INET6, "2001:db8::1", &local6.sin6_addr);
+	remote4.sin_port = htons(40000);
+	local6.sin6_port = htons(12345);
 }
 
 /* Parses and renders greeting with values; NULL if it does not parse (msg says why). */
