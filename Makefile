@@ -29,7 +29,8 @@ CHECK_LIBS = $(shell $(PKG_CONFIG) --libs inih)
 ALL_CFLAGS = $(WARNFLAGS) $(WERROR) -pthread -D_GNU_SOURCE -Isrc/common -DHELLOD_VERSION='"$(VERSION)"' \
 	-DHELLOD_CONFIG_PATH='"$(SYSCONFDIR)/hellod/hellod.conf"' $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
-COMMON = src/common/addr.c src/common/config.c src/common/config-keys.c src/common/log.c \
+COMMON = src/common/addr.c src/common/config.c src/common/config-keys.c src/common/config-types.c \
+	src/common/access.c src/common/log.c \
 	src/common/quotes.c src/common/template.c src/common/util.c
 HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tcp.c \
 	src/hellod/workers.c src/hellod/limits.c src/hellod/status.c src/hellod/udp.c \

@@ -12,7 +12,7 @@ mkdir -p "$out"
 failed=0
 for target in config reply proxy template quotes; do
 	case $target in
-	config) sources="src/common/config.c src/common/config-keys.c src/common/addr.c src/common/util.c" ;;
+	config) sources="src/common/config.c src/common/config-keys.c src/common/config-types.c src/common/access.c src/common/template.c src/common/quotes.c src/common/addr.c src/common/util.c" ;;
 	reply) sources="src/check/report.c src/common/util.c" ;;
 	proxy) sources="src/hellod/proxy.c src/common/addr.c src/common/util.c" ;;
 	template) sources="src/common/template.c src/common/util.c" ;;
