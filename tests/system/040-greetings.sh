@@ -208,6 +208,11 @@ for zone in UTC America/Los_Angeles; do
 	time_is "TZ=$zone: \$time_iso8601, the offset with a colon, as Python formats it" iso \
 		"$ISO$offsets\$" tcp
 	time_is "TZ=$zone: \$time_iso8601 over UDP" iso "$ISO$offsets\$" udp
+	if [ "$zone" = UTC ]; then
+		# Formatted once a second, not once: a second later the time has moved on.
+		sleep 1.1
+		time_is "TZ=$zone: \$time_iso8601 1.1 s later, the new second" iso "$ISO$offsets\$" tcp
+	fi
 	stop_hellod
 	unset TZ
 done
