@@ -286,6 +286,31 @@ reload
 seq_skip=$(for _ in 1 2; do tcp_line; done | sort | tr '\n' ' ')
 expect_eq "a reload with a good file switches to its quotes" "delta epsilon " "$seq_skip"
 
+# The README's Quote of the Day: Debian's fortunes-min, each greeting one of its quotes.
+FORTUNES=/usr/share/games/fortunes/fortunes
+# is_quote_of FILE GOT: GOT, less its newline, is one of FILE's quotes, as fortune(6) splits it.
+is_quote_of() {
+	python3 - "$1" "$2" <<-'EOF'
+	import re, sys
+	quotes = re.split(rb"(?m)^%\n", open(sys.argv[1], "rb").read())
+	got = open(sys.argv[2], "rb").read()
+	# hellod sends a quote without the newlines that end it, then its own.
+	sys.exit(not (got.endswith(b"\n") and got[:-1] in [q.rstrip(b"\n") for q in quotes]))
+	EOF
+}
+if [ -r "$FORTUNES" ]; then
+	write_conf 127.0.0.1 'greeting = $quote' "quotes = $FORTUNES" 'quote_rotation = connection'
+	reload
+	"$CLIENT" -t 3000 -B 127.0.0.2 tcp 127.0.0.1 "$port" >"$T/got.fortune" 2>&1
+	check "greeting = \$quote, quotes = $FORTUNES: a quote of the file, whole" \
+		is_quote_of "$FORTUNES" "$T/got.fortune"
+	"$CLIENT" -t 3000 -B 127.0.0.2 tcp 127.0.0.1 "$port" >"$T/got.fortune2" 2>&1
+	check "... and the next connection another" sh -c "! cmp -s '$T/got.fortune' '$T/got.fortune2'"
+	check "... which is one too" is_quote_of "$FORTUNES" "$T/got.fortune2"
+else
+	skip "the README's quote of the day" "no $FORTUNES (Debian's fortunes-min)"
+fi
+
 # --- UDP: each rendered reply weighed against its own request ---
 write_conf 127.0.0.1 'greeting = Hello $remote_addr' '[limits]' 'udp_max_ratio = 1'
 reload
@@ -316,6 +341,6 @@ else
 fi
 sed 's/^greeting = .*/greeting = Howdy from $hostname to $remote_addr/' "$conf" >"$T/other.conf"
 expect_check "hellod-check --config whose greeting's fixed start differs: CRITICAL" 2 \
-	'^HELLOD CRITICAL' --config "$T/other.conf"
+	'^HELLOD CRITICAL - reply not starting with \[Howdy from \]' --config "$T/other.conf"
 stop_hellod
 expect_eq "hellod stops cleanly" "0" "$HSTATUS"
