@@ -37,12 +37,24 @@ OP_TIMEOUT_MS = 2000        # a connection or request unanswered this long is a 
 MISMATCH_NS = 30_000_000    # schedstat and clock-tick accounting may differ this much
 READY_TIMEOUT = 5.0         # seconds for hellod to send READY=1
 PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"  # the 12 bytes a PROXY v2 header starts with
+HOSTNAME_MAX = 64           # hellod's $hostname: at most this many bytes of gethostname()
+MASK_ANY = "?"              # loadgen -m: in the expected greeting, any byte but a newline
+
+# Templated greetings (issue 18), one row each, configured as the default hellod row but for
+# `greeting`: key: greeting. Their expected replies are in expected_greeting(). Both stay far
+# below the 64-byte UDP request (loadgen -l 64), as udp_max_ratio = 1 requires per datagram.
+TEMPLATED = {
+    "hellod-host": "Hello from $hostname to $remote_addr",
+    "hellod-time": "$time_iso8601",
+}
 
 # (key, row title, speaks UDP, full mode only). The PROXY rows are TCP only: there is no PROXY
 # for UDP, and their UDP would be the rows' above.
 SERVERS = [
     ("limit", "limit: accept4 thread + recvmmsg thread per CPU, SO_REUSEPORT", True, False),
     ("hellod", "hellod (default)", True, False),
+    ("hellod-host", f"hellod, `greeting = {TEMPLATED['hellod-host']}`", True, False),
+    ("hellod-time", f"hellod, `greeting = {TEMPLATED['hellod-time']}`", True, False),
     ("hellod-fast", "hellod, close = fast", True, False),
     ("hellod-workers2", "hellod, workers = 2", True, False),
     ("hellod-proxy", "hellod, PROXY v2 (`proxy_protocol = yes`, `trusted_proxies = 127.0.0.1`)",
@@ -212,7 +224,35 @@ def proxy_v2(s):
             + socket.inet_aton(dst) + sport.to_bytes(2, "big") + dport.to_bytes(2, "big"))
 
 
-def greets_tcp(port, proxy=False):
+def hellod_hostname():
+    """$hostname as hellod renders it: each byte outside [A-Za-z0-9.-] made '-', "-" if none."""
+    name = socket.gethostname()[:HOSTNAME_MAX]
+    return "".join(c if c.isascii() and (c.isalnum() or c in ".-") else "-"
+                   for c in name) or "-"
+
+
+def expected_greeting(key):
+    """(the greeting line a server sends without its newline, whether it is a mask): the
+    clients connect from HOST, and $time_iso8601 changes each second, so it is a mask of '?'
+    for its digits and its offset's sign."""
+    if key == "hellod-host":
+        return f"Hello from {hellod_hostname()} to {HOST}", False
+    if key == "hellod-time":
+        return "????-??-??T??:??:?????:??", True
+    return GREETING, False
+
+
+def greets(data, expect):
+    """Whether data is the line expect (text, mask) stands for."""
+    text, mask = expect
+    line = (text + "\n").encode()
+    if not mask:
+        return data == line
+    return len(data) == len(line) and all(
+        d != 0x0a if e == ord(MASK_ANY) else d == e for d, e in zip(data, line))
+
+
+def greets_tcp(port, expect, proxy=False):
     try:
         with socket.create_connection((HOST, port), timeout=1.0) as s:
             if proxy:
@@ -223,18 +263,18 @@ def greets_tcp(port, proxy=False):
                 if not chunk:
                     break
                 data += chunk
-            return data == (GREETING + "\n").encode()
+            return greets(data, expect)
     except OSError:
         return False
 
 
-def greets_udp(port):
+def greets_udp(port, expect):
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.settimeout(0.5)
             s.connect((HOST, port))
             s.send(b"x" * 64)
-            return s.recv(4096) == (GREETING + "\n").encode()
+            return greets(s.recv(4096), expect)
     except OSError:
         return False
 
@@ -259,6 +299,7 @@ class Server:
         os.makedirs(self.dir)
         self.log_path = os.path.join(ctx.logs, key + ".log")
         self.proxy = key.endswith("-proxy")
+        self.expect = expected_greeting(key)
         # What loadgen adds for this server: a PROXY v2 header from each connection.
         self.client_args = ["-P", "v2"] if self.proxy else []
 
@@ -290,6 +331,8 @@ class Server:
             return [os.path.join(bench, "limit"), HOST, p, GREETING]
         if self.key.startswith("hellod"):
             extra = {"hellod": "", "hellod-fast": "close = fast\n",
+                     "hellod-host": f"greeting = {TEMPLATED['hellod-host']}\n",
+                     "hellod-time": f"greeting = {TEMPLATED['hellod-time']}\n",
                      "hellod-workers2": "workers = 2\n",
                      "hellod-proxy": f"proxy_protocol = yes\ntrusted_proxies = {HOST}\n"}[self.key]
             return [c.hellod, "-c", self.hellod_conf(extra)]
@@ -332,7 +375,8 @@ class Server:
                 self.proc = None
                 self.failed(rc)
                 return
-            if greets_tcp(self.port, self.proxy) and (not self.udp or greets_udp(self.port)):
+            if greets_tcp(self.port, self.expect, self.proxy) and \
+                    (not self.udp or greets_udp(self.port, self.expect)):
                 break
             time.sleep(0.05)
         else:
@@ -414,7 +458,8 @@ def loadgen(ctx, srv, args, count, seconds, sample_rss=True):
     root = srv.proc.pid
     pids = tree(root)
     argv = [ctx.loadgen, "-H", HOST, "-p", str(srv.port), "-n", str(count), "-d", str(seconds),
-            "-t", str(OP_TIMEOUT_MS), "-e", GREETING] + args + srv.client_args
+            "-t", str(OP_TIMEOUT_MS), "-e", srv.expect[0]] + (["-m"] if srv.expect[1] else []) \
+        + args + srv.client_args
     net0 = tcpext()
     cpu0 = tree_cpu(pids)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -858,9 +903,8 @@ def main():
             sys.exit(f"bench.py: the limit server did not start: {servers[0].status}")
         runs = run_rounds(ctx, servers)
         sf = send_first(ctx, servers)
-        extras = hellod_extras(ctx) if (not a.only or a.only & {"hellod", "hellod-fast",
-                                                                  "hellod-workers2",
-                                                                  "hellod-proxy"}) \
+        extras = hellod_extras(ctx) if (not a.only or any(k.startswith("hellod")
+                                                            for k in a.only)) \
             else {"ready_ms": []}
     finally:
         if ctx.loadgen_proc and ctx.loadgen_proc.poll() is None:
