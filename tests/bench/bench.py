@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import signal
 import socket
@@ -36,13 +37,29 @@ SETTLE_IDLE_NS = 500_000    # CPU per 20 ms below which a server counts as idle
 OP_TIMEOUT_MS = 2000        # a connection or request unanswered this long is a timeout
 MISMATCH_NS = 30_000_000    # schedstat and clock-tick accounting may differ this much
 READY_TIMEOUT = 5.0         # seconds for hellod to send READY=1
+QUOTES_N = 10000            # quotes in the file whose loading and memory hellod_extras() measure
+QUOTES_SEED = 18            # the file is the same on every run
+RSS_GREETINGS = 100         # TCP greetings before a start's second RSS sample
+RSS_SETTLE = 0.3            # seconds before an RSS sample, as after a row's start
 PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"  # the 12 bytes a PROXY v2 header starts with
+HOSTNAME_MAX = 64           # hellod's $hostname: at most this many bytes of gethostname()
+MASK_ANY = "?"              # loadgen -m: in the expected greeting, any byte but a newline
+
+# Templated greetings (issue 18), one row each, configured as the default hellod row but for
+# `greeting`: key: greeting. Their expected replies are in expected_greeting(). Both stay far
+# below the 64-byte UDP request (loadgen -l 64), as udp_max_ratio = 1 requires per datagram.
+TEMPLATED = {
+    "hellod-host": "Hello from $hostname to $remote_addr",
+    "hellod-time": "$time_iso8601",
+}
 
 # (key, row title, speaks UDP, full mode only). The PROXY rows are TCP only: there is no PROXY
 # for UDP, and their UDP would be the rows' above.
 SERVERS = [
     ("limit", "limit: accept4 thread + recvmmsg thread per CPU, SO_REUSEPORT", True, False),
     ("hellod", "hellod (default)", True, False),
+    ("hellod-host", f"hellod, `greeting = {TEMPLATED['hellod-host']}`", True, False),
+    ("hellod-time", f"hellod, `greeting = {TEMPLATED['hellod-time']}`", True, False),
     ("hellod-fast", "hellod, close = fast", True, False),
     ("hellod-workers2", "hellod, workers = 2", True, False),
     ("hellod-proxy", "hellod, PROXY v2 (`proxy_protocol = yes`, `trusted_proxies = 127.0.0.1`)",
@@ -212,7 +229,35 @@ def proxy_v2(s):
             + socket.inet_aton(dst) + sport.to_bytes(2, "big") + dport.to_bytes(2, "big"))
 
 
-def greets_tcp(port, proxy=False):
+def hellod_hostname():
+    """$hostname as hellod renders it: each byte outside [A-Za-z0-9.-] made '-', "-" if none."""
+    name = socket.gethostname()[:HOSTNAME_MAX]
+    return "".join(c if c.isascii() and (c.isalnum() or c in ".-") else "-"
+                   for c in name) or "-"
+
+
+def expected_greeting(key):
+    """(the greeting line a server sends without its newline, whether it is a mask): the
+    clients connect from HOST, and $time_iso8601 changes each second, so it is a mask of '?'
+    for its digits and its offset's sign."""
+    if key == "hellod-host":
+        return f"Hello from {hellod_hostname()} to {HOST}", False
+    if key == "hellod-time":
+        return "????-??-??T??:??:?????:??", True
+    return GREETING, False
+
+
+def greets(data, expect):
+    """Whether data is the line expect (text, mask) stands for."""
+    text, mask = expect
+    line = (text + "\n").encode()
+    if not mask:
+        return data == line
+    return len(data) == len(line) and all(
+        d != 0x0a if e == ord(MASK_ANY) else d == e for d, e in zip(data, line))
+
+
+def greets_tcp(port, expect, proxy=False):
     try:
         with socket.create_connection((HOST, port), timeout=1.0) as s:
             if proxy:
@@ -223,18 +268,18 @@ def greets_tcp(port, proxy=False):
                 if not chunk:
                     break
                 data += chunk
-            return data == (GREETING + "\n").encode()
+            return greets(data, expect)
     except OSError:
         return False
 
 
-def greets_udp(port):
+def greets_udp(port, expect):
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.settimeout(0.5)
             s.connect((HOST, port))
             s.send(b"x" * 64)
-            return s.recv(4096) == (GREETING + "\n").encode()
+            return greets(s.recv(4096), expect)
     except OSError:
         return False
 
@@ -259,6 +304,7 @@ class Server:
         os.makedirs(self.dir)
         self.log_path = os.path.join(ctx.logs, key + ".log")
         self.proxy = key.endswith("-proxy")
+        self.expect = expected_greeting(key)
         # What loadgen adds for this server: a PROXY v2 header from each connection.
         self.client_args = ["-P", "v2"] if self.proxy else []
 
@@ -290,6 +336,8 @@ class Server:
             return [os.path.join(bench, "limit"), HOST, p, GREETING]
         if self.key.startswith("hellod"):
             extra = {"hellod": "", "hellod-fast": "close = fast\n",
+                     "hellod-host": f"greeting = {TEMPLATED['hellod-host']}\n",
+                     "hellod-time": f"greeting = {TEMPLATED['hellod-time']}\n",
                      "hellod-workers2": "workers = 2\n",
                      "hellod-proxy": f"proxy_protocol = yes\ntrusted_proxies = {HOST}\n"}[self.key]
             return [c.hellod, "-c", self.hellod_conf(extra)]
@@ -332,7 +380,8 @@ class Server:
                 self.proc = None
                 self.failed(rc)
                 return
-            if greets_tcp(self.port, self.proxy) and (not self.udp or greets_udp(self.port)):
+            if greets_tcp(self.port, self.expect, self.proxy) and \
+                    (not self.udp or greets_udp(self.port, self.expect)):
                 break
             time.sleep(0.05)
         else:
@@ -414,7 +463,8 @@ def loadgen(ctx, srv, args, count, seconds, sample_rss=True):
     root = srv.proc.pid
     pids = tree(root)
     argv = [ctx.loadgen, "-H", HOST, "-p", str(srv.port), "-n", str(count), "-d", str(seconds),
-            "-t", str(OP_TIMEOUT_MS), "-e", GREETING] + args + srv.client_args
+            "-t", str(OP_TIMEOUT_MS), "-e", srv.expect[0]] + (["-m"] if srv.expect[1] else []) \
+        + args + srv.client_args
     net0 = tcpext()
     cpu0 = tree_cpu(pids)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -514,27 +564,61 @@ def send_first(ctx, servers):
     return out
 
 
-def hellod_extras(ctx):
-    """The stripped binary's size and exec -> READY=1 latency."""
-    extras = {"ready_ms": []}
-    if shutil.which("strip"):
-        copy = os.path.join(ctx.tmp, "hellod.stripped")
-        shutil.copy(ctx.hellod, copy)
-        if subprocess.run(["strip", copy], check=False).returncode == 0:
-            extras["stripped_bytes"] = os.stat(copy).st_size
-    d = os.path.join(ctx.tmp, "ready")
-    os.makedirs(d)
-    port = free_port(ctx.ports)
-    conf = os.path.join(d, "hellod.conf")
-    with open(conf, "w", encoding="ascii") as f:
-        f.write(f"[server]\nhost = {HOST}\nport = {port}\n[log]\nlevel = warning\n")
-    path = os.path.join(d, "notify")
+def write_fortunes(path, n=QUOTES_N, seed=QUOTES_SEED):
+    """A fortune(6) source file of n made-up quotes much like Debian's fortunes: about 100 bytes
+    each, a third of them on two or three lines, one in five with an attribution line.
+    Returns its size in bytes."""
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mi", "ter", "an", "dos", "ve", "rum", "pli", "so", "nat", "e",
+                 "ri", "gon", "u", "bel", "tha", "ist"]
+
+    def words(k):
+        return " ".join("".join(rng.choice(syllables) for _ in range(rng.randint(1, 3)))
+                        for _ in range(k))
+
+    with open(path, "w", encoding="ascii") as f:
+        for i in range(n):
+            if rng.random() < 1 / 3:
+                lines = [words(rng.randint(6, 10)) for _ in range(rng.randint(2, 3))]
+            else:
+                lines = [words(rng.randint(8, 18))]
+            lines[0] = lines[0].capitalize()
+            lines[-1] += "."
+            if rng.random() < 0.2:
+                lines.append("\t\t-- " + words(2).title())
+            f.write("\n".join(lines) + "\n" + ("%\n" if i < n - 1 else ""))
+    return os.stat(path).st_size
+
+
+def greet_times(port, n):
+    """n TCP greetings, each read to EOF. Returns how many brought a line."""
+    ok = 0
+    for _ in range(n):
+        try:
+            with socket.create_connection((HOST, port), timeout=1.0) as s:
+                data = b""
+                for _ in range(64):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                ok += data.endswith(b"\n")
+        except OSError:
+            pass
+    return ok
+
+
+def hellod_starts(ctx, conf, port, log_name, path):
+    """exec -> READY=1 in ms over the mode's starts of hellod -c conf, and from the first start
+    its VmRSS (kB, the process tree) RSS_SETTLE s after READY=1 and after RSS_GREETINGS TCP
+    greetings."""
+    res = {"ready_ms": [], "rss_idle_kb": None, "rss_greeted_kb": None, "greeted": 0}
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as ns, \
-            open(os.path.join(ctx.logs, "hellod-ready.log"), "w", encoding="ascii") as log_f:
+            open(os.path.join(ctx.logs, log_name), "w", encoding="ascii") as log_f:
         ns.bind(path)
         env = dict(clean_env(), NOTIFY_SOCKET=path)
         for i in range(ctx.mode["ready_starts"]):
-            if i == 3 and not extras["ready_ms"]:
+            if i == 3 and not res["ready_ms"]:
                 break       # three starts without READY=1: so will the rest be
             drain(ns)
             t0 = time.monotonic()
@@ -543,6 +627,12 @@ def hellod_extras(ctx):
                                  start_new_session=True)
             try:
                 ready = wait_ready(ns, t0 + READY_TIMEOUT)
+                if ready is not None and res["rss_idle_kb"] is None:
+                    time.sleep(RSS_SETTLE)
+                    res["rss_idle_kb"] = rss_kb(tree(p.pid))
+                    res["greeted"] = greet_times(port, RSS_GREETINGS)
+                    time.sleep(RSS_SETTLE)
+                    res["rss_greeted_kb"] = rss_kb(tree(p.pid))
             finally:
                 p.send_signal(signal.SIGTERM)
                 try:
@@ -551,7 +641,31 @@ def hellod_extras(ctx):
                     os.killpg(p.pid, signal.SIGKILL)
                     p.wait()
             if ready is not None:
-                extras["ready_ms"].append((ready - t0) * 1000)
+                res["ready_ms"].append((ready - t0) * 1000)
+    return res
+
+
+def hellod_extras(ctx):
+    """The stripped binary's size; exec -> READY=1 latency and RSS, of the default config and of
+    greeting = $quote with a file of QUOTES_N quotes."""
+    extras = {"ready_ms": []}
+    if shutil.which("strip"):
+        copy = os.path.join(ctx.tmp, "hellod.stripped")
+        shutil.copy(ctx.hellod, copy)
+        if subprocess.run(["strip", copy], check=False).returncode == 0:
+            extras["stripped_bytes"] = os.stat(copy).st_size
+    d = os.path.join(ctx.tmp, "ready")
+    os.makedirs(d)
+    fortunes = os.path.join(d, "fortunes")
+    extras["quotes_file"] = {"quotes": QUOTES_N, "bytes": write_fortunes(fortunes)}
+    port = free_port(ctx.ports)
+    for key, extra in (("default", ""), ("quotes", f"greeting = $quote\nquotes = {fortunes}\n")):
+        conf = os.path.join(d, f"{key}.conf")
+        with open(conf, "w", encoding="ascii") as f:
+            f.write(f"[server]\nhost = {HOST}\nport = {port}\n{extra}[log]\nlevel = warning\n")
+        extras[key] = hellod_starts(ctx, conf, port, f"hellod-ready-{key}.log",
+                                    os.path.join(d, f"notify-{key}"))
+    extras["ready_ms"] = extras["default"]["ready_ms"]
     return extras
 
 
@@ -746,13 +860,26 @@ def report(ctx, servers, runs, sf, extras, machine, wall):
     if "stripped_bytes" in extras:
         lines.append(f"- stripped binary: {extras['stripped_bytes']} bytes "
                      f"({extras['stripped_bytes'] / 1024:.0f} KiB)")
-    rd = extras["ready_ms"]
-    if rd:
-        lines.append(f"- exec to READY=1: median {statistics.median(rd):.1f} ms (min "
-                     f"{min(rd):.1f}, max {max(rd):.1f}; {len(rd)} of "
-                     f"{m['ready_starts']} starts)")
-    else:
-        lines.append("- exec to READY=1: no READY=1 received")
+    qf = extras.get("quotes_file")
+    for key, what in (("default", "default config"),
+                      ("quotes", f"`greeting = $quote`, {qf['quotes'] if qf else '?'} quotes "
+                                 f"({qf['bytes'] if qf else '?'} bytes)")):
+        st = extras.get(key)
+        if not st:
+            continue
+        rd = st["ready_ms"]
+        if rd:
+            lines.append(f"- {what}: exec to READY=1 median {statistics.median(rd):.1f} ms "
+                         f"(min {min(rd):.1f}, max {max(rd):.1f}; {len(rd)} of "
+                         f"{m['ready_starts']} starts); VmRSS {RSS_SETTLE} s after READY=1 "
+                         f"{st['rss_idle_kb']} kB, after {st['greeted']} of {RSS_GREETINGS} "
+                         f"greetings {st['rss_greeted_kb']} kB")
+        else:
+            lines.append(f"- {what}: no READY=1 received")
+    if extras.get("default", {}).get("rss_idle_kb") and \
+            extras.get("quotes", {}).get("rss_idle_kb"):
+        added = extras["quotes"]["rss_idle_kb"] - extras["default"]["rss_idle_kb"]
+        lines.append(f"- the quotes add {added} kB of VmRSS idle")
     notes = [f"- {srv.key}: {md(n)}" for srv in servers for n in srv.notes]
     mism = [k for k, s in summary.items() if s["accounting_mismatches"]]
     if mism:
@@ -858,9 +985,8 @@ def main():
             sys.exit(f"bench.py: the limit server did not start: {servers[0].status}")
         runs = run_rounds(ctx, servers)
         sf = send_first(ctx, servers)
-        extras = hellod_extras(ctx) if (not a.only or a.only & {"hellod", "hellod-fast",
-                                                                  "hellod-workers2",
-                                                                  "hellod-proxy"}) \
+        extras = hellod_extras(ctx) if (not a.only or any(k.startswith("hellod")
+                                                            for k in a.only)) \
             else {"ready_ms": []}
     finally:
         if ctx.loadgen_proc and ctx.loadgen_proc.poll() is None:

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* A one-thread epoll load generator for greeting servers: keeps TCP connections or UDP requests
- * in flight, checks every reply against the greeting and prints one JSON line of results. */
+ * in flight, checks every reply against the greeting (or a mask of it) and prints one JSON line
+ * of results. */
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -33,6 +34,7 @@
 #define LOADGEN_TICK_NS (10 * 1000000ULL)   /* timeouts are looked for this often */
 #define LOADGEN_HTTP_REQUEST "GET / HTTP/1.0\r\n\r\n" /* -s http */
 #define LOADGEN_GREETING_DEFAULT "Thank you for connecting"
+#define LOADGEN_MASK_ANY '?'                /* -m: in -e, matches any one byte but a newline */
 #define LOADGEN_PROXY_SIG "\r\n\r\n\0\r\nQUIT\n" /* -P v2: the 12 bytes a v2 header starts with */
 #define LOADGEN_PROXY_MAX (16 + 36)         /* -P v2: the header for TCP over IPv6 */
 
@@ -62,6 +64,7 @@ struct options {
 	unsigned long request_len;      /* -l: UDP request bytes */
 	const char *send_first;         /* -s: "http" or a number of bytes */
 	const char *greeting;           /* -e, without its newline */
+	bool mask;                      /* -m: each '?' in -e matches any byte but a newline */
 	const char *bind;               /* -b: source address[+count] */
 	bool idle;                      /* -i: TCP clients that never read */
 	bool proxy;                     /* -P v2: a PROXY v2 header first */
@@ -186,6 +189,23 @@ tcp_finish(struct run *r, struct conn *c, enum outcome out)
 	r->free_slots[r->n_free++] = (unsigned)(c - r->conns);
 }
 
+/* Whether got[0..n) is what the greeting holds from off on: with -m each '?' there stands for
+ * any byte but a newline (a templated greeting's time), so only the length and the rest are
+ * checked. */
+static bool
+matches(const struct run *r, size_t off, const char *got, size_t n)
+{
+	if (!r->o->mask)
+		return memcmp(r->expected + off, got, n) == 0;
+	for (size_t i = 0; i < n; i++) {
+		char e = r->expected[off + i];
+
+		if (e == LOADGEN_MASK_ANY ? got[i] == '\n' : e != got[i])
+			return false;
+	}
+	return true;
+}
+
 /* Reads what arrived and checks it. Returns the connection's outcome once it has one, else -1. */
 static int
 tcp_read(struct run *r, struct conn *c)
@@ -196,7 +216,7 @@ tcp_read(struct run *r, struct conn *c)
 
 		if (n > 0) {
 			if (c->got + (size_t)n > r->expected_len ||
-			    memcmp(r->expected + c->got, r->buf, (size_t)n) != 0)
+			    !matches(r, c->got, r->buf, (size_t)n))
 				return OUTCOME_ERROR;
 			c->got += (size_t)n;
 		} else if (n == 0)
@@ -459,7 +479,7 @@ udp_event(struct run *r, struct usock *u)
 		if (n < 0)
 			udp_pop(r, u, OUTCOME_CONNECT);
 		else if ((size_t)n == r->expected_len &&
-		    memcmp(r->buf, r->expected, (size_t)n) == 0)
+		    matches(r, 0, r->buf, (size_t)n))
 			udp_pop(r, u, OUTCOME_OK);
 		else
 			udp_pop(r, u, OUTCOME_ERROR);
@@ -597,7 +617,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: loadgen [-u] [-H host] [-p port] [-n count] [-d seconds] [-t ms]\n"
-	    "               [-e greeting] [-c connections] [-s http|bytes] [-P v2] (TCP)\n"
+	    "               [-e greeting [-m]] [-c connections] [-s http|bytes] [-P v2] (TCP)\n"
 	    "               [-w in-flight] [-S sockets] [-l request-bytes] (UDP, with -u)\n"
 	    "  -H host     numeric IPv4 or IPv6 address (127.0.0.1)\n"
 	    "  -p port     (12345)\n"
@@ -605,6 +625,9 @@ usage(FILE *f)
 	    "  -d seconds  the run stops after this long, done or not (60)\n"
 	    "  -t ms       a connection or request unanswered this long is a timeout (2000)\n"
 	    "  -e text     the greeting expected, without its newline (%s)\n"
+	    "  -m          -e is a mask: each '?' in it matches any one byte but a newline\n"
+	    "              (for a templated greeting's time), the other bytes and the length\n"
+	    "              as they are\n"
 	    "  -c n        TCP connections in flight (16)\n"
 	    "  -s what     TCP: send first (the handshake's last ACK waits for it), then read:\n"
 	    "              \"http\" (an HTTP/1.0 request) or n bytes\n"
@@ -642,7 +665,7 @@ parse_options(int argc, char **argv, struct options *o)
 {
 	int opt, r = 0;
 
-	while ((opt = getopt(argc, argv, "H:p:c:n:d:uw:S:s:l:e:t:b:iP:h")) != -1) {
+	while ((opt = getopt(argc, argv, "H:p:c:n:d:uw:S:s:l:e:mt:b:iP:h")) != -1) {
 		switch (opt) {
 		case 'H':
 			o->host = optarg;
@@ -658,6 +681,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'e':
 			o->greeting = optarg;
+			break;
+		case 'm':
+			o->mask = true;
 			break;
 		case 'b':
 			o->bind = optarg;
