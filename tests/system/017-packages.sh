@@ -82,6 +82,8 @@ if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 ./usr/share/doc/hellod/README.md.gz
 ./usr/share/doc/hellod/changelog.Debian.gz
 ./usr/share/doc/hellod/copyright
+./usr/share/doc/hellod/examples/haproxy.cfg
+./usr/share/doc/hellod/examples/nginx-stream.conf
 ./usr/share/lintian/overrides/hellod
 ./usr/share/man/man1/hellod-check.1.gz
 ./usr/share/man/man5/hellod.conf.5.gz
@@ -117,6 +119,8 @@ cn /etc/hellod/hellod.conf
 - /usr/lib/systemd/system/hellod.socket
 - /usr/sbin/hellod
 d /usr/share/doc/hellod-$VERSION/README.md
+d /usr/share/doc/hellod-$VERSION/examples/haproxy.cfg
+d /usr/share/doc/hellod-$VERSION/examples/nginx-stream.conf
 l /usr/share/licenses/hellod-$VERSION/LICENSE
 d /usr/share/man/man1/hellod-check.1.gz
 d /usr/share/man/man5/hellod.conf.5.gz
