@@ -158,7 +158,7 @@ fuzz: check-deps
 	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS) "$(LIB_CFLAGS)" "$(LIB_LIBS)"
 
 UNITS = hellod.socket hellod-udp.socket hellod.service hellod-standalone.service \
-	hellod-check.service hellod-check.timer
+	hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer
 
 # Files that name installed paths get them at install time.
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
