@@ -145,12 +145,15 @@ sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())
 }
 # As root, the exporter runs as nobody, as Debian's runs as prometheus: the file must be
 # readable by another user.
+# setpriv execs it, and so does the subshell: $! is node_exporter itself, which cleanup kills.
 NE_IN=""
-[ "$(id -u)" = 0 ] && NE_IN=as_nobody
+[ "$(id -u)" = 0 ] && NE_IN="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 NPORT=$(free_port)
-$NE_IN "$NE" --web.listen-address="127.0.0.1:$NPORT" --collector.disable-defaults \
-    --collector.textfile --collector.textfile.directory="$D" >"$T/node-exporter.log" 2>&1 &
-KILL_PIDS="$KILL_PIDS $!"
+# shellcheck disable=SC2086 # NE_IN is a command line
+( exec $NE_IN "$NE" --web.listen-address="127.0.0.1:$NPORT" --collector.disable-defaults \
+    --collector.textfile --collector.textfile.directory="$D" >"$T/node-exporter.log" 2>&1 ) &
+NE_PID=$!
+KILL_PIDS="$KILL_PIDS $NE_PID"
 if ! wait_until 20 metrics; then
 	fail "node_exporter starts" "$(cat "$T/node-exporter.log")"
 	exit 1
@@ -173,3 +176,8 @@ expect_grep "and hellod_check_status 2" "^hellod_check_status$LABELS 2$" "$T/met
 expect_grep "node_exporter still reads the file without error" "^node_textfile_scrape_error 0$" \
     "$T/metrics"
 expect_no_grep "node_exporter logs no error" "level=error" "$T/node-exporter.log"
+kill "$NE_PID"
+wait "$NE_PID" 2>/dev/null
+# Its port closed: the exporter itself stopped, not a shell around it.
+ne_gone() { ! metrics; }
+check "node_exporter stops when its pid is killed" wait_until 10 ne_gone
