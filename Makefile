@@ -37,9 +37,10 @@ HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tc
 	src/hellod/daemon.c src/hellod/notify.c src/hellod/stats.c src/hellod/conn.c \
 	src/hellod/reload.c src/hellod/timer.c src/hellod/budget.c src/hellod/proxy.c \
 	src/hellod/greet.c
-CHECK = src/check/main.c src/check/probe.c src/check/proxy-header.c src/check/report.c
+CHECK = src/check/main.c src/check/probe.c src/check/prom.c src/check/proxy-header.c \
+	src/check/report.c
 UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn test_proxy \
-	test_proxy_header test_template test_quotes
+	test_proxy_header test_template test_quotes test_prom
 TEST_TOOLS = client fakeserver
 FUZZ_TARGETS = fuzz_config fuzz_reply fuzz_proxy fuzz_template fuzz_quotes
 
@@ -157,7 +158,7 @@ fuzz: check-deps
 	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS) "$(LIB_CFLAGS)" "$(LIB_LIBS)"
 
 UNITS = hellod.socket hellod-udp.socket hellod.service hellod-standalone.service \
-	hellod-check.service hellod-check.timer
+	hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer
 
 # Files that name installed paths get them at install time.
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \

@@ -13,11 +13,12 @@
 #include "addr.h"
 #include "config.h"
 #include "probe.h"
+#include "prom.h"
 #include "proxy-header.h"
 #include "report.h"
 #include "util.h"
 
-enum { OPT_CONFIG = 0x100, OPT_JSON, OPT_PROXY };
+enum { OPT_CONFIG = 0x100, OPT_JSON, OPT_PROXY, OPT_PROM };
 #define SHORT_OPTIONS "H:p:ue:r:w:c:t:46qhV"
 
 struct options {
@@ -27,6 +28,7 @@ struct options {
 	char prefix[HELLOD_GREETING_MAX + 1];   /* a templated greeting's fixed start */
 	bool quiet;             /* -q */
 	bool json;              /* --json */
+	const char *prom;       /* --prom FILE; NULL: none */
 	int family;             /* -4, -6 */
 	char usage[256];        /* the first usage error */
 };
@@ -46,6 +48,7 @@ static const struct option long_options[] = {
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "prom", required_argument, NULL, OPT_PROM },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -74,6 +77,8 @@ help(void)
 	    "  -6, --ipv6          use IPv6 addresses only\n"
 	    "  -q, --quiet         print nothing when OK (for cron)\n"
 	    "      --json          print one JSON object instead of the status line\n"
+	    "      --prom FILE     also write the result as Prometheus metrics to FILE,\n"
+	    "                      replaced atomically (node_exporter's textfile collector)\n"
 	    "  -h, --help          show this help and exit\n"
 	    "  -V, --version       show the version and exit\n"
 	    "\n"
@@ -201,6 +206,12 @@ parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *r
 		case OPT_JSON:
 			o->json = true;
 			break;
+		case OPT_PROM:
+			if (optarg[0] == '\0')
+				usage_error(o, "--prom: needs a file name");
+			else
+				o->prom = optarg;
+			break;
 		case 'h':
 			help();
 			return 1;
@@ -283,6 +294,38 @@ apply_config(struct options *o, struct check *c, struct hellod_config **cfgp,
 	return 0;
 }
 
+/* Writes the metrics to o->prom. When that fails the check is UNKNOWN, its text saying why
+ * and what the check itself found. */
+static void
+write_prom(const struct options *o, const struct check *c, const struct probe_result *r,
+    struct verdict *v)
+{
+	char *text = NULL, was[HELLOD_CHECK_TEXT_MAX];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	enum check_state state = v->state;
+	int err = 0;
+
+	if (!f)
+		err = -errno;
+	else {
+		prom_format(f, c, r, v);
+		if (fclose(f) != 0)
+			err = -ENOMEM;
+	}
+	if (err == 0)
+		err = prom_write(o->prom, text, len);
+	free(text);
+	if (err == 0)
+		return;
+	memcpy(was, v->text, sizeof(was));
+	v->state = STATE_UNKNOWN;
+	v->error = "metrics not written";
+	if (snprintf(v->text, sizeof(v->text), "--prom: cannot write %s: %s; the check was %s - %s",
+	    shown(o->prom), strerror(-err), check_state_name(state), was) >= (int)sizeof(v->text))
+		memcpy(v->text + sizeof(v->text) - 4, "...", 4);
+}
+
 /* The address to probe for the host the daemon binds: its loopback address for a wildcard,
  * which is all its addresses (hellod.conf(5)). */
 static const char *
@@ -357,6 +400,8 @@ main(int argc, char **argv)
 	}
 	check_judge(&c, &res, &v);
 report:
+	if (o.prom)
+		write_prom(&o, &c, probed, &v);
 	if (!(o.quiet && v.state == STATE_OK))
 		report_print(stdout, &c, probed, &v, o.json);
 out:

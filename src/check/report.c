@@ -14,6 +14,12 @@ static const char *const state_names[] = {
 	[STATE_UNKNOWN] = "UNKNOWN",
 };
 
+const char *
+check_state_name(enum check_state state)
+{
+	return state_names[state];
+}
+
 /* The length of reply without one final "\n" or "\r\n". */
 static size_t
 strip_line_end(const char *reply, size_t n)

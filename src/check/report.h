@@ -46,6 +46,9 @@ struct verdict {
 	char text[HELLOD_CHECK_TEXT_MAX];  /* the status line's text after "HELLOD STATE - " */
 };
 
+/* "OK", "WARNING", "CRITICAL" or "UNKNOWN". */
+const char *check_state_name(enum check_state state);
+
 /* True when a reply of n bytes is what c expects. */
 bool reply_matches(const struct check *c, const char *reply, size_t n);
 

@@ -13,6 +13,7 @@ if ! make -s -C "$HELLOD_TOP" install BUILDDIR="$HELLOD_BUILD" PREFIX="$R/usr" S
 fi
 for f in usr/bin/hellod-check usr/sbin/hellod usr/share/man/man1/hellod-check.1 \
     units/hellod-check.service units/hellod-check.timer units/hellod.socket \
+    units/hellod-check-prom.service units/hellod-check-prom.timer \
     units/hellod-udp.socket units/hellod.service units/hellod-standalone.service \
     etc/cron.d/hellod-check \
     etc/hellod/hellod.conf catalog/hellod.catalog; do
@@ -21,6 +22,9 @@ done
 expect_eq "make install puts every file in place" "" "${missing:-}"
 expect_grep "the service runs the installed hellod-check" "^ExecStart=$R/usr/bin/hellod-check -q$" \
     "$R/units/hellod-check.service"
+expect_grep "the Prometheus service writes node_exporter's textfile directory" \
+    "^ExecStart=$R/usr/bin/hellod-check -q --prom /var/lib/prometheus/node-exporter/hellod\.prom$" \
+    "$R/units/hellod-check-prom.service"
 expect_grep "hellod.service runs the installed hellod" "^ExecStart=$R/usr/sbin/hellod$" \
     "$R/units/hellod.service"
 
@@ -48,12 +52,16 @@ if command -v systemd-analyze >/dev/null; then
 	expect_eq "systemd-analyze verify passes every unit" "0 " "$rc $(cat "$T/verify.log")"
 	# The check needs the network (1.0 of it); hellod given its sockets needs none.
 	expect_exposure "$R/units/hellod-check.service" 1.1
+	# As hellod-check.service, but as root (0.4): node_exporter's directory is root's.
+	expect_exposure "$R/units/hellod-check-prom.service" 1.4
 	expect_exposure "$R/units/hellod.service" 0.3
 	expect_exposure "$R/units/hellod-standalone.service" 1.2
 else
 	skip "systemd-analyze verify and security" "systemd-analyze not installed"
 fi
 expect_grep "the timer runs every 5 minutes" '^OnUnitActiveSec=5min$' "$R/units/hellod-check.timer"
+expect_grep "the Prometheus timer runs every minute" '^OnUnitActiveSec=1min$' \
+    "$R/units/hellod-check-prom.timer"
 expect_grep "the timer is enabled through timers.target" '^WantedBy=timers.target$' \
     "$R/units/hellod-check.timer"
 

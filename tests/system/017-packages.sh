@@ -69,6 +69,8 @@ if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 ./etc/cron.d/hellod-check
 ./etc/hellod/hellod.conf
 ./etc/init.d/hellod
+./lib/systemd/system/hellod-check-prom.service
+./lib/systemd/system/hellod-check-prom.timer
 ./lib/systemd/system/hellod-check.service
 ./lib/systemd/system/hellod-check.timer
 ./lib/systemd/system/hellod-standalone.service
@@ -111,6 +113,8 @@ if built rpm "builds the RPMs (%check ran the unit tests) and rpmlint: 0 errors,
 cn /etc/hellod/hellod.conf
 - /usr/bin/hellod-check
 - /usr/lib/systemd/catalog/hellod.catalog
+- /usr/lib/systemd/system/hellod-check-prom.service
+- /usr/lib/systemd/system/hellod-check-prom.timer
 - /usr/lib/systemd/system/hellod-check.service
 - /usr/lib/systemd/system/hellod-check.timer
 - /usr/lib/systemd/system/hellod-standalone.service
@@ -129,8 +133,8 @@ LIST
 )" "$(rpm -qp --qf '[%{FILEFLAGS:fflags}|%{FILEMODES:perms}|%{FILENAMES}\n]' "$RPM" 2>&1 |
 	    awk -F '|' '$2 !~ /^d/ && $3 !~ /\.build-id/ { print ($1 == "" ? "-" : $1), $3 }' |
 	    sort -k 2)"
-	expect_eq "the RPM's scriptlets hand all six units to systemd's update helper" "3" \
-	    "$(rpm -qp --scripts "$RPM" 2>/dev/null | grep -c 'systemd-update-helper [a-z-]*-system-units hellod.socket hellod-udp.socket hellod.service hellod-standalone.service hellod-check.service hellod-check.timer')"
+	expect_eq "the RPM's scriptlets hand all eight units to systemd's update helper" "3" \
+	    "$(rpm -qp --scripts "$RPM" 2>/dev/null | grep -c 'systemd-update-helper [a-z-]*-system-units hellod.socket hellod-udp.socket hellod.service hellod-standalone.service hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer')"
 fi
 
 # The .deb under systemd as PID 1.
