@@ -84,8 +84,12 @@ if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 ./usr/share/doc/hellod/README.md.gz
 ./usr/share/doc/hellod/changelog.Debian.gz
 ./usr/share/doc/hellod/copyright
+./usr/share/doc/hellod/examples/blackbox.yml
 ./usr/share/doc/hellod/examples/haproxy.cfg
+./usr/share/doc/hellod/examples/icinga2-hellod.conf
+./usr/share/doc/hellod/examples/nagios-hellod.cfg
 ./usr/share/doc/hellod/examples/nginx-stream.conf
+./usr/share/doc/hellod/examples/prometheus-scrape.yml
 ./usr/share/lintian/overrides/hellod
 ./usr/share/man/man1/hellod-check.1.gz
 ./usr/share/man/man5/hellod.conf.5.gz
@@ -123,8 +127,12 @@ cn /etc/hellod/hellod.conf
 - /usr/lib/systemd/system/hellod.socket
 - /usr/sbin/hellod
 d /usr/share/doc/hellod-$VERSION/README.md
+d /usr/share/doc/hellod-$VERSION/examples/blackbox.yml
 d /usr/share/doc/hellod-$VERSION/examples/haproxy.cfg
+d /usr/share/doc/hellod-$VERSION/examples/icinga2-hellod.conf
+d /usr/share/doc/hellod-$VERSION/examples/nagios-hellod.cfg
 d /usr/share/doc/hellod-$VERSION/examples/nginx-stream.conf
+d /usr/share/doc/hellod-$VERSION/examples/prometheus-scrape.yml
 l /usr/share/licenses/hellod-$VERSION/LICENSE
 d /usr/share/man/man1/hellod-check.1.gz
 d /usr/share/man/man5/hellod.conf.5.gz
