@@ -381,12 +381,15 @@ time_formats(void)
 	check_time(1796117400, "2026-12-01T10:30:00+01:00",
 	    "Tuesday, December 1, 2026 10:30:00-ABCDEFGHIJ");
 
-	/* Past the four-digit years: no guess. */
+	/* Past the four-digit years: no guess. Only where time_t reaches them: Debian 12's armhf
+	 * and i386 have a 32-bit one (check-cross on armhf said so). */
 	setenv("TZ", "UTC", 1);
 	tzset();
-	check_time(253402300799, "9999-12-31T23:59:59+00:00",
-	    "Friday, December 31, 9999 23:59:59-UTC");
-	check_time(253402300800, "-", "-");
+	if (sizeof(time_t) >= 8) {
+		check_time((time_t)253402300799LL, "9999-12-31T23:59:59+00:00",
+		    "Friday, December 31, 9999 23:59:59-UTC");
+		check_time((time_t)253402300800LL, "-", "-");
+	}
 	unsetenv("TZ");
 	tzset();
 }
