@@ -97,6 +97,9 @@ split(struct quotes *q, const char *data, size_t len)
 	return count + 1;
 }
 
+/* The last generation given out: 0 is none. */
+static unsigned long long quotes_generations;
+
 int
 quotes_parse(char *data, size_t len, struct quotes **ret, char *msg, size_t size)
 {
@@ -111,6 +114,8 @@ quotes_parse(char *data, size_t len, struct quotes **ret, char *msg, size_t size
 	if (!q->text || !q->len)
 		goto oom;
 	split(q, data, len);
+	/* Atomic: several hellod threads may load configs at once (hellod-check is one). */
+	q->generation = __atomic_add_fetch(&quotes_generations, 1, __ATOMIC_RELAXED);
 	if (q->n == 0) {
 		if (q->skipped > 0)
 			snprintf(msg, size, "no usable quote: %u skipped (longer than %d bytes, "

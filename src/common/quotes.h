@@ -7,6 +7,9 @@
 #include <time.h>
 
 struct quotes {
+	unsigned long long generation;  /* this list's own number, never another's in this
+	                                 * process: what a cache of it is keyed by, as its address
+	                                 * may be reused once it is freed */
 	char *data;             /* the file's bytes, owned */
 	size_t n;               /* usable quotes */
 	const char **text;      /* each quote, without its final newline (nor blank lines before

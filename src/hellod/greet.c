@@ -23,9 +23,9 @@ greet_quote(struct greeter *g, const struct hellod_config *c, time_t now)
 	if (c->quote_rotation == 1)
 		return g->next++ % q->n;
 	/* quotes_daily() takes the local date: worked out once a second. */
-	if (g->daily_of != q || g->daily_second != now) {
+	if (g->daily_of != q->generation || g->daily_second != now) {
 		g->daily = quotes_daily(q, now);
-		g->daily_of = q;
+		g->daily_of = q->generation;
 		g->daily_second = now;
 	}
 	return g->daily;

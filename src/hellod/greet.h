@@ -20,7 +20,8 @@ struct greeter {
 	time_t second;                          /* the strings below are of it; 0: none yet */
 	char iso8601[TEMPLATE_TIME_MAX], daytime[TEMPLATE_TIME_MAX];
 	time_t daily_second;                    /* the daily quote below is of this second */
-	const struct quotes *daily_of;          /* ... and of these quotes */
+	unsigned long long daily_of;            /* ... and of the quotes of this generation (never
+	                                         * their address, which a new list may reuse) */
 	size_t daily;
 	size_t next;                            /* quote_rotation = connection: the next one */
 };
