@@ -110,7 +110,14 @@ $(BUILDDIR)/tests/fuzz_quotes: $(BUILDDIR)/obj/tests/fuzz/fuzz_quotes.o \
 		$(BUILDDIR)/obj/tests/fuzz/driver.o $(BUILDDIR)/libcommon.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-tests: all $(addprefix $(BUILDDIR)/tests/,$(UNIT_TESTS) $(TEST_TOOLS) $(FUZZ_TARGETS))
+# The accept4() stall shim (LD_PRELOAD) of 044: plain flags, no sanitizer, so that it can be
+# preloaded before an ASan build's runtime too.
+$(BUILDDIR)/tests/stall.so: tests/tools/stall.c
+	@mkdir -p $(@D)
+	$(CC) $(WARNFLAGS) $(WERROR) -O2 -fPIC -shared -o $@ $< -ldl
+
+tests: all $(addprefix $(BUILDDIR)/tests/,$(UNIT_TESTS) $(TEST_TOOLS) $(FUZZ_TARGETS)) \
+	$(BUILDDIR)/tests/stall.so
 
 -include $(shell find $(BUILDDIR)/obj -name '*.d' 2>/dev/null)
 

@@ -52,7 +52,8 @@ list_remove(struct conn *c)
 	c->list = NULL;
 }
 
-/* Puts c last in l with its deadline usec from now, and rearms the timer if it is first. */
+/* Puts c last in l with its deadline usec from now, the clock read now (not the loop's time,
+ * which may be from before a pause), and rearms the timer if it is first. */
 static void
 list_append(struct conn *c, struct conn_list *l, uint64_t usec)
 {
@@ -60,7 +61,7 @@ list_append(struct conn *c, struct conn_list *l, uint64_t usec)
 	uint64_t first = first_deadline(t);
 
 	list_remove(c);
-	c->deadline = timer_now(t->event) + usec;
+	c->deadline = timer_now() + usec;
 	c->list = l;
 	c->prev = l->newest;
 	if (l->newest)
@@ -78,7 +79,7 @@ conn_close(struct conn *c)
 	struct conn_table *t = c->table;
 	bool was_first = c->list && c == c->list->oldest;
 
-	/* Closing the fd takes it out of the epoll set as well: it has no duplicate. */
+	/* Closing the fd takes it out of its epoll set as well: it has no duplicate. */
 	close(c->fd);
 	c->config = config_unref(c->config);
 	if (c->counted)
@@ -205,13 +206,6 @@ conn_event(struct conn *c, uint32_t events)
 	struct conn_table *t = c->table;
 	int r;
 
-	if (c->list == &t->waiting) {
-		if (events & EPOLLERR)
-			conn_refuse(c, REFUSED_PROXY);
-		else
-			t->header_cb(c, t->header_userdata);
-		return;
-	}
 	if (events & EPOLLERR)
 		r = -1;
 	else if (c->config) {
@@ -229,20 +223,53 @@ conn_event(struct conn *c, uint32_t events)
 		conn_close(c);
 }
 
-/* Handling an event closes at most its own connection, so the rest of a batch stays valid. */
-void
-conn_poll(struct conn_table *t)
+/* A waiting connection's event: its header came, whole or in part, or its end. A FIN
+ * (EPOLLRDHUP) means no more of the header will come; a reset needs no read at all. */
+static void
+conn_waiting_event(struct conn *c, uint32_t events)
+{
+	struct conn_table *t = c->table;
+
+	if (events & EPOLLERR)
+		conn_refuse(c, REFUSED_PROXY);
+	else
+		t->header_cb(c, (events & (EPOLLRDHUP | EPOLLHUP)) != 0, t->header_userdata);
+}
+
+/* Handles what epoll_fd has ready. Handling an event closes, greets or moves at most its own
+ * connection, and never takes a slot, so the rest of a batch stays valid. */
+static void
+poll_set(int epoll_fd, void (*handle)(struct conn *c, uint32_t events))
 {
 	struct epoll_event ev[HELLOD_CONN_EVENTS];
 
 	for (int b = 0; b < HELLOD_CONN_BATCHES; b++) {
-		int n = epoll_wait(t->epoll, ev, HELLOD_CONN_EVENTS, 0);
+		int n = epoll_wait(epoll_fd, ev, HELLOD_CONN_EVENTS, 0);
 
 		for (int i = 0; i < n; i++)
-			conn_event(ev[i].data.ptr, ev[i].events);
+			handle(ev[i].data.ptr, ev[i].events);
 		if (n < HELLOD_CONN_EVENTS)
 			break;
 	}
+}
+
+void
+conn_poll(struct conn_table *t)
+{
+	if (t->waiting.oldest)
+		poll_set(t->waiting_epoll, conn_waiting_event);
+	poll_set(t->epoll, conn_event);
+}
+
+/* The waiting connections are watched at all times, whatever conn_busy() did to the others:
+ * a header is read when it arrives, not at the next sweep. */
+static int
+conn_waiting_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	struct conn_table *t = userdata;
+
+	poll_set(t->waiting_epoll, conn_waiting_event);
+	return 0;
 }
 
 /* The connections live in an epoll set of their own: no allocation, registration or removal
@@ -288,12 +315,15 @@ conn_busy(struct conn_table *t)
 }
 
 /* The first deadline passed: a client too slow to take its greeting is cut off (counted), a
- * lingering one let go. */
+ * lingering one let go. What has arrived is handled first: after a pause of the whole process
+ * (SIGSTOP), the timer and the data that came meanwhile are due at once, and a header that
+ * did come in time must not lose to its own deadline. */
 static int
 conn_deadline_cb(sd_event_source *source, uint64_t usec, void *userdata)
 {
 	struct conn_table *t = userdata;
 
+	conn_poll(t);
 	while (t->sending.oldest && t->sending.oldest->deadline <= usec) {
 		stats_add(&t->stats->refused[REFUSED_SEND_TIMEOUT], 1);
 		conn_close(t->sending.oldest);
@@ -307,8 +337,9 @@ conn_deadline_cb(sd_event_source *source, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* While a rendered line is being sent it lives in the table, in c's own slot: the caller's
- * buffer is reused for the next client. The config's own line is held by c->config. */
+/* While a rendered line is being sent it lives in c's own slot, lines[i], which nothing but c
+ * ever writes: the caller's buffer is its own and gone once it returns. The config's own line
+ * is held by c->config. */
 static int
 conn_keep_line(struct conn *c)
 {
@@ -375,7 +406,12 @@ conn_open(struct conn_table *t, int fd, const char *line, size_t len, size_t sen
 void
 conn_greet(struct conn *c, const char *line, size_t len, const struct addr_prefix *source)
 {
-	conn_start(c, line, len, 0, source, EPOLL_CTL_MOD);
+	/* From the waiting set to the table's own. */
+	if (epoll_ctl(c->table->waiting_epoll, EPOLL_CTL_DEL, c->fd, NULL) < 0) {
+		conn_close(c);
+		return;
+	}
+	conn_start(c, line, len, 0, source, EPOLL_CTL_ADD);
 }
 
 int
@@ -383,14 +419,15 @@ conn_open_waiting(struct conn_table *t, int fd)
 {
 	struct conn *c = conn_get(t);
 	/* Edge-triggered: the header is peeked at, not read, until it is whole, so the fd stays
-	 * readable; each new segment (or the end) wakes it once. */
+	 * readable; each new segment (or the end) wakes it once. What came before it was added,
+	 * a FIN included, wakes it at once. */
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c };
 
 	if (!c)
 		return -ENOSPC;
 	c->fd = fd;
 	list_append(c, &t->waiting, config_of(t)->proxy_usec);
-	if (epoll_ctl(t->epoll, EPOLL_CTL_ADD, fd, &ev) < 0)
+	if (epoll_ctl(t->waiting_epoll, EPOLL_CTL_ADD, fd, &ev) < 0)
 		conn_close(c);
 	return 0;
 }
@@ -403,6 +440,7 @@ conn_table_init(struct conn_table *t, sd_event *event, size_t max, size_t n_work
 	int r;
 
 	*t = (struct conn_table){ .max = max, .n_workers = n_workers, .epoll = -1,
+		.waiting_epoll = -1,
 		.event = sd_event_ref(event), .config = config, .limits = limits, .stats = stats,
 		.changed = changed, .userdata = userdata };
 	t->pool = calloc(max, sizeof(*t->pool));
@@ -411,7 +449,13 @@ conn_table_init(struct conn_table *t, sd_event *event, size_t max, size_t n_work
 	t->epoll = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epoll < 0)
 		return -errno;
+	t->waiting_epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (t->waiting_epoll < 0)
+		return -errno;
 	r = sd_event_add_io(event, &t->source, t->epoll, EPOLLIN, conn_events_cb, t);
+	if (r >= 0)
+		r = sd_event_add_io(event, &t->waiting_source, t->waiting_epoll, EPOLLIN,
+		    conn_waiting_cb, t);
 	if (r >= 0)
 		r = timer_add(event, &t->sweep_timer, HELLOD_SWEEP_USEC / 10, conn_sweep_cb, t);
 	if (r >= 0)
@@ -435,11 +479,14 @@ conn_table_done(struct conn_table *t)
 {
 	conn_close_all(t);
 	t->source = sd_event_source_disable_unref(t->source);
+	t->waiting_source = sd_event_source_disable_unref(t->waiting_source);
 	t->sweep_timer = sd_event_source_disable_unref(t->sweep_timer);
 	t->deadline_timer = sd_event_source_disable_unref(t->deadline_timer);
 	if (t->epoll >= 0)
 		close(t->epoll);
-	t->epoll = -1;
+	if (t->waiting_epoll >= 0)
+		close(t->waiting_epoll);
+	t->epoll = t->waiting_epoll = -1;
 	t->event = sd_event_unref(t->event);
 	free(t->pool);
 	t->pool = NULL;

@@ -47,24 +47,28 @@ struct conn_table {
 	struct conn *free_list;
 	struct conn_list sending, lingering;
 	struct conn_list waiting;       /* for a trusted proxy's header: nothing sent yet */
-	int epoll;                      /* the open connections' fds */
+	int epoll;                      /* the sending and lingering connections' fds */
+	int waiting_epoll;              /* the waiting ones', edge-triggered: watched always */
 	sd_event *event;
 	sd_event_source *source;        /* watches epoll, unless clients keep coming */
+	sd_event_source *waiting_source; /* watches waiting_epoll */
 	sd_event_source *sweep_timer;   /* polls epoll while clients keep coming */
-	sd_event_source *deadline_timer; /* the first deadline of either list */
+	sd_event_source *deadline_timer; /* the first deadline of any list */
 	bool accepted;                  /* a client came since the last sweep */
 	struct hellod_config *const *config;    /* the owner's current config */
 	struct limits *limits;          /* counted connections are released there */
 	struct stats *stats;            /* the owner's counters */
 	void (*changed)(void *userdata); /* a counter changed (STATUS=) */
 	void *userdata;
-	/* A waiting connection is readable (edge-triggered: something new came, or its end);
-	 * it must end up greeted (conn_greet) or closed (conn_refuse), or go on waiting. */
-	void (*header_cb)(struct conn *c, void *userdata);
+	/* A waiting connection is readable (edge-triggered: something new came, or its end;
+	 * closed: the peer's FIN came, so no more will): it must end up greeted (conn_greet) or
+	 * closed (conn_refuse), or go on waiting. */
+	void (*header_cb)(struct conn *c, bool closed, void *userdata);
 	void *header_userdata;
-	char (*lines)[GREET_LINE_MAX];  /* a slot's rendered line, kept while it is sent; made at
-	                                 * the first that needs it */
-	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here */
+	char (*lines)[GREET_LINE_MAX];  /* slot i's own copy of its rendered line, lines[i], while
+	                                 * it is sent: made at the first that needs it */
+	char scratch[HELLOD_DRAIN_CHUNK];       /* discarded input lands here; nothing is sent
+	                                         * from it */
 };
 
 /* Sets up t with max slots in event: *config is read at each use, so that a reload applies.
@@ -75,11 +79,14 @@ int conn_table_init(struct conn_table *t, sd_event *event, size_t max, size_t n_
 /* Closes every connection and frees the table. */
 void conn_table_done(struct conn_table *t);
 
-/* Takes fd, of whose greeting line (len bytes: the config's, or one rendered into the caller's
- * buffer, which the table copies if it must) sent bytes are out already, and source, against
- * which it was counted (NULL: not counted): sends the rest, then lingers. Returns 0 once fd is
- * the table's (it may already be closed), -ENOSPC when every slot holds a connection still
- * sending: fd and source are then still the caller's. */
+/* Takes fd, of whose greeting line (len bytes: the config's, or one rendered into a buffer
+ * only the caller can reach, an automatic variable of its own) sent bytes are out already, and
+ * source, against which it was counted (NULL: not counted): sends the rest, then lingers.
+ * Finding a slot may handle other connections' events (conn_poll()) and so run header_cb: the
+ * caller's line must not be in any buffer that header_cb can write. A line still to be sent
+ * when this returns lives in the connection's own slot, never in the caller's buffer. Returns
+ * 0 once fd is the table's (it may already be closed), -ENOSPC when every slot holds a
+ * connection still sending: fd and source are then still the caller's. */
 int conn_open(struct conn_table *t, int fd, const char *line, size_t len, size_t sent,
     const struct addr_prefix *source);
 
@@ -87,14 +94,14 @@ int conn_open(struct conn_table *t, int fd, const char *line, size_t len, size_t
  * before it has. Returns 0 once fd is the table's, -ENOSPC when there is no room (fd still the
  * caller's). */
 int conn_open_waiting(struct conn_table *t, int fd);
-/* A waiting connection's header is in: greets it with line as conn_open() would, counted
- * against source (NULL: not counted). Not from within conn_poll() of another connection than
- * c's own. */
+/* A waiting connection's header is in: greets it with line as conn_open() would (the line then
+ * in c's own slot, if it is still being sent), counted against source (NULL: not counted).
+ * Only from header_cb for c itself. */
 void conn_greet(struct conn *c, const char *line, size_t len, const struct addr_prefix *source);
 /* Resets c without a greeting, counting why. */
 void conn_refuse(struct conn *c, enum refusal why);
 
-/* Handles what is ready among the open connections. */
+/* Handles what is ready among the open connections, the waiting ones too. */
 void conn_poll(struct conn_table *t);
 /* After a round of accepts: from watching the connections to polling them. */
 void conn_busy(struct conn_table *t);

@@ -56,9 +56,9 @@ reload_ready(struct reload *rl)
 		return true;
 	}
 	if (rl->waiting_since == 0) {
-		rl->waiting_since = timer_now(rl->event);
+		rl->waiting_since = timer_now();
 		log_debug("%s changed moments ago, reloading once it is quiet", rl->path);
-	} else if (timer_now(rl->event) - rl->waiting_since >= HELLOD_RELOAD_WAIT_USEC) {
+	} else if (timer_now() - rl->waiting_since >= HELLOD_RELOAD_WAIT_USEC) {
 		rl->waiting_since = 0;
 		log_struct(LOG_ERR, -EBUSY, HELLOD_MESSAGE_RELOAD_FAILED, NULL,
 		    "Reloading %s failed: it kept changing, still serving the previous configuration",

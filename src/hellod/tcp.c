@@ -49,24 +49,28 @@ refuse(struct tcp *t, int fd, enum refusal why)
 	t->changed(t->userdata);
 }
 
-/* The greeting line for the client at ss (its PROXY header's, if it came through a proxy). */
+/* The greeting line for the client at ss (its PROXY header's, if it came through a proxy):
+ * the config's, or rendered into buf, the caller's own. */
 static const char *
 tcp_line(struct tcp *t, int fd, const struct sockaddr_storage *ss, socklen_t len,
-    size_t *ret_len)
+    char buf[static GREET_LINE_MAX], size_t *ret_len)
 {
 	const struct greet_peer p = { .remote = (const struct sockaddr *)ss, .remote_len = len,
 		.fd = fd, .protocol = "TCP" };
 
-	return greet_line(&t->greeter, *t->config, &p, t->line, ret_len);
+	return greet_line(&t->greeter, *t->config, &p, buf, ret_len);
 }
 
-/* Greets a new client at ss; source is what it was counted against, if it was. */
+/* Greets a new client at ss; source is what it was counted against, if it was. The line is
+ * rendered into this call's own buffer: conn_open() may handle other connections first (a
+ * full table is polled), and their lines go into buffers of their own. */
 static void
 tcp_greet(struct tcp *t, int fd, const struct sockaddr_storage *ss, socklen_t ss_len,
     const struct addr_prefix *source)
 {
+	char buf[GREET_LINE_MAX];
 	size_t sent = 0, len;
-	const char *line = tcp_line(t, fd, ss, ss_len, &len);
+	const char *line = tcp_line(t, fd, ss, ss_len, buf, &len);
 	int r = 0;
 
 	if ((*t->config)->close_fast)
@@ -103,7 +107,7 @@ tcp_pause_cb(sd_event_source *source, uint64_t usec, void *userdata)
 static void
 accept_pause(struct tcp *t, int error)
 {
-	uint64_t now = timer_now(t->event);
+	uint64_t now = timer_now();
 
 	stats_add(&t->stats->accept_pauses, 1);
 	if (now - t->last_warning >= HELLOD_WARN_INTERVAL_USEC || t->last_warning == 0) {
@@ -146,38 +150,45 @@ tcp_admit(struct tcp *t, const struct addr_prefix *source, bool *counted, bool m
 		return REFUSED_DENIED;
 	if ((c->tcp_rate == 0 && c->max_per_source == 0) || config_exempts(c, source))
 		return REFUSED_N;
-	why = limits_tcp_admit(t->limits, c, source, timer_now(t->event), counted);
+	why = limits_tcp_admit(t->limits, c, source, timer_now(), counted);
 	if (why == REFUSED_PER_SOURCE && may_poll) {
 		/* Its earlier connections may have closed since the last look. */
 		conn_poll(t->conns);
-		why = limits_tcp_admit(t->limits, c, source, timer_now(t->event), counted);
+		why = limits_tcp_admit(t->limits, c, source, timer_now(), counted);
 	}
 	return why;
 }
 
 /* Reads a trusted proxy's PROXY header from fd, peeking at what came until the header is
  * whole, then reading it to its last byte and no further: what follows is the client's and is
- * drained as any client's. On entry *ss and *len are the peer, or *len is 0 when not known
- * yet. Returns > 0 when the header was whole, *ss and *len then the client (the peer itself
- * for LOCAL, UNKNOWN and the like, *local then set); 0 when more is to come; < 0 when it is
- * bad, or the proxy went away first. */
+ * drained as any client's. closed: the proxy's FIN came, so what is there is all there will
+ * be. On entry *ss and *len are the peer, or *len is 0 when not known yet. Returns > 0 when
+ * the header was whole, *ss and *len then the client (the peer itself for LOCAL, UNKNOWN and
+ * the like, *local then set); 0 when more is to come; < 0 when it is bad, or the proxy went
+ * away first. */
 static int
-header_read(struct tcp *t, int fd, struct sockaddr_storage *ss, socklen_t *len, bool *local)
+header_read(int fd, bool closed, struct sockaddr_storage *ss, socklen_t *len, bool *local)
 {
+	char header[PROXY_HEADER_MAX];
 	struct proxy_header h;
 	const char *why = "it closed or reset first";
 	char peer[ADDR_STR_MAX] = "?";
 	ssize_t n;
 	int r = -EBADMSG;
 
-	n = recv(fd, t->header, sizeof(t->header), MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	n = recv(fd, header, sizeof(header), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR) && !closed)
 		return 0;
 	if (n > 0)
-		r = proxy_parse(t->header, (size_t)n, &h, &why);
+		r = proxy_parse(header, (size_t)n, &h, &why);
+	if (r == 0 && closed) {
+		/* Half a header, then the FIN: the rest will never come. */
+		r = -EBADMSG;
+		why = "it closed before its header was whole";
+	}
 	if (r == 0)
 		return 0;       /* more to come, by proxy_timeout */
-	if (r > 0 && recv(fd, t->header, (size_t)r, MSG_DONTWAIT) != r) {
+	if (r > 0 && recv(fd, header, (size_t)r, MSG_DONTWAIT) != r) {
 		r = -EBADMSG;
 		why = "the header could not be read";
 	}
@@ -209,11 +220,12 @@ proto_text(bool proxied, bool local)
 }
 
 /* A trusted proxy's connection waiting in the table has something new: its header, whole or
- * in part, or its end. */
+ * in part, or its end (closed). */
 static void
-tcp_header_cb(struct conn *c, void *userdata)
+tcp_header_cb(struct conn *c, bool closed, void *userdata)
 {
 	struct tcp *t = userdata;
+	char buf[GREET_LINE_MAX];
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
 	struct addr_prefix src;
@@ -223,7 +235,7 @@ tcp_header_cb(struct conn *c, void *userdata)
 	size_t line_len;
 	int r;
 
-	r = header_read(t, c->fd, &ss, &len, &local);
+	r = header_read(c->fd, closed, &ss, &len, &local);
 	if (r == 0)
 		return;
 	if (r < 0) {
@@ -238,7 +250,7 @@ tcp_header_cb(struct conn *c, void *userdata)
 	}
 	if ((*t->config)->log_connections && len > 0)
 		log_peer(&ss, len, proto_text(true, local));
-	line = tcp_line(t, c->fd, &ss, len, &line_len);
+	line = tcp_line(t, c->fd, &ss, len, buf, &line_len);
 	conn_greet(c, line, line_len, counted ? &src : NULL);
 }
 
@@ -273,7 +285,7 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		 * header is usually there already, having come with the handshake's last ACK;
 		 * otherwise the connection waits for it in the table. */
 		if (has_source && config_trusts(*t->config, &src)) {
-			r = header_read(t, cfd, &ss, &len, &local);
+			r = header_read(cfd, false, &ss, &len, &local);
 			if (r == 0 && conn_open_waiting(t->conns, cfd) < 0)
 				refuse(t, cfd, REFUSED_MAX_CONNECTIONS);
 			if (r < 0)

@@ -31,9 +31,11 @@ struct tcp {
 	uint64_t last_warning;                  /* when an accept failure was last logged */
 	void (*changed)(void *userdata);        /* a counter changed (STATUS=) */
 	void *userdata;
-	struct greeter greeter;                 /* renders a greeting with variables ... */
-	char line[GREET_LINE_MAX];              /* ... into here */
-	char header[PROXY_HEADER_MAX];          /* a PROXY header peeked at */
+	/* Renders a greeting with variables: never into a buffer of its own, but into the caller's
+	 * automatic one, which no callback can reach; a line that outlives the call is copied into
+	 * its connection's slot (conn.h), so that no client's line is ever in a buffer that another
+	 * client's handling writes (DESIGN.md, "Ownership"). */
+	struct greeter greeter;
 };
 
 /* Adds the pause timer and takes the connection table's waiting connections (PROXY headers),

@@ -236,13 +236,13 @@ udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself, size_t reply
 	if ((uint64_t)m->msg_len * config->udp_max_ratio < reply_len)
 		return REFUSED_UDP_SIZE;
 	if (config->udp_rate > 0 && has_source && !config_exempts(config, &source) &&
-	    !limits_udp_allow(u->limits, config, &source, timer_now(u->event)))
+	    !limits_udp_allow(u->limits, config, &source, timer_now()))
 		return REFUSED_UDP_RATE;
 	/* Around any loop of hellods some reply is not smaller than the request that caused it
 	 * (sizes cannot shrink all the way round), so guarding those ends every loop at its
 	 * next turn, exempt sources included. An AF_UNIX sender cannot be forged: no loop. */
 	if (has_source && reply_len >= m->msg_len &&
-	    !limits_udp_loop_allow(u->limits, &source, (uint16_t)port, timer_now(u->event)))
+	    !limits_udp_loop_allow(u->limits, &source, (uint16_t)port, timer_now()))
 		return REFUSED_UDP_LOOP;
 	return REFUSED_N;
 }

@@ -44,6 +44,8 @@ RSS_SETTLE = 0.3            # seconds before an RSS sample, as after a row's sta
 PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"  # the 12 bytes a PROXY v2 header starts with
 HOSTNAME_MAX = 64           # hellod's $hostname: at most this many bytes of gethostname()
 MASK_ANY = "?"              # loadgen -m: in the expected greeting, any byte but a newline
+LATE_HEADER_S = 0.001       # a PROXY header this long after the handshake (issue 23, item 4)
+LATE_HEADER_N = 200         # connections per server measured so
 
 # Templated greetings (issue 18), one row each, configured as the default hellod row but for
 # `greeting`: key: greeting. Their expected replies are in expected_greeting(). Both stay far
@@ -564,6 +566,47 @@ def send_first(ctx, servers):
     return out
 
 
+def late_header(ctx, servers, n=LATE_HEADER_N):
+    """Issue 23, item 4: the PROXY rows' latency when the header comes LATE_HEADER_S after the
+    handshake, as HAProxy sends it when its first segment does not carry it: the median from
+    the header's send to the greeting's first byte, one connection at a time, the server
+    otherwise idle. With the default hellod's whole direct connection as the reference."""
+    out = {}
+    for srv in servers:
+        if not srv.alive() or not (srv.proxy or srv.key == "hellod"):
+            continue
+        times = []
+        for _ in range(n):
+            try:
+                with socket.create_connection((HOST, srv.port), timeout=1.0) as s:
+                    t0 = time.monotonic()
+                    if srv.proxy:
+                        time.sleep(LATE_HEADER_S)
+                        t0 = time.monotonic()
+                        s.sendall(proxy_v2(s))
+                    if s.recv(4096):
+                        times.append(time.monotonic() - t0)
+            except OSError:
+                pass
+            time.sleep(0.01)   # idle again between connections
+        if times:
+            out[srv.key] = {"median_us": statistics.median(times) * 1e6, "n": len(times)}
+            log(f"late header {srv.key:16} median {out[srv.key]['median_us']:.0f} us "
+                f"({len(times)}/{n})")
+    return out
+
+
+def late_header_table(servers, lh):
+    lines = [f"A PROXY v2 header sent {LATE_HEADER_S * 1000:.0f} ms after the handshake, one "
+             f"connection at a time ({LATE_HEADER_N}): median from the header to the "
+             "greeting's first byte; for the default hellod, a whole direct connection from "
+             "connect.", "", "| server | median µs |", "|---|---|"]
+    for srv in servers:
+        if srv.key in lh:
+            lines.append(f"| {md(srv.title)} | {lh[srv.key]['median_us']:.0f} |")
+    return lines
+
+
 def write_fortunes(path, n=QUOTES_N, seed=QUOTES_SEED):
     """A fortune(6) source file of n made-up quotes much like Debian's fortunes: about 100 bytes
     each, a third of them on two or three lines, one in five with an attribution line.
@@ -839,7 +882,7 @@ def machine_info(ctx):
     }
 
 
-def report(ctx, servers, runs, sf, extras, machine, wall):
+def report(ctx, servers, runs, sf, lh, extras, machine, wall):
     summary = summarize(runs, servers)
     m = ctx.mode
     lines = [f"# hellod benchmark ({ctx.mode_name} mode)", ""]
@@ -856,6 +899,9 @@ def report(ctx, servers, runs, sf, extras, machine, wall):
     if sf:
         lines += ["", "## Clients that send first", ""]
         lines += send_first_table(servers, sf, m["send_first"])
+    if lh:
+        lines += ["", "## A PROXY header after the handshake", ""]
+        lines += late_header_table(servers, lh)
     lines += ["", "## hellod", ""]
     if "stripped_bytes" in extras:
         lines.append(f"- stripped binary: {extras['stripped_bytes']} bytes "
@@ -985,6 +1031,7 @@ def main():
             sys.exit(f"bench.py: the limit server did not start: {servers[0].status}")
         runs = run_rounds(ctx, servers)
         sf = send_first(ctx, servers)
+        lh = late_header(ctx, servers)
         extras = hellod_extras(ctx) if (not a.only or any(k.startswith("hellod")
                                                             for k in a.only)) \
             else {"ready_ms": []}
@@ -997,7 +1044,7 @@ def main():
         shutil.rmtree(ctx.tmp, ignore_errors=True)
     wall = time.monotonic() - t0
     machine = machine_info(ctx)
-    text, summary = report(ctx, servers, runs, sf, extras, machine, wall)
+    text, summary = report(ctx, servers, runs, sf, lh, extras, machine, wall)
     print(text)
     with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as f:
         f.write(text)
@@ -1006,7 +1053,8 @@ def main():
                    "servers": {s.key: {"title": s.title, "status": s.status, "port": s.port,
                                        "idle_rss_kb": s.idle_rss_kb, "notes": s.notes}
                                for s in servers},
-                   "summary": summary, "runs": runs, "send_first": sf, "hellod": extras},
+                   "summary": summary, "runs": runs, "send_first": sf, "late_header": lh,
+                   "hellod": extras},
                   f, indent=1)
     log(f"wrote {out}/results.md and results.json ({wall:.0f} s)")
 
