@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -306,11 +307,15 @@ v2_tlvs(const uint8_t *p, size_t len, size_t off, size_t end, const char **why)
 }
 
 /* Checks the fixed 16 bytes as far as they are in: the signature, then the version and the
- * command, the family and the transport, each as soon as its byte arrives. */
+ * command, the family and the transport, each as soon as its byte arrives. For LOCAL the spec
+ * (section 2.2) says the receiver "must accept this connection as valid and must use the real
+ * connection endpoints and discard the protocol block including the family": its family,
+ * transport and address block are not looked at, only its length, which bounds the skip. */
 static int
 v2_fixed(const uint8_t *p, size_t len, const char **why)
 {
 	size_t n = len < sizeof(v2_signature) ? len : sizeof(v2_signature);
+	bool local = len > 12 && (p[12] & 0xf) == V2_CMD_LOCAL;
 
 	if (memcmp(p, v2_signature, n) != 0)
 		return bad(why, "not a PROXY header");
@@ -318,6 +323,9 @@ v2_fixed(const uint8_t *p, size_t len, const char **why)
 		return bad(why, "v2: version not 2");
 	if (len > 12 && (p[12] & 0xf) > V2_CMD_PROXY)
 		return bad(why, "v2: command neither LOCAL nor PROXY");
+	if (local)
+		return len < PROXY_V2_FIXED ? MORE : be16(p + 14) > PROXY_V2_LEN_MAX ?
+		    bad(why, "v2: length over 4096") : DONE;
 	if (len > 13 && p[13] >> 4 > V2_FAM_UNIX)
 		return bad(why, "v2: family not UNSPEC, INET, INET6 or UNIX");
 	if (len > 13 && (p[13] & 0xf) > V2_TRANS_DGRAM)
@@ -346,14 +354,18 @@ v2_parse(const uint8_t *p, size_t len, struct proxy_header *h, const char **why)
 	family = p[13] >> 4;
 	transport = p[13] & 0xf;
 	end = PROXY_V2_FIXED + be16(p + 14);
-	r = v2_tlvs(p, len, PROXY_V2_FIXED + v2_block[family], end, why);
+	/* LOCAL is a balancer's own connection (a health check): its block is skipped unread. */
+	if (command == V2_CMD_LOCAL)
+		r = len < end ? MORE : DONE;
+	else
+		r = v2_tlvs(p, len, PROXY_V2_FIXED + v2_block[family], end, why);
 	if (r != DONE)
 		return r;
 
 	h->version = 2;
-	/* LOCAL is a balancer's own connection (a health check). UNSPEC in either nibble says the
-	 * addresses are of no known kind, which the spec lets a receiver accept with the real
-	 * endpoints; and an AF_UNIX peer has no address that hellod's limits could count. */
+	/* UNSPEC in either nibble says the addresses are of no known kind, which the spec lets a
+	 * receiver accept with the real endpoints; and an AF_UNIX peer has no address that
+	 * hellod's limits could count. */
 	if (command == V2_CMD_LOCAL || transport == V2_TRANS_UNSPEC ||
 	    (family != V2_FAM_INET && family != V2_FAM_INET6)) {
 		h->local = true;

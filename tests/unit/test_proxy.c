@@ -324,6 +324,37 @@ v2_local_unspec_unix(void)
 	CHECK(valid(h, sizeof(h), 2, NULL, NULL));
 }
 
+/* Issue 23, item 6: for LOCAL "the receiver must accept this connection as valid and must use
+ * the real connection endpoints and discard the protocol block including the family"
+ * (proxy-protocol.txt, 2.2): whatever its family, transport and block, within the length cap. */
+static void
+v2_local_any(void)
+{
+	static uint8_t h[PROXY_HEADER_MAX];
+
+	/* A family and a length too short for its addresses (the defect's header). */
+	CHECK(valid(V2(SIG "\x20\x11\x00\x00"), 2, NULL, NULL));
+	CHECK(valid(V2(SIG "\x20\x21\x00\x0c" V2_INET_BLOCK), 2, NULL, NULL));
+	CHECK(valid(V2(SIG "\x20\x31\x00\x04" "abcd"), 2, NULL, NULL));
+	/* Family and transport nibbles of no known kind: ignored. */
+	CHECK(valid(V2(SIG "\x20\xff\x00\x00"), 2, NULL, NULL));
+	CHECK(valid(V2(SIG "\x20\x13\x00\x0c" V2_INET_BLOCK), 2, NULL, NULL));
+	/* A block that is no TLV: discarded unread. */
+	CHECK(valid(V2(SIG "\x20\x00\x00\x01" "\x00"), 2, NULL, NULL));
+	CHECK(valid(V2(SIG "\x20\x11\x00\x05" "\x04\xff\xffxy"), 2, NULL, NULL));
+	/* The longest LOCAL: 4096 bytes of block. */
+	memcpy(h, SIG "\x20\x11\x10\x00", 16);
+	memset(h + 16, 0xee, sizeof(h) - 16);
+	CHECK(valid(h, sizeof(h), 2, NULL, NULL));
+	/* Still refused: over the cap, another version or command, and the same blocks when the
+	 * command is PROXY. */
+	CHECK(refused(V2(SIG "\x20\x11\x10\x01"), 16, "v2: length over 4096"));
+	CHECK(refused(V2(SIG "\x10\x11\x00\x00"), 13, "v2: version not 2"));
+	CHECK(refused(V2(SIG "\x21\x11\x00\x00"), 16, "v2: length shorter than its address block"));
+	CHECK(refused(V2(SIG "\x21\xff\x00\x00"), 14,
+	    "v2: family not UNSPEC, INET, INET6 or UNIX"));
+}
+
 static void
 v2_tlvs_skipped(void)
 {
@@ -357,7 +388,7 @@ v2_fixed_part(void)
 	    "v2: command neither LOCAL nor PROXY"));
 	CHECK(refused(V2(SIG "\x21\x41\x00\x0c" V2_INET_BLOCK), 14,
 	    "v2: family not UNSPEC, INET, INET6 or UNIX"));
-	CHECK(refused(V2(SIG "\x20\xf1\x00\x0c" V2_INET_BLOCK), 14,
+	CHECK(refused(V2(SIG "\x21\xf1\x00\x0c" V2_INET_BLOCK), 14,
 	    "v2: family not UNSPEC, INET, INET6 or UNIX"));
 	CHECK(refused(V2(SIG "\x21\x13\x00\x0c" V2_INET_BLOCK), 14,
 	    "v2: transport not UNSPEC, STREAM or DGRAM"));
@@ -374,8 +405,7 @@ v2_lengths(void)
 	CHECK(refused(V2(SIG "\x21\x11\x00\x0b" V2_INET_BLOCK), 16, shorter));
 	CHECK(refused(V2(SIG "\x21\x21\x00\x0c" V2_INET_BLOCK), 16, shorter));
 	CHECK(refused(V2(SIG "\x21\x31\x00\xd7"), 16, shorter));
-	/* The length rules hold for LOCAL too, though its addresses are ignored. */
-	CHECK(refused(V2(SIG "\x20\x11\x00\x00"), 16, shorter));
+	/* LOCAL's only length rule is the cap: its block is skipped, not read (v2_local_any). */
 	CHECK(refused(V2(SIG "\x21\x11\x10\x01" V2_INET_BLOCK), 16, "v2: length over 4096"));
 	CHECK(refused(V2(SIG "\x20\x00\xff\xff"), 16, "v2: length over 4096"));
 }
@@ -392,7 +422,7 @@ v2_tlv_overruns(void)
 	 * alone tells. */
 	CHECK(refused(V2(SIG "\x21\x11\x00\x0e" V2_INET_BLOCK "\x04\x00"), 16,
 	    "v2: TLV's type and length overrun the header"));
-	CHECK(refused(V2(SIG "\x20\x00\x00\x01" "\x00"), 16,
+	CHECK(refused(V2(SIG "\x21\x00\x00\x01" "\x00"), 16,
 	    "v2: TLV's type and length overrun the header"));
 	CHECK(refused(V2(SIG "\x21\x11\x00\x10" V2_INET_BLOCK "\x04\x00\x00\x00"), 16 + 12 + 3,
 	    "v2: TLV's type and length overrun the header"));
@@ -412,6 +442,7 @@ main(void)
 	RUN("unit/proxy", v2_proxy_inet);
 	RUN("unit/proxy", v2_proxy_inet6);
 	RUN("unit/proxy", v2_local_unspec_unix);
+	RUN("unit/proxy", v2_local_any);
 	RUN("unit/proxy", v2_tlvs_skipped);
 	RUN("unit/proxy", v2_fixed_part);
 	RUN("unit/proxy", v2_lengths);
