@@ -21,6 +21,8 @@ struct parse_ctx {
 	struct config_errors *errors;
 	unsigned seen[CONFIG_KEYS_MAX]; /* line where each key of config_keys was set, 0: not yet */
 	bool oom;
+	bool ended_line;        /* the last line read ended with its newline */
+	bool dev_null;          /* -c /dev/null: the built-in defaults, nothing read */
 };
 
 static void
@@ -122,6 +124,7 @@ config_reader(char *str, int num, void *stream)
 	}
 	if (!any)
 		return NULL;
+	ctx->ended_line = ch == '\n';
 	if (ch == '\n')
 		str[n++] = '\n';
 	str[n] = '\0';
@@ -301,6 +304,28 @@ config_new_defaults(void)
 	return c;
 }
 
+/* A file that sets nothing must be whole lines, at least one, the last with its newline: an
+ * in-place rewrite (`cmd > file`, cp, an editor writing in place) truncates first, and a
+ * producer that takes its time leaves the file empty for as long; a writer cut short between
+ * two write()s leaves a last line without its newline. Either would otherwise be the built-in
+ * defaults, replacing a running configuration. A file of nothing but comments, as shipped,
+ * is whole and means the defaults. (A file that sets keys is judged by its keys; reload.c
+ * also waits until any file has been quiet for a moment.) The same rule at start, for -t and
+ * at a reload, so that they always agree. */
+static void
+check_whole(struct parse_ctx *ctx)
+{
+	if (ctx->dev_null || ctx->config->n_settings > 0)
+		return;
+	if (ctx->line == 0)
+		add_error(ctx, 0, "empty (0 bytes): caught while being rewritten? A configuration "
+		    "that sets nothing holds at least one line, such as a comment; -c /dev/null "
+		    "gives the built-in defaults");
+	else if (!ctx->ended_line)
+		add_error(ctx, ctx->line, "sets nothing, and its last line has no newline: cut "
+		    "short while being written? allowed: whole lines, each ending with a newline");
+}
+
 /* Parses what ctx reads from; ctx->name and ctx->errors are set. Returns as config_parse(). */
 static int
 run_parser(struct parse_ctx *ctx, struct hellod_config **ret)
@@ -330,6 +355,8 @@ run_parser(struct parse_ctx *ctx, struct hellod_config **ret)
 	}
 	if (r == 0)
 		check_across(ctx);
+	if (r == 0 && errors->n == 0)
+		check_whole(ctx);
 	if (r == 0 && errors->n > 0)
 		r = -EINVAL;
 	if (r == 0)
@@ -379,6 +406,7 @@ config_load(const char *path, bool required, struct hellod_config **ret,
 	}
 	ctx.data = data;
 	ctx.size = (size_t)size;
+	ctx.dev_null = !data;
 	r = run_parser(&ctx, ret);
 	free(data);
 	return r;

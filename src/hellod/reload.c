@@ -77,18 +77,11 @@ reload_read(struct reload *rl, struct hellod_config **ret)
 	int r;
 
 	/* Once running, the file is required: a missing one (deleted, or a pipe read once) must
-	 * not turn into the built-in defaults, and neither must an empty one (caught mid-rewrite
-	 * by a truncate-then-write) or one with nothing but comments. */
+	 * not turn into the built-in defaults. An empty one, caught mid-rewrite, is refused by
+	 * config_load() itself, as hellod -t refuses it; one of nothing but comments is the
+	 * defaults, written on purpose. */
 	errors = malloc(sizeof(*errors));
 	r = errors ? config_load(rl->path, true, &c, errors) : -ENOMEM;
-	if (r == 0 && c->n_settings == 0) {
-		log_error("%s sets nothing (empty, or caught while being rewritten?): a reload never "
-		    "falls back to the built-in defaults; replace the file by rename(2) to change it "
-		    "atomically", rl->path);
-		c = config_unref(c);
-		r = -ENODATA;
-		errors->n = 0;
-	}
 	if (r < 0) {
 		if (errors)
 			log_config_errors(errors);

@@ -55,7 +55,8 @@ for _ in $(seq 1 700); do
 done >"$T/big.conf"
 expect_hellod "item 2: hellod -t on a 70000-byte file exits 78, giving the size and the cap" \
     78 "^hellod: $T/big.conf: 70000 bytes long; allowed: at most 65536 bytes" -t -c "$T/big.conf"
-head -c 65536 "$T/big.conf" >"$T/cap.conf"
+# Whole lines (a file that sets nothing must end with a newline: issue 23, item 7).
+{ head -c 65535 "$T/big.conf"; echo; } >"$T/cap.conf"
 expect_hellod "item 2: a file of exactly 65536 bytes is still read (guard)" 0 "configuration OK$" \
     -t -c "$T/cap.conf"
 printf '[server]\nport = 12345\n' >"$T/good.conf"

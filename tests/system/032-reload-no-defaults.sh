@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# Issue 14, item 7: a reload never replaces the running config by the built-in defaults. A
-# missing file, an empty one, one with nothing but comments, or one caught in the middle of a
-# truncate-then-write rewrite keeps what is served, and the log says why.
+# Issue 14, item 7: a reload never replaces the running config by the built-in defaults by
+# accident. A missing file, an empty one (0 bytes), or one caught in the middle of a
+# truncate-then-write rewrite keeps what is served, and the log says why. Issue 23, item 7: a
+# whole file of nothing but comments, as shipped, is the defaults on purpose, and is reloaded;
+# hellod -t says the same as the reload, every time.
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)
@@ -23,12 +25,52 @@ reload_refused() {
 	fi
 }
 
+# reload_accepted NAME GREETING: a HUP is answered by "Reloaded" and GREETING is served.
+reload_accepted() {
+	n=$(grep -c 'Reloaded' "$T/hellod.log")
+	kill -HUP "$HPID"
+	if wait_until 10 at_least $((n + 1)) 'Reloaded' "$T/hellod.log" &&
+	    [ "$(greeting_of 127.0.0.1 "$port")" = "$2" ]; then
+		pass "$1: the reload is taken, '$2' is served"
+	else
+		fail "$1: the reload is taken, '$2' is served" \
+		    "greeting: $(greeting_of 127.0.0.1 "$port")" "$(tail -n 5 "$T/hellod.log")"
+	fi
+}
+# test_says NAME STATUS: hellod -t on the file exits STATUS, as the reload just decided.
+test_says() {
+	hellod -t -c "$conf" >"$T/t.out" 2>&1
+	expect_eq "$1: hellod -t agrees (exit $2)" "$2" "$?" || cat "$T/t.out"
+}
+
 : >"$conf"
 reload_refused "item 7: an empty file"
-expect_grep "item 7: ... and the log says the file sets nothing" "$conf sets nothing" \
+expect_grep "item 7: ... and the log says it is empty, caught while being rewritten?" \
+	"$conf: empty \(0 bytes\): caught while being rewritten\?" "$T/hellod.log"
+test_says "item 7: an empty file" 78
+expect_grep "issue 23, item 7: ... and says why" "empty \(0 bytes\)" "$T/t.out"
+printf '; all commented out\n[server]\n# greeting = x' >"$conf"
+reload_refused "issue 23, item 7: comments whose last line has no newline (cut short)"
+expect_grep "issue 23, item 7: ... and the log names the file and line" \
+	"$conf:3: sets nothing, and its last line has no newline" "$T/hellod.log"
+test_says "issue 23, item 7: comments cut short" 78
+# The shipped file, every key commented out: the defaults, on purpose. (The port is not
+# reloadable: it stays the test's.)
+cp "$HELLOD_TOP/etc/hellod.conf" "$conf"
+: >"$T/hellod.log"
+reload_accepted "issue 23, item 7: the shipped etc/hellod.conf, which sets nothing" \
+	"Thank you for connecting"
+expect_no_grep "issue 23, item 7: ... with no error logged" 'sets nothing|failed' \
 	"$T/hellod.log"
+test_says "issue 23, item 7: the shipped file" 0
+custom
+reload_accepted "issue 23, item 7: back to a custom greeting" "Custom greeting"
 printf '; all commented out\n[server]\n# greeting = x\n' >"$conf"
-reload_refused "item 7: a file with only comments and a section"
+reload_accepted "issue 23, item 7: a whole file with only comments and a section" \
+	"Thank you for connecting"
+test_says "issue 23, item 7: only comments and a section" 0
+custom
+reload_accepted "issue 23, item 7: and back" "Custom greeting"
 rm "$conf"
 reload_refused "item 7: a deleted file"
 expect_grep "item 7: ... and the log says it is missing" "$conf: No such file" "$T/hellod.log"

@@ -53,7 +53,7 @@ empty_file_gives_defaults(void)
 {
 	struct hellod_config *c = NULL;
 
-	CHECK(parse("", &c) == 0);
+	CHECK(parse("; nothing set\n", &c) == 0);
 	CHECK(c && c->host == NULL && c->port == 12345 && c->backlog == 4096);
 	CHECK(c && !c->udp && c->workers == 1 && c->log_level == LOG_INFO && !c->log_connections);
 	CHECK_STR(c ? c->greeting : NULL, "Thank you for connecting");
@@ -85,7 +85,7 @@ limits_keys(void)
 	char buf[64];
 
 	/* The defaults: loopback exempt, UDP rate-limited, TCP not. */
-	CHECK(parse("", &c) == 0);
+	CHECK(parse("\n", &c) == 0);
 	CHECK(c && c->max_connections == 0 && c->max_per_source == 64);
 	CHECK(c && c->send_usec == 5000000 && c->linger_usec == 5000000 && c->drain_usec == 5000000);
 	CHECK(c && c->udp_rate == 20 && c->udp_burst == 40 && c->tcp_rate == 0);
@@ -448,12 +448,40 @@ settings_counted(void)
 	c = config_new_defaults();
 	CHECK(c && c->n_settings == 0);
 	config_unref(c);
-	CHECK(parse("", &c) == 0 && c->n_settings == 0);
+	CHECK(parse("\n", &c) == 0 && c->n_settings == 0);
 	config_unref(c);
 	CHECK(parse("; nothing\n\n[server]\n# at all\n[log]\n", &c) == 0 && c->n_settings == 0);
 	config_unref(c);
 	CHECK(parse("[server]\nport = 7\ngreeting = hi\n[log]\nlevel = debug\n", &c) == 0 &&
 	    c->n_settings == 3);
+	config_unref(c);
+}
+
+/* Issue 23, item 7: a file that sets nothing is the defaults when it is whole lines, and is
+ * refused when it is empty or its last line has no newline (caught while being rewritten),
+ * the same for -t, a start and a reload, which all read through here. */
+static void
+whole_or_refused(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(rejected("", 0, "empty (0 bytes): caught while being rewritten? A configuration "
+	    "that sets nothing holds at least one line, such as a comment; -c /dev/null gives the "
+	    "built-in defaults"));
+	CHECK(rejected("; all commented out", 1, "sets nothing, and its last line has no "
+	    "newline: cut short while being written? allowed: whole lines, each ending with a "
+	    "newline"));
+	CHECK(rejected("# a\n[server]\n# greeting = x", 3, "sets nothing, and its last line "
+	    "has no newline: cut short while being written? allowed: whole lines, each ending with "
+	    "a newline"));
+	/* Whole: the shipped file's shape, a lone newline, a section. */
+	CHECK(parse("# hellod.conf\n[server]\n# greeting = x\n", &c) == 0 && c->n_settings == 0);
+	CHECK_STR(c ? c->line : NULL, "Thank you for connecting\n");
+	config_unref(c);
+	CHECK(parse("[server]\n", &c) == 0);
+	config_unref(c);
+	/* A file that sets a key is judged by its keys, as before. */
+	CHECK(parse("[server]\nport = 7", &c) == 0 && c->port == 7);
 	config_unref(c);
 }
 
@@ -522,8 +550,12 @@ load_regular_files_only(void)
 	CHECK(errs.n == 1 && errs.line[0] == 0);
 	CHECK_STR(errs.text[0], "65537 bytes long; allowed: at most 65536 bytes");
 
-	/* A regular file is parsed as config_parse() would, errors and all. */
+	/* A regular file is parsed as config_parse() would, errors and all: an empty one is
+	 * refused (whole_or_refused), unlike /dev/null. */
 	CHECK(write_comments(big, 0));
+	CHECK(config_load(big, true, &c, &errs) == -EINVAL && !c);
+	CHECK(errs.n == 1 && errs.line[0] == 0 && strstr(errs.text[0], "empty (0 bytes)"));
+	CHECK(write_comments(big, 100));
 	CHECK(config_load(big, true, &c, &errs) == 0 && c && strcmp(c->path, big) == 0);
 	config_unref(c);
 	c = NULL;
@@ -740,7 +772,7 @@ proxy_keys(void)
 	CHECK(c && c->proxy_protocol && c->n_trusted == 2 && c->proxy_usec == 500000);
 	config_unref(c);
 	c = NULL;
-	CHECK(parse("", &c) == 0);
+	CHECK(parse("\n", &c) == 0);
 	CHECK(c && !c->proxy_protocol && c->n_trusted == 0 && c->proxy_usec == 3000000);
 	config_unref(c);
 	CHECK(rejected("[limits]\nproxy_timeout = 0\n", 2, "proxy_timeout = '0'"));
@@ -770,7 +802,7 @@ access_lists(void)
 	struct sockaddr_in6 mapped = { .sin6_family = AF_INET6 };
 	struct addr_prefix a;
 
-	CHECK(allows("", "192.0.2.1") && allows("", "2001:db8::1"));
+	CHECK(allows("\n", "192.0.2.1") && allows("\n", "2001:db8::1"));
 	CHECK(!allows("[access]\ndeny = 192.0.2.0/24\n", "192.0.2.1"));
 	CHECK(allows("[access]\ndeny = 192.0.2.0/24\n", "192.0.3.1"));
 	CHECK(!allows("[access]\nallow = 192.0.2.0/24\n", "192.0.3.1"));
@@ -827,6 +859,7 @@ main(void)
 	RUN("unit/config", crlf_and_bom);
 	RUN("unit/config", text_after_section);
 	RUN("unit/config", settings_counted);
+	RUN("unit/config", whole_or_refused);
 	RUN("unit/config", load_regular_files_only);
 	RUN("unit/config", load_missing_and_unreadable);
 	RUN("unit/config", same_listen);
