@@ -18,6 +18,7 @@
 
 #define LOG_LINE_MAX 2048
 #define LOG_FIELDS_MAX 16
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"   /* sd_journal_sendv()'s, fixed */
 
 static enum log_target log_target = LOG_TARGET_STDERR;
 static int log_max_level = LOG_INFO;
@@ -113,8 +114,10 @@ write_journal(int level, int error, const char *message_id, const char *const *f
 	for (size_t i = 0; fields && fields[i] && i < LOG_FIELDS_MAX; i++)
 		iov[n++] = (struct iovec){ (void *)(uintptr_t)fields[i], strlen(fields[i]) };
 
-	/* Should journald be gone, the message is not lost: stderr still reaches someone. */
-	if (sd_journal_sendv(iov, (int)n) < 0)
+	/* Should journald be gone, the message is not lost: stderr still reaches someone. A
+	 * missing socket (a container, a chroot, journald stopped) is one sd_journal_sendv()
+	 * does not report: it returns success for ENOENT, so the socket is looked for first. */
+	if (access(JOURNAL_SOCKET, F_OK) < 0 || sd_journal_sendv(iov, (int)n) < 0)
 		dprintf(STDERR_FILENO, "%s: %s\n", log_ident, message);
 }
 
