@@ -116,8 +116,13 @@ $(BUILDDIR)/tests/stall.so: tests/tools/stall.c
 	@mkdir -p $(@D)
 	$(CC) $(WARNFLAGS) $(WERROR) -O2 -fPIC -shared -o $@ $< -ldl
 
+# The fault shim (issue 24): the same plain flags, so that it runs before an ASan runtime.
+$(BUILDDIR)/tests/fault.so: tests/fault/fault.c
+	@mkdir -p $(@D)
+	$(CC) $(WARNFLAGS) $(WERROR) -O2 -fPIC -shared -o $@ $< -ldl
+
 tests: all $(addprefix $(BUILDDIR)/tests/,$(UNIT_TESTS) $(TEST_TOOLS) $(FUZZ_TARGETS)) \
-	$(BUILDDIR)/tests/stall.so
+	$(BUILDDIR)/tests/stall.so $(BUILDDIR)/tests/fault.so
 
 -include $(shell find $(BUILDDIR)/obj -name '*.d' 2>/dev/null)
 
@@ -152,6 +157,11 @@ check-valgrind: check-deps
 	@packaging/build-deps.sh valgrind
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
 	@HELLOD_VALGRIND=1 tests/run.sh build/check
+
+# Issue 24: every error at every call site, without make check's time bound.
+fault-sweep: check-deps
+	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
+	@python3 tests/fault/sweep.py --build build/check --full
 
 # Static analysis; every finding fails (tests/lint.sh says which tools and why these checks).
 lint: check-deps
@@ -317,5 +327,6 @@ include tests/bench/bench.mk
 tests: $(BENCH_TOOLS)
 
 .PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit lint fuzz \
+	fault-sweep \
 	cross cross-build check-cross install uninstall \
 	dist deb size rpm clean

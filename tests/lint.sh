@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/.." || exit
 flags="-std=gnu17 -D_GNU_SOURCE -Isrc/common -Isrc/check $1"
 c_sources="src/common/*.c src/hellod/*.c src/check/*.c"
-c_tests="tests/tools/*.c tests/bench/*.c tests/unit/*.c tests/fuzz/*.c"
+c_tests="tests/tools/*.c tests/bench/*.c tests/unit/*.c tests/fuzz/*.c tests/fault/*.c"
 failed=0
 step() {
 	name=$1

@@ -355,6 +355,10 @@ run_parser(struct parse_ctx *ctx, struct hellod_config **ret)
 	}
 	if (r == 0)
 		check_across(ctx);
+	/* Out of memory while checking across keys (the greeting's template, the quotes): the
+	 * config is not whole, never served as if it were. */
+	if (r == 0 && ctx->oom)
+		r = -ENOMEM;
 	if (r == 0 && errors->n == 0)
 		check_whole(ctx);
 	if (r == 0 && errors->n > 0)

@@ -74,6 +74,8 @@
 #define HELLOD_RELOAD_QUIET_USEC (100 * 1000ULL) /* a reload waits until the file is this old */
 #define HELLOD_RELOAD_WAIT_USEC (5 * 1000000ULL) /* ... at most this long, then is refused */
 #define HELLOD_WARN_INTERVAL_USEC (60 * 1000000ULL) /* repeated warnings at most this often */
+#define HELLOD_LOOP_PAUSE_USEC (10 * 1000)          /* after an event loop iteration failed */
+#define HELLOD_LOOP_FAILURES_MAX 1000               /* ... in a row: then hellod gives up */
 
 /* hellod-check. */
 #define HELLOD_CHECK_TIMEOUT_USEC (10 * 1000000ULL) /* -t: resolve, connect and read, all told */

@@ -133,27 +133,33 @@ absolute_path(const char *path)
 	return s;
 }
 
-/* Loads the configuration, logging each error. Returns it, or NULL. */
-static struct hellod_config *
-load_config(void)
+/* Loads the configuration into *ret, logging each error. Returns 0, EX_CONFIG for a file in
+ * error, or EX_OSERR when it could not be read through (out of memory): the file may be fine. */
+static int
+load_config(struct hellod_config **ret)
 {
 	struct config_errors *errors = malloc(sizeof(*errors));
 	struct hellod_config *c = NULL;
-	int r;
+	int r, status = 0;
 
 	if (!errors) {
-		log_error_errno(ENOMEM, "Out of memory");
-		return NULL;
+		log_error_errno(ENOMEM, "Failed to load %s: %m", arg_config);
+		return EX_OSERR;
 	}
 	r = config_load(arg_config, arg_config_given, &c, errors);
-	if (r < 0)
+	if (r < 0 && errors->n == 0) {
+		log_error_errno(r, "Failed to load %s: %m", arg_config);
+		status = EX_OSERR;
+	} else if (r < 0) {
 		log_config_errors(errors);
-	else if (!c->path)
+		status = EX_CONFIG;
+	} else if (!c->path)
 		log_debug("No %s, serving the built-in defaults", arg_config);
 	else
 		log_config_notes(c);
 	free(errors);
-	return c;
+	*ret = c;
+	return status;
 }
 
 static int
@@ -195,10 +201,10 @@ test_config(void)
 		log_error_errno(r, "Failed to switch to user %s: %m", arg_user);
 		return EX_OSERR;
 	}
-	config = load_config();
-	if (!config) {
+	r = load_config(&config);
+	if (r != 0) {
 		fprintf(stderr, "hellod: configuration test failed\n");
-		return EX_CONFIG;
+		return r;
 	}
 	printf("hellod: %s: configuration OK\n",
 	    config->path ? config->path : "built-in defaults (no file)");
@@ -362,11 +368,9 @@ main(int argc, char **argv)
 		status = test_config();
 		goto out;
 	}
-	config = load_config();
-	if (!config) {
-		status = EX_CONFIG;
+	status = load_config(&config);
+	if (status != 0)
 		goto out;
-	}
 	log_set_max_level(arg_verbose ? LOG_DEBUG : config->log_level);
 	if (arg_daemon) {
 		r = daemon_fork(&ready_fd, &status);

@@ -83,8 +83,10 @@ reload_read(struct reload *rl, struct hellod_config **ret)
 	errors = malloc(sizeof(*errors));
 	r = errors ? config_load(rl->path, true, &c, errors) : -ENOMEM;
 	if (r < 0) {
-		if (errors)
+		if (errors && errors->n > 0)
 			log_config_errors(errors);
+		else
+			log_error_errno(r, "Failed to read %s: %m", rl->path);
 		log_struct(LOG_ERR, r, HELLOD_MESSAGE_RELOAD_FAILED, NULL,
 		    "Reloading %s failed, still serving the previous configuration", rl->path);
 	}

@@ -391,7 +391,7 @@ server_run(struct server *s)
 		log_info("%zu workers", g->n);
 	status_send(&s->status, NOTIFY_READY);
 	status_config_changed(&s->status);
-	r = sd_event_loop(s->event);
+	r = timer_run_loop(s->event, "main");
 	/* Ended by a second signal or an error: the workers end too. */
 	workers_end(&g->workers);
 	if (r >= 0 && workers_failed(&g->workers))

@@ -25,4 +25,11 @@ void timer_arm(sd_event_source *timer, uint64_t usec);
 /* Arms timer to fire once at usec (CLOCK_MONOTONIC), or disables it for UINT64_MAX. */
 void timer_arm_at(sd_event_source *timer, uint64_t usec);
 
+/* Runs event until it exits, as sd_event_loop() would, but survives an iteration that fails
+ * inside sd-event (out of memory, a failed read of its own signalfd or timerfd): logged at
+ * most once per HELLOD_WARN_INTERVAL_USEC, then the loop goes on after a short pause, so that
+ * a failure that persists neither spins nor ends the service. Gives up after
+ * HELLOD_LOOP_FAILURES_MAX failures in a row. Returns the exit code, or a negative errno. */
+int timer_run_loop(sd_event *event, const char *who);
+
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "timer.h"
 #include "workers.h"
 
 static void
@@ -85,7 +86,7 @@ worker_main(void *userdata)
 	struct workers *ws = w->workers;
 	int r;
 
-	r = sd_event_loop(w->event);
+	r = timer_run_loop(w->event, "worker");
 	if (r < 0)
 		log_error_errno(r, "Worker %u failed: %m", w->id);
 	pthread_mutex_lock(&ws->lock);
