@@ -54,7 +54,7 @@ step layers tests/layers.sh
 
 # The system tests and lib.sh have no shebang: tests/run.sh runs them with bash.
 shell() {
-	shellcheck -S warning .ci/run tests/run.sh tests/lint.sh tests/layers.sh tests/fuzz/fuzz.sh \
+	shellcheck -S warning .ci/run tests/run.sh tests/run-one.sh tests/lint.sh tests/layers.sh tests/fuzz/fuzz.sh \
 	    packaging/build-deps.sh packaging/cross-deps.sh packaging/deb-cross-deps.sh \
 	    packaging/size.sh &&
 	    shellcheck -S warning -s bash tests/lib.sh tests/lib-check.sh tests/system/*.sh

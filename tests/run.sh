@@ -8,6 +8,8 @@ HELLOD_BUILD=$(cd "$1" && pwd)
 HELLOD_TOP=$top
 export HELLOD_BUILD HELLOD_TOP
 log=$(mktemp)
+# How many system tests run at once (see below); 1 runs them all one after the other.
+HELLOD_JOBS=${HELLOD_JOBS:-3}
 # Sanitizer reports go to files, so that those of daemons (stderr on /dev/null) count too;
 # the directory is world-writable for daemons that dropped to another user.
 reports=$(mktemp -d /tmp/hellod-reports.XXXXXX)
@@ -33,19 +35,22 @@ if [ -n "${HELLOD_SANITIZER:-}" ]; then
 	export ASAN_OPTIONS UBSAN_OPTIONS
 fi
 
+# run_one: one test into a file of its own (tests/run-one.sh, which the parallel pool sources
+# too).
+. "$top/tests/run-one.sh"
+
+# report OUT: a finished test's output to the terminal (other than results as comments) and
+# to the log that the summary counts.
+report() {
+	sed -e '/^\(PASS\|FAIL\|SKIP\) /!s/^/# /' "$1"
+	cat "$1" >>"$log"
+}
+
 run_test() {
 	name=$1
 	shift
-	# Bounded: no test may hang CI. Output streams to the terminal as it comes.
-	timeout -k 5 300 "$@" >"$log.out" 2>&1
-	status=$?
-	sed -e '/^\(PASS\|FAIL\|SKIP\) /!s/^/# /' "$log.out"
-	cat "$log.out" >>"$log"
-	if [ "$status" != 0 ] && ! grep -q '^FAIL ' "$log.out"; then
-		echo "FAIL $name: exited with status $status" | tee -a "$log"
-	elif ! grep -q '^\(PASS\|FAIL\|SKIP\) ' "$log.out"; then
-		echo "FAIL $name: reported no result" | tee -a "$log"
-	fi
+	run_one "$name" "$log.out" "$@"
+	report "$log.out"
 }
 
 # make check-cross: the unit tests are the target's too, under its qemu-user (the wrapper).
@@ -55,10 +60,34 @@ for t in "$HELLOD_BUILD"/tests/test_*; do
 	# shellcheck disable=SC2086 # the wrapper is a command line
 	run_test "unit/$(basename "$t")" $unit_wrapper "$t"
 done
+
+# The system tests: those that share nothing run HELLOD_JOBS at a time (each on its own free
+# ports, scratch directory and namespaces); those whose first lines say "# hellod-serial:",
+# which measure time or load the machine on purpose, then run alone, one after the other.
+pool="" serial=""
 for t in "$top"/tests/system/[0-9]*.sh; do
 	if [ -n "${TESTS:-}" ] && ! echo "$t" | grep -q -- "$TESTS"; then
 		continue
 	fi
+	if head -n 20 "$t" | grep -q '^# hellod-serial:'; then
+		serial="$serial $t"
+	else
+		pool="$pool $t"
+	fi
+done
+if [ -n "$pool" ]; then
+	outs=$(mktemp -d)
+	echo "# $(echo $pool | wc -w) system tests, ${HELLOD_JOBS} at a time"
+	# shellcheck disable=SC2086 # one test per word
+	printf '%s\n' $pool | xargs -P "$HELLOD_JOBS" -I{} sh -c \
+	    '. "$0"; run_one "system/$(basename "$2" .sh)" "$1/$(basename "$2").out" bash "$2"' \
+	    "$top/tests/run-one.sh" "$outs" {}
+	for t in $pool; do
+		report "$outs/$(basename "$t").out"
+	done
+	rm -rf "$outs"
+fi
+for t in $serial; do
 	run_test "system/$(basename "$t" .sh)" bash "$t"
 done
 

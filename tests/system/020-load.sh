@@ -8,6 +8,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${HELLOD_NETNS:-}" ] && command -v unshare >/dev/
     unshare -n true 2>/dev/null; then
 	exec env HELLOD_NETNS=1 unshare -n sh -c 'ip link set lo up && exec bash "$0"' "$0"
 fi
+# hellod-serial: a load of thousands of connections, bounded in time
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # UDP never amplifies: no reply larger than udp_max_ratio times its request, none to a source
 # port below 1024 (Loop DoS), both counted in STATUS=; a flood of small requests gets nothing.
+# hellod-serial: token-bucket rates, which count time
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

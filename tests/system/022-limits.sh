@@ -5,6 +5,7 @@
 # more; max_connections evicts the oldest lingering client; what was refused is counted in
 # STATUS= and summarised in one log line per period. Figures are counts bounded by the limits
 # over the time loadgen measured; no timing is asserted.
+# hellod-serial: per-source rates, which count time
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

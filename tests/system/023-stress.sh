@@ -2,6 +2,7 @@
 # Faults and load: out of fds (no spin, recovery), 100 reloads under load, SIGTERM under load
 # and drain_timeout, and clients that send first over a slow or delayed link between two
 # network namespaces. Bounded in count and time; figures are counts, CPU is a share.
+# hellod-serial: load and out-of-fd pauses, bounded in time
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

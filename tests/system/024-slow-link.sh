@@ -3,6 +3,7 @@
 # another, a veth pair between them with `tc netem delay` (or, where the kernel has no netem,
 # a `tbf` rate limit, which delays a large request just the same). Clients that send first,
 # an HTTP request or 64 KiB, must each get the whole greeting and a clean end, no reset.
+# hellod-serial: delays on a netem link, measured
 . "$HELLOD_TOP/tests/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then

@@ -3,6 +3,7 @@
 # source (equal greetings, different ones, udp_max_ratio above 1) or with hellod's own address
 # and port ends after a few replies, loopback and exempt sources included; a loopback client on
 # another port is still answered (a request not larger than the greeting once a second).
+# hellod-serial: the loop guard's time window
 . "$HELLOD_TOP/tests/lib.sh"
 
 printf 'Thank you for connecting\n' >"$T/expected"

@@ -3,6 +3,7 @@
 # Its queue (net.unix.max_dgram_qlen, 10 by default) fills with watchdog pings, reloads and
 # STATUS= updates; hellod keeps serving, reloading and stopping, and what it could not send
 # arrives, coalesced, once the reader reads again.
+# hellod-serial: a stalled service manager, timed
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

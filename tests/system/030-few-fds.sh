@@ -3,6 +3,7 @@
 # not say "Started" and leave every client in the backlog: it exits 71 at start, naming the
 # limit and what it needs. (Run without valgrind, whose own descriptors change the budget; a
 # cross build runs under qemu-user all the same, or not at all.)
+# hellod-serial: out-of-fd pauses of 100 ms
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

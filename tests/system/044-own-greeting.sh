@@ -4,6 +4,7 @@
 # its list (2); a PROXY header's deadline counts from when hellod took the connection, not from
 # before a stall (3), is read when it arrives (4), and half of one then a FIN is refused at once
 # (5); a v2 LOCAL header is accepted whatever its block (6). The clients are tests/tools/own.py.
+# hellod-serial: a header's latency (item 4) and SIGSTOP sequences
 . "$HELLOD_TOP/tests/lib.sh"
 
 OWN="$HELLOD_TOP/tests/tools/own.py"
