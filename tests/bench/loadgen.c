@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* A one-thread epoll load generator for greeting servers: keeps TCP connections or UDP requests
- * in flight, checks every reply against the greeting (or a mask of it) and prints one JSON line
- * of results. */
+ * in flight, or starts them at a fixed rate, checks every reply against the greeting (or a mask
+ * of it) and prints one JSON line of results. */
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -27,6 +27,7 @@
 #define LOADGEN_PER_SOCKET_MAX 1024UL       /* UDP requests in flight on one socket */
 #define LOADGEN_SECONDS_MAX 3600UL          /* -d */
 #define LOADGEN_TIMEOUT_MS_MAX 600000UL     /* -t */
+#define LOADGEN_RATE_MAX 1000000UL          /* -r: starts per second (times -d stays in 64 bits) */
 #define LOADGEN_SEND_MAX (16UL * 1024 * 1024) /* -s: bytes a TCP client sends before reading */
 #define LOADGEN_DATAGRAM_MAX 65507UL        /* -l: the largest UDP payload over IPv4 */
 #define LOADGEN_GREETING_MAX 4096UL         /* -e, with its newline */
@@ -68,6 +69,8 @@ struct options {
 	const char *bind;               /* -b: source address[+count] */
 	bool idle;                      /* -i: TCP clients that never read */
 	bool proxy;                     /* -P v2: a PROXY v2 header first */
+	unsigned long rate;             /* -r: starts per second; 0: as many as -c or -w allow */
+	const char *verdicts;           /* -o: a file of one line per connection or request */
 };
 
 struct stats {
@@ -115,15 +118,30 @@ struct run {
 	struct sockaddr_storage source;         /* -b: the first source address */
 	socklen_t source_len;
 	unsigned long n_sources, next_source;   /* -b: how many, and the next one's index */
+	size_t next_usock;              /* -r, UDP: the socket the next start tries first */
+	bool draining;                  /* SIGUSR1: no more starts; ends once none is in flight */
+	uint64_t first_start_ns, last_start_ns;
+	uint64_t late_max_ns;           /* -r: the latest a start came after its time */
+	FILE *verdicts;                 /* -o */
+	uint64_t wall_offset_ns;        /* CLOCK_REALTIME less CLOCK_MONOTONIC, for -o's times */
 	char buf[LOADGEN_DATAGRAM_MAX + 1];
 };
 
 static volatile sig_atomic_t interrupted;       /* SIGINT or SIGTERM: report and exit */
+static volatile sig_atomic_t drain;             /* SIGUSR1: start no more, finish the rest */
+
+/* -o's names of the outcomes, in the enum's order. */
+static const char *const outcome_names[] = {
+	"ok", "error", "reset", "reset_full", "truncated", "timeout", "connect",
+};
 
 static void
 on_signal(int sig)
 {
-	interrupted = 1;
+	if (sig == SIGUSR1)
+		drain = 1;
+	else
+		interrupted = 1;
 }
 
 static uint64_t
@@ -135,12 +153,64 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* How many starts the run may have made by now: the count; with -r, those the schedule has
+ * come to (the k-th at k/RATE s from the run's start, late ones at once: a client that falls
+ * behind catches up rather than quietly lowering the rate); none more once draining. */
+static unsigned long long
+starts_allowed(const struct run *r, uint64_t now)
+{
+	unsigned long long n;
+
+	if (r->draining)
+		return r->st.started;
+	if (r->o->rate == 0)
+		return r->o->count;
+	n = (now - r->start_ns) * r->o->rate / 1000000000ULL + 1;
+	return n < r->o->count ? n : r->o->count;
+}
+
+/* When the next start is due by the schedule (-r), in CLOCK_MONOTONIC nanoseconds. */
+static uint64_t
+next_start_ns(const struct run *r)
+{
+	return r->start_ns + r->st.started * 1000000000ULL / r->o->rate;
+}
+
+/* Counts a start made at now, and how late it came after its time (-r). */
+static void
+note_start(struct run *r, uint64_t now)
+{
+	if (r->o->rate > 0) {
+		uint64_t due = next_start_ns(r);
+
+		if (now > due && now - due > r->late_max_ns)
+			r->late_max_ns = now - due;
+	}
+	if (r->st.started == 0)
+		r->first_start_ns = now;
+	r->last_start_ns = now;
+	r->st.started++;
+}
+
+/* -o: one line for the connection or request started at start_ns, the wall-clock time of its
+ * start (seconds, to the microsecond) and its verdict. */
+static void
+verdict(struct run *r, uint64_t start_ns, const char *what)
+{
+	uint64_t wall_us = (start_ns + r->wall_offset_ns) / 1000;
+
+	if (r->verdicts)
+		fprintf(r->verdicts, "%llu.%06llu %s\n", (unsigned long long)(wall_us / 1000000),
+		    (unsigned long long)(wall_us % 1000000), what);
+}
+
 static void
 record(struct run *r, enum outcome out, uint64_t start_ns)
 {
 	struct stats *st = &r->st;
 	uint64_t us;
 
+	verdict(r, start_ns, outcome_names[out]);
 	st->done++;
 	switch (out) {
 	case OUTCOME_OK:
@@ -298,7 +368,8 @@ bind_source(struct run *r, int fd)
 static int
 proxy_header(struct run *r, struct conn *c)
 {
-	struct sockaddr_storage ss;
+	/* Zeroed: the analyzer cannot tell that getsockname() sets the family. */
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 
 	/* connect() has bound the socket, finished or in progress. */
@@ -329,8 +400,8 @@ tcp_start(struct run *r, struct conn *c)
 	/* A client that sends first also waits for the connection to be writable. */
 	if (r->send_len > 0)
 		ev.events |= EPOLLOUT;
-	r->st.started++;
 	c->start_ns = now_ns();
+	note_start(r, c->start_ns);
 	c->got = 0;
 	c->sent = 0;
 	c->fd = socket(r->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -415,7 +486,7 @@ static void
 tcp_refill(struct run *r)
 {
 	/* A start that fails at once frees its slot again: bounded by the count. */
-	while (r->n_free > 0 && r->st.started < r->o->count)
+	while (r->n_free > 0 && r->st.started < starts_allowed(r, now_ns()))
 		tcp_start(r, &r->conns[r->free_slots[--r->n_free]]);
 }
 
@@ -426,6 +497,7 @@ tcp_close_all(struct run *r)
 		if (r->conns[i].fd >= 0) {
 			struct linger l = { .l_onoff = 1, .l_linger = 0 };
 
+			verdict(r, r->conns[i].start_ns, "unfinished");
 			(void)setsockopt(r->conns[i].fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 			close(r->conns[i].fd);
 			r->conns[i].fd = -1;
@@ -447,19 +519,43 @@ udp_pop(struct run *r, struct usock *u, enum outcome out)
 static void
 udp_fill(struct run *r, struct usock *u)
 {
-	while (u->n < u->cap && r->st.started < r->o->count) {
+	while (u->n < u->cap && r->st.started < starts_allowed(r, now_ns())) {
 		ssize_t n = send(u->fd, r->request, r->request_len, MSG_NOSIGNAL);
+		uint64_t now;
 
 		if (n < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == EINTR))
 			return;
-		r->st.started++;
+		now = now_ns();
+		note_start(r, now);
 		if (n < 0) {
 			/* ECONNREFUSED from an earlier ICMP error, or worse: this one is lost. */
-			record(r, OUTCOME_CONNECT, now_ns());
+			record(r, OUTCOME_CONNECT, now);
 			continue;
 		}
-		u->sent_ns[(u->head + u->n) % u->cap] = now_ns();
+		u->sent_ns[(u->head + u->n) % u->cap] = now;
 		u->n++;
+	}
+}
+
+/* -r: the starts that are due, on the sockets in turn. */
+static void
+udp_refill(struct run *r)
+{
+	for (size_t i = 0; i < r->n_usocks && r->st.started < starts_allowed(r, now_ns()); i++) {
+		udp_fill(r, &r->usocks[r->next_usock]);
+		r->next_usock = (r->next_usock + 1) % r->n_usocks;
+	}
+}
+
+/* -o: the requests still unanswered when the run ends. */
+static void
+udp_close_all(struct run *r)
+{
+	for (size_t i = 0; i < r->n_usocks; i++) {
+		struct usock *u = &r->usocks[i];
+
+		for (unsigned k = 0; k < u->n; k++)
+			verdict(r, u->sent_ns[(u->head + k) % u->cap], "unfinished");
 	}
 }
 
@@ -528,31 +624,66 @@ udp_setup(struct run *r)
 	return 0;
 }
 
+/* Whether the run is over: every operation done, or draining and none left in flight. */
+static bool
+finished(const struct run *r)
+{
+	return r->st.done >= r->o->count || (r->draining && r->st.done >= r->st.started);
+}
+
+/* How long the loop may wait now: until the next tick or the run's end, and with -r until the
+ * next start is due, when there is room in flight for it. */
+static uint64_t
+wait_ns(const struct run *r, uint64_t now)
+{
+	uint64_t left = now < r->end_ns ? r->end_ns - now : 0;
+	unsigned long cap = r->o->udp ? r->o->in_flight : r->o->concurrency;
+
+	if (left > LOADGEN_TICK_NS)
+		left = LOADGEN_TICK_NS;
+	if (r->o->rate > 0 && !r->draining && r->st.started < r->o->count &&
+	    r->st.started - r->st.done < cap) {
+		uint64_t due = next_start_ns(r);
+
+		if (due <= now)
+			return 0;
+		if (due - now < left)
+			left = due - now;
+	}
+	return left;
+}
+
 static void
 run_loop(struct run *r)
 {
 	struct epoll_event events[LOADGEN_EVENTS];
+	struct timespec wall;
 	uint64_t next_tick, now;
 
 	r->start_ns = now_ns();
+	clock_gettime(CLOCK_REALTIME, &wall);
+	r->wall_offset_ns = (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec -
+	    r->start_ns;
 	r->end_ns = r->start_ns + r->o->seconds * 1000000000ULL;
 	next_tick = r->start_ns + LOADGEN_TICK_NS;
-	if (r->o->udp)
+	if (r->o->udp && r->o->rate == 0)
 		for (size_t i = 0; i < r->n_usocks; i++)
 			udp_fill(r, &r->usocks[i]);
 	/* Bounded in time by end_ns, and in work by the count. */
-	for (now = r->start_ns; r->st.done < r->o->count && now < r->end_ns && !interrupted;
-	    now = now_ns()) {
-		uint64_t left = r->end_ns - now;
+	for (now = r->start_ns; !finished(r) && now < r->end_ns && !interrupted; now = now_ns()) {
+		uint64_t left;
 		int n;
 
-		/* UDP sockets refill themselves after each answer and at each tick. */
+		if (drain)
+			r->draining = true;
+		/* Without -r, UDP sockets refill themselves after each answer and at each tick. */
 		if (!r->o->udp)
 			tcp_refill(r);
-		if (r->st.done >= r->o->count)
+		else if (r->o->rate > 0)
+			udp_refill(r);
+		if (finished(r))
 			break;
-		if (left > LOADGEN_TICK_NS)
-			left = LOADGEN_TICK_NS;
+		left = wait_ns(r, now_ns());
 		n = epoll_wait(r->epfd, events, LOADGEN_EVENTS, (int)((left + 999999) / 1000000));
 		for (int i = 0; i < n; i++) {
 			if (r->o->udp)
@@ -603,13 +734,26 @@ report(struct run *r)
 	    "\"ok\":%llu,\"errors\":%llu,\"resets\":%llu,\"reset_full\":%llu,\"truncated\":%llu,"
 	    "\"timeouts\":%llu,\"connect_errors\":%llu,\"stray\":%llu,\"unfinished\":%llu,"
 	    "\"partial\":%llu,"
-	    "\"elapsed_s\":%.6f,\"rate\":%.1f,\"p50_us\":%u,\"p99_us\":%u,\"max_us\":%u}\n",
+	    "\"elapsed_s\":%.6f,\"rate\":%.1f,\"p50_us\":%u,\"p99_us\":%u,\"max_us\":%u",
 	    r->o->udp ? "udp" : "tcp", r->o->count, r->o->udp ? r->o->in_flight : r->o->concurrency,
 	    st->started, st->done, st->ok, st->errors, st->resets, st->reset_full, st->truncated,
 	    st->timeouts, st->connect_errors, st->stray, st->started - st->done, st->partial,
 	    elapsed,
 	    elapsed > 0 ? (double)st->ok / elapsed : 0.0, percentile(st, 50), percentile(st, 99),
 	    percentile(st, 100));
+}
+
+/* -r: the schedule's rate, the rate the starts held from the first to the last, and how late
+ * the latest start came, added to the JSON line (whose other fields stay as without -r). */
+static void
+report_rate(const struct run *r)
+{
+	const struct stats *st = &r->st;
+	double span = (double)(r->last_start_ns - r->first_start_ns) / 1e9;
+
+	printf(",\"rate_target\":%lu,\"rate_held\":%.1f,\"late_max_us\":%llu", r->o->rate,
+	    st->started > 1 && span > 0 ? (double)(st->started - 1) / span : 0.0,
+	    (unsigned long long)(r->late_max_ns / 1000));
 }
 
 static void
@@ -619,6 +763,7 @@ usage(FILE *f)
 	    "usage: loadgen [-u] [-H host] [-p port] [-n count] [-d seconds] [-t ms]\n"
 	    "               [-e greeting [-m]] [-c connections] [-s http|bytes] [-P v2] (TCP)\n"
 	    "               [-w in-flight] [-S sockets] [-l request-bytes] (UDP, with -u)\n"
+	    "               [-r rate] [-o verdicts-file]\n"
 	    "  -H host     numeric IPv4 or IPv6 address (127.0.0.1)\n"
 	    "  -p port     (12345)\n"
 	    "  -n count    connections or requests in all (10000; at most %lu)\n"
@@ -642,10 +787,21 @@ usage(FILE *f)
 	    "              client's, before -s's bytes; the handshake's last ACK waits for it\n"
 	    "  -i          TCP: idle clients that never read, each holding its connection for\n"
 	    "              -t ms (then ok) unless the server resets it first (a reset)\n"
+	    "  -r n        start n connections or requests per second on a schedule (the k-th\n"
+	    "              at k/n s; a late one at once, catching up), within -n, -d and the\n"
+	    "              in-flight cap (-c, -w); without it, as many as the cap allows\n"
+	    "  -o file     one line per connection or request: the wall-clock time of its start\n"
+	    "              (s.us) and its verdict: ok, error (other bytes), reset (before the\n"
+	    "              whole greeting), reset_full (after it, instead of EOF), truncated\n"
+	    "              (EOF before the whole greeting), timeout (-t), connect (refused, or\n"
+	    "              socket/connect/send failed), unfinished (in flight when the run ended)\n"
 	    "Prints one JSON line: done, ok, errors, resets, truncated, timeouts, connect_errors,\n"
 	    "partial (TCP connections that ended with part of the greeting), elapsed_s, rate\n"
-	    "(greetings/s), p50_us and p99_us (from connect or send to EOF or reply).\n"
-	    "SIGINT or SIGTERM ends the run early, the line printed.\n",
+	    "(greetings/s), p50_us and p99_us (from connect or send to EOF or reply); with -r\n"
+	    "also rate_target, rate_held (starts/s from the first to the last start) and\n"
+	    "late_max_us (the latest a start came after its time).\n"
+	    "SIGINT or SIGTERM ends the run early, the line printed. SIGUSR1 starts no more and\n"
+	    "ends the run once those in flight have their verdict (within -t).\n",
 	    LOADGEN_COUNT_MAX, LOADGEN_GREETING_DEFAULT);
 }
 
@@ -665,7 +821,7 @@ parse_options(int argc, char **argv, struct options *o)
 {
 	int opt, r = 0;
 
-	while ((opt = getopt(argc, argv, "H:p:c:n:d:uw:S:s:l:e:mt:b:iP:h")) != -1) {
+	while ((opt = getopt(argc, argv, "H:p:c:n:d:uw:S:s:l:e:mt:b:iP:r:o:h")) != -1) {
 		switch (opt) {
 		case 'H':
 			o->host = optarg;
@@ -690,6 +846,12 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'i':
 			o->idle = true;
+			break;
+		case 'o':
+			o->verdicts = optarg;
+			break;
+		case 'r':
+			r = parse_number(optarg, opt, 1, LOADGEN_RATE_MAX, &o->rate);
 			break;
 		case 'P':
 			if (strcmp(optarg, "v2") != 0) {
@@ -904,11 +1066,28 @@ main(int argc, char **argv)
 		fprintf(stderr, "loadgen: setup: %s\n", strerror(-e));
 		return EX_OSERR;
 	}
+	if (o.verdicts) {
+		r->verdicts = fopen(o.verdicts, "we");
+		if (!r->verdicts) {
+			fprintf(stderr, "loadgen: -o %s: %s\n", o.verdicts, strerror(errno));
+			return EX_OSERR;
+		}
+	}
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 	run_loop(r);
 	if (!o.udp)
 		tcp_close_all(r);
+	else
+		udp_close_all(r);
 	report(r);
+	if (o.rate > 0)
+		report_rate(r);
+	printf("}\n");
+	if (r->verdicts && fclose(r->verdicts) != 0) {
+		fprintf(stderr, "loadgen: -o %s: %s\n", o.verdicts, strerror(errno));
+		return EX_OSERR;
+	}
 	return 0;
 }
