@@ -117,11 +117,15 @@ expect_eq "hellod tells the passed sockets by their FileDescriptorName=" \
 
 # Reload: a new greeting takes effect; a broken file fails the reload and changes nothing.
 # Issue 25: systemctl reload returns once the new configuration serves (ExecReload= waits for
-# hellod's answer), so the greeting is asked for at once. The file was just written, so hellod
-# waits 0.1 s for it to be quiet: a reload that only sent SIGHUP returned before that.
+# hellod's answer), so the greeting is asked for at once. The file is touched for 0.6 s more, so
+# hellod waits until it has been quiet for 0.1 s: a reload that only sent SIGHUP returned at once,
+# and the old greeting was still served.
 conf '[server]\ngreeting = Hello from systemd\n[log]\nsummary_interval = 0.5\n'
+in_ct sh -c 'for i in 1 2 3 4 5 6; do touch /etc/hellod/hellod.conf; sleep 0.1; done' &
+toucher=$!
 in_ct systemctl reload hellod.service
 rc=$?
+wait "$toucher"
 expect_eq "systemctl reload: the new greeting is served over TCP as soon as it returns" \
     "0 Hello from systemd" "$rc $(greet tcp 127.0.0.1 12345)"
 expect_eq "... and over UDP" "Hello from systemd" "$(greet udp 127.0.0.1 12345)"
