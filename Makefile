@@ -169,7 +169,7 @@ coverage: check-deps
 	@$(MAKE) --no-print-directory BUILDDIR=build/coverage WERROR=-Werror CFLAGS="-O0 -g --coverage" \
 		LDFLAGS="--coverage" tests
 	@chmod -R a+rwX build/coverage
-	@tests/run.sh build/coverage | tail -n 1
+	@tests/run.sh build/coverage | grep -E '^(FAIL|SKIP) |passed,' || true
 	@gcovr --root . --object-directory build/coverage/obj --filter src/ \
 		--exclude-unreachable-branches --txt build/coverage/lines.txt
 	@gcovr --root . --object-directory build/coverage/obj --filter src/ --branches \
