@@ -56,7 +56,7 @@ step layers tests/layers.sh
 shell() {
 	shellcheck -S warning .ci/run tests/run.sh tests/run-one.sh tests/lint.sh tests/layers.sh tests/fuzz/fuzz.sh \
 	    packaging/build-deps.sh packaging/cross-deps.sh packaging/deb-cross-deps.sh \
-	    packaging/size.sh &&
+	    packaging/size.sh packaging/container/rootfs.sh &&
 	    shellcheck -S warning -s bash tests/lib.sh tests/lib-check.sh tests/system/*.sh
 }
 step shellcheck shell

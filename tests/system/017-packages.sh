@@ -87,6 +87,7 @@ if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 ./usr/share/doc/hellod/examples/blackbox.yml
 ./usr/share/doc/hellod/examples/haproxy.cfg
 ./usr/share/doc/hellod/examples/icinga2-hellod.conf
+./usr/share/doc/hellod/examples/kubernetes.yaml
 ./usr/share/doc/hellod/examples/nagios-hellod.cfg
 ./usr/share/doc/hellod/examples/nginx-stream.conf
 ./usr/share/doc/hellod/examples/prometheus-scrape.yml
@@ -137,6 +138,7 @@ d /usr/share/doc/hellod-$VERSION/README.md
 d /usr/share/doc/hellod-$VERSION/examples/blackbox.yml
 d /usr/share/doc/hellod-$VERSION/examples/haproxy.cfg
 d /usr/share/doc/hellod-$VERSION/examples/icinga2-hellod.conf
+d /usr/share/doc/hellod-$VERSION/examples/kubernetes.yaml
 d /usr/share/doc/hellod-$VERSION/examples/nagios-hellod.cfg
 d /usr/share/doc/hellod-$VERSION/examples/nginx-stream.conf
 d /usr/share/doc/hellod-$VERSION/examples/prometheus-scrape.yml
