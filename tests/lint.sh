@@ -61,5 +61,9 @@ shell() {
 }
 step shellcheck shell
 
+# Every relative link of every Markdown file, and the man pages' FILES and SEE ALSO of hellod's
+# own, point to something in the tree (tests/tools/links.py).
+step links python3 tests/tools/links.py
+
 echo "lint: $failed failed"
 [ "$failed" = 0 ]
