@@ -158,6 +158,22 @@ check-valgrind: check-deps
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
 	@HELLOD_VALGRIND=1 tests/run.sh build/check
 
+# The container image (issue 27): the two binaries and the files of this machine's Debian
+# packages they need, FROM scratch (packaging/container/). podman's settings for this kind of
+# machine come from packaging/container/containers.conf, never from /etc/containers.
+IMAGE_DEPS = podman runc
+IMAGE ?= hellod
+PODMAN = CONTAINERS_CONF=$(CURDIR)/packaging/container/containers.conf podman
+image: deps
+	@packaging/build-deps.sh $(IMAGE_DEPS)
+	@$(MAKE) --no-print-directory BUILDDIR=build/image all
+	@packaging/container/rootfs.sh build/image build/image/root
+	$(PODMAN) build --quiet --format docker --build-arg VERSION=$(VERSION) \
+		-f packaging/container/Containerfile -t $(IMAGE):$(VERSION) -t $(IMAGE):latest \
+		build/image/root >/dev/null
+	@$(PODMAN) image inspect --format '$(IMAGE):$(VERSION): {{.Size}} bytes uncompressed' \
+		$(IMAGE):$(VERSION)
+
 # Issue 24: line and branch coverage of the whole suite (unit, system, the scenarios and the fault
 # sweep), per file and in total, with gcovr. Daemons that drop privileges write their counts too:
 # the build directory is made writable by all. What runs inside the systemd container (016, 017)
@@ -169,7 +185,7 @@ coverage: check-deps
 	@$(MAKE) --no-print-directory BUILDDIR=build/coverage WERROR=-Werror CFLAGS="-O0 -g --coverage" \
 		LDFLAGS="--coverage" tests
 	@chmod -R a+rwX build/coverage
-	@tests/run.sh build/coverage | tail -n 1
+	@tests/run.sh build/coverage | grep -E '^(FAIL|SKIP) |passed,' || true
 	@gcovr --root . --object-directory build/coverage/obj --filter src/ \
 		--exclude-unreachable-branches --txt build/coverage/lines.txt
 	@gcovr --root . --object-directory build/coverage/obj --filter src/ --branches \
@@ -346,6 +362,6 @@ include tests/bench/bench.mk
 tests: $(BENCH_TOOLS)
 
 .PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit lint fuzz \
-	fault-sweep coverage \
+	fault-sweep coverage image \
 	cross cross-build check-cross install uninstall \
 	dist deb size rpm clean

@@ -56,10 +56,14 @@ step layers tests/layers.sh
 shell() {
 	shellcheck -S warning .ci/run tests/run.sh tests/run-one.sh tests/lint.sh tests/layers.sh tests/fuzz/fuzz.sh \
 	    packaging/build-deps.sh packaging/cross-deps.sh packaging/deb-cross-deps.sh \
-	    packaging/size.sh &&
+	    packaging/size.sh packaging/container/rootfs.sh &&
 	    shellcheck -S warning -s bash tests/lib.sh tests/lib-check.sh tests/system/*.sh
 }
 step shellcheck shell
+
+# Every relative link of every Markdown file, and the man pages' FILES and SEE ALSO of hellod's
+# own, point to something in the tree (tests/tools/links.py).
+step links python3 tests/tools/links.py
 
 echo "lint: $failed failed"
 [ "$failed" = 0 ]

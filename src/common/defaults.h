@@ -73,6 +73,7 @@
 #define HELLOD_NOTIFY_RETRY_USEC (200 * 1000ULL) /* an sd_notify whose reader's queue was full */
 #define HELLOD_RELOAD_QUIET_USEC (100 * 1000ULL) /* a reload waits until the file is this old */
 #define HELLOD_RELOAD_WAIT_USEC (5 * 1000000ULL) /* ... at most this long, then is refused */
+#define HELLOD_RELOAD_ANSWER_USEC (5 * 1000000ULL) /* hellod --reload waits this much more */
 #define HELLOD_WARN_INTERVAL_USEC (60 * 1000000ULL) /* repeated warnings at most this often */
 #define HELLOD_LOOP_PAUSE_USEC (10 * 1000)          /* after an event loop iteration failed */
 #define HELLOD_LOOP_FAILURES_MAX 1000               /* ... in a row: then hellod gives up */

@@ -27,7 +27,7 @@ listen_kind(const struct listen_socket *ls)
 static void
 log_listening(const struct listen_socket *ls, bool passed)
 {
-	char address[ADDR_STR_MAX + 32], proto[32], how[64] = "";
+	char address[ADDR_STR_MAX + 32], proto[32], how[sizeof(ls->name) + 32] = "";
 	const char *const fields[] = { address, proto, NULL };
 
 	snprintf(address, sizeof(address), "HELLOD_ADDRESS=%s", ls->address);
@@ -85,6 +85,8 @@ adopt_one(struct listen_set *set, int fd, const char *name)
 	ls->type = type;
 	snprintf(ls->name, sizeof(ls->name), "%s", name && strcmp(name, "unknown") != 0 ? name : "");
 	socket_describe(ls);
+	if (strncmp(ls->name, LISTEN_STORE_PREFIX, strlen(LISTEN_STORE_PREFIX)) != 0)
+		set->stored = false;
 	return 1;
 }
 
@@ -95,6 +97,7 @@ listen_adopt(struct listen_set *set)
 	int n, r = 0;
 
 	set->n = 0;
+	set->stored = true;
 	n = sd_listen_fds_with_names(1, &names);
 	if (n < 0)
 		return log_error_errno(n, "Failed to read the sockets systemd passed: %m");
@@ -112,9 +115,57 @@ listen_adopt(struct listen_set *set)
 	if (n > 0 && set->n == 0)
 		return log_error_errno(EBADF, "None of the %d passed sockets can be served", n);
 	set->activated = n > 0;
-	for (size_t i = 0; i < set->n; i++)
+	set->stored = set->stored && set->n > 0;
+	/* Stored sockets are logged as listen_bind() takes them, or dropped. */
+	for (size_t i = 0; i < set->n && !set->stored; i++)
 		log_listening(&set->sockets[i], true);
 	return (int)set->n;
+}
+
+/* The fd store's name for worker's ls: "hellod-store-w0-tcp-127.0.0.1-12345". */
+static void
+store_name(struct listen_socket *ls, unsigned worker)
+{
+	char *p = ls->name;
+
+	/* Written piece by piece: the address is a field of the same struct. */
+	p = stpcpy(p, LISTEN_STORE_PREFIX);
+	p += sprintf(p, "w%u-", worker % 1000);
+	p = stpcpy(p, ls->type == SOCK_STREAM ? "tcp-" : "udp-");
+	(void)stpcpy(p, ls->address);   /* name has room for the prefix and any address */
+	for (p = ls->name; *p; p++)
+		if (*p == ':')
+			*p = '-';
+}
+
+/* Takes from stored the socket of type bound to sa, if there is one: into ls, its backlog set
+ * to the config's (listen() again changes it), SO_REUSEPORT set when more workers are to bind
+ * the address too (a store from a run of one worker has none). Returns 1 when taken, 0 when
+ * none, or a negative errno. */
+static int
+take_stored(struct listen_set *stored, const struct sockaddr *sa, socklen_t len, int type,
+    int backlog, bool reuseport, struct listen_socket *ls)
+{
+	static const int one = 1;
+
+	for (size_t i = 0; stored && i < stored->n; i++) {
+		struct listen_socket *s = &stored->sockets[i];
+		struct sockaddr_storage ss;
+		socklen_t n = sizeof(ss);
+
+		if (s->fd < 0 || s->type != type ||
+		    getsockname(s->fd, (struct sockaddr *)&ss, &n) < 0 || n != len ||
+		    memcmp(&ss, sa, len) != 0)
+			continue;
+		if ((type == SOCK_STREAM && listen(s->fd, backlog) < 0) ||
+		    (reuseport && setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &one,
+		    sizeof(one)) < 0))
+			return -errno;
+		*ls = *s;
+		s->fd = -1;
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -210,14 +261,22 @@ seen_before(const struct addrinfo *list, const struct addrinfo *ai)
 	return false;
 }
 
-/* Binds one of host's addresses for type into ls. Returns 0, 1 when it is skipped (its family
- * is disabled: logged), or a negative errno (logged). */
+/* Binds one of host's addresses for type into ls, or takes it from stored. Returns 0, 1 when
+ * it is skipped (its family is disabled: logged), or a negative errno (logged). */
 static int
 bind_address(const struct hellod_config *config, const struct addrinfo *ai, int type,
-    bool reuseport, struct listen_socket *ls)
+    bool reuseport, struct listen_set *stored, struct listen_socket *ls)
 {
-	int r = reuseport ? port_free(ai->ai_addr, ai->ai_addrlen, type) : 0;
+	int r = take_stored(stored, ai->ai_addr, ai->ai_addrlen, type, config->backlog, reuseport,
+	    ls);
 
+	if (r > 0) {
+		log_info("%s on %s kept in systemd's file descriptor store: no client was refused "
+		    "while hellod restarted", listen_kind(ls), ls->address);
+		return 0;
+	}
+	if (r == 0 && reuseport)
+		r = port_free(ai->ai_addr, ai->ai_addrlen, type);
 	if (r == 0)
 		r = bind_one(ai->ai_addr, ai->ai_addrlen, type, config->backlog, reuseport, ls);
 	else {
@@ -241,7 +300,8 @@ bind_address(const struct hellod_config *config, const struct addrinfo *ai, int 
 }
 
 int
-listen_bind(const struct hellod_config *config, bool reuseport, struct listen_set *set)
+listen_bind(const struct hellod_config *config, bool reuseport, bool store,
+    struct listen_set *stored, struct listen_set *set)
 {
 	struct addrinfo hints = {
 		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
@@ -254,6 +314,7 @@ listen_bind(const struct hellod_config *config, bool reuseport, struct listen_se
 
 	set->n = 0;
 	set->activated = false;
+	set->stored = store;
 	snprintf(port, sizeof(port), "%u", config->port);
 	r = getaddrinfo(config->host, port, &hints, &list);
 	if (r != 0)
@@ -273,11 +334,13 @@ listen_bind(const struct hellod_config *config, bool reuseport, struct listen_se
 				    config->host ? config->host : "*", LISTEN_SOCKETS_MAX / 2);
 				goto done;
 			}
-			r = bind_address(config, ai, type, reuseport, ls);
+			r = bind_address(config, ai, type, reuseport, stored, ls);
 			if (r > 0)
 				continue;
 			if (r < 0)
 				goto fail;
+			if (store)
+				store_name(ls, 0);
 			set->n++;
 			log_listening(ls, false);
 		}
@@ -295,7 +358,8 @@ fail:
 }
 
 int
-listen_again(const struct listen_set *set, int backlog, struct listen_set *ret)
+listen_again(const struct listen_set *set, int backlog, unsigned worker,
+    struct listen_set *stored, struct listen_set *ret)
 {
 	*ret = *set;
 	ret->shared = set->activated;
@@ -307,8 +371,13 @@ listen_again(const struct listen_set *set, int backlog, struct listen_set *ret)
 		int r;
 
 		r = getsockname(set->sockets[i].fd, (struct sockaddr *)&ss, &len) < 0 ? -errno :
-		    bind_one((struct sockaddr *)&ss, len, set->sockets[i].type, backlog, true,
-		    &ret->sockets[i]);
+		    take_stored(stored, (struct sockaddr *)&ss, len, set->sockets[i].type, backlog,
+		    true, &ret->sockets[i]);
+		if (r == 0)
+			r = bind_one((struct sockaddr *)&ss, len, set->sockets[i].type, backlog,
+			    true, &ret->sockets[i]);
+		if (r >= 0 && set->stored)
+			store_name(&ret->sockets[i], worker);
 		if (r < 0) {
 			ret->n = i;
 			listen_close(ret);

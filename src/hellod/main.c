@@ -18,7 +18,10 @@
 #include "daemon.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
+#include "reload.h"
 #include "server.h"
+#include "util.h"
 
 static const char *arg_config = HELLOD_CONFIG_PATH;
 static bool arg_config_given;
@@ -27,12 +30,14 @@ static bool arg_daemon;
 static const char *arg_pidfile;
 static const char *arg_user;
 static bool arg_verbose;
+static long arg_reload;         /* --reload PID */
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "Usage: hellod [-c FILE] [-t] [-d] [-P PIDFILE] [-u USER] [-v]\n"
+	    "       hellod --reload PID\n"
 	    "Greets each TCP client (and, if enabled, each UDP datagram) with one line, "
 	    "RFC 865 style.\n\n"
 	    "  -c, --config FILE    read FILE (default %s; optional unless given)\n"
@@ -42,6 +47,8 @@ usage(FILE *f)
 	    "  -u, --user USER      switch to USER once the sockets are bound (with -t: test\n"
 	    "                       the file as USER, as reloads will read it)\n"
 	    "  -v, --verbose        log debug messages too\n"
+	    "      --reload PID     send the hellod of PID SIGHUP and wait for its answer: exit\n"
+	    "                       0 once the new configuration serves, 1 when refused\n"
 	    "  -h, --help           show this help and exit\n"
 	    "  -V, --version        show the version and exit\n\n"
 	    "Systemd socket activation is used when sockets are passed ($LISTEN_FDS).\n"
@@ -63,8 +70,10 @@ parse_argv(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "reload", required_argument, NULL, 'R' },
 		{ 0 }
 	};
+	unsigned long pid;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:tdP:u:vhV", options, NULL)) >= 0) {
@@ -94,6 +103,13 @@ parse_argv(int argc, char **argv)
 		case 'V':
 			printf("hellod %s\n", HELLOD_VERSION);
 			return 1;
+		case 'R':
+			if (parse_uint(optarg, 1, INT_MAX, &pid) < 0) {
+				fprintf(stderr, "hellod: --reload %s: not a process ID\n", optarg);
+				return -EINVAL;
+			}
+			arg_reload = (long)pid;
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -233,20 +249,74 @@ close_sets(struct listen_set *sets, unsigned n)
 		listen_close(&sets[n]);
 }
 
-/* The sockets: the first set passed by systemd or bound, then one more set per worker. */
+/* Under a service manager that keeps a file descriptor store (hellod-standalone.service's
+ * FileDescriptorStoreMax=), the sockets hellod bound are handed to it, so that a restart, an
+ * upgrade or a crash finds them open: clients queue in their backlogs meanwhile instead of
+ * being refused. Those in stale, kept from before but no longer configured, are taken out and
+ * closed. Never blocks: a manager that does not read loses only the store. */
+static void
+fd_store(const struct listen_set *sets, unsigned n_sets, struct listen_set *stale)
+{
+	struct notify *n = NULL;
+	char msg[sizeof(sets->sockets[0].name) + 32];
+	int r = notify_open(&n);
+
+	for (size_t i = 0; i < stale->n; i++) {
+		if (stale->sockets[i].fd < 0)
+			continue;
+		snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", stale->sockets[i].name);
+		if (r > 0)
+			(void)notify_fd(n, msg, -1);
+		log_info("Closed %s on %s: no longer configured", listen_kind(&stale->sockets[i]),
+		    stale->sockets[i].address);
+		close(stale->sockets[i].fd);
+	}
+	for (unsigned w = 0; r > 0 && w < n_sets; w++) {
+		const struct listen_set *set = &sets[w];
+
+		for (size_t i = 0; r > 0 && i < set->n; i++) {
+			snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", set->sockets[i].name);
+			r = notify_fd(n, msg, set->sockets[i].fd);
+			if (r < 0)
+				log_warning_errno(r, "Failed to keep %s on %s in systemd's file "
+				    "descriptor store: %m; a restart will refuse clients meanwhile",
+				    listen_kind(&set->sockets[i]), set->sockets[i].address);
+			r = r < 0 ? 0 : 1;
+		}
+	}
+	notify_free(n);
+}
+
+/* The sockets: the first set passed by systemd, kept in its store, or bound, then one more set
+ * per worker. */
 static int
 listen_all(const struct hellod_config *config, struct listen_set *sets, unsigned n)
 {
+	struct listen_set *stored = calloc(1, sizeof(*stored));
+	bool store = !arg_daemon && getenv("NOTIFY_SOCKET");
 	int r;
 
+	if (!stored)
+		return log_error_errno(ENOMEM, "Out of memory");
 	r = arg_daemon ? 0 : listen_adopt(&sets[0]);
+	if (r > 0 && sets[0].stored) {
+		*stored = sets[0];
+		r = 0;
+	}
+	/* Sockets from .socket units are systemd's own already: nothing to store. */
+	store = store && r == 0;
 	if (r == 0)
-		r = listen_bind(config, n > 1, &sets[0]);
+		r = listen_bind(config, n > 1, store, stored, &sets[0]);
 	for (unsigned i = 1; r >= 0 && i < n; i++) {
-		r = listen_again(&sets[0], config->backlog, &sets[i]);
+		r = listen_again(&sets[0], config->backlog, i, stored, &sets[i]);
 		if (r < 0)
 			close_sets(sets, i);
 	}
+	if (r >= 0 && store)
+		fd_store(sets, n, stored);
+	else
+		listen_close(stored);
+	free(stored);
 	return r < 0 ? r : 0;
 }
 
@@ -366,6 +436,10 @@ main(int argc, char **argv)
 
 	if (arg_test) {
 		status = test_config();
+		goto out;
+	}
+	if (arg_reload > 0) {
+		status = reload_request(arg_reload);
 		goto out;
 	}
 	status = load_config(&config);

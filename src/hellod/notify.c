@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -122,6 +123,36 @@ notify_send(struct notify *n, unsigned flags, uint64_t monotonic_usec, const cha
 	r = flush_locked(n);
 	pthread_mutex_unlock(&n->lock);
 	return r;
+}
+
+int
+notify_fd(struct notify *n, const char *msg, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = strlen(msg) };
+	struct msghdr m = { .msg_name = &n->addr, .msg_namelen = n->addr_len, .msg_iov = &iov,
+		.msg_iovlen = 1 };
+	ssize_t k;
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&control, 0, sizeof(control));
+		m.msg_control = control.buf;
+		m.msg_controllen = sizeof(control.buf);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	pthread_mutex_lock(&n->lock);
+	k = sendmsg(n->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	pthread_mutex_unlock(&n->lock);
+	return k < 0 ? -errno : 0;
 }
 
 int

@@ -28,6 +28,11 @@ int notify_send(struct notify *n, unsigned flags, uint64_t monotonic_usec, const
 /* Tries again to send what is pending. Returns as notify_send(). */
 int notify_flush(struct notify *n);
 
+/* Sends msg (such as "FDSTORE=1\nFDNAME=x") at once with fd (-1: none) attached, without
+ * blocking. Returns 0, or a negative errno (-EAGAIN: the reader's queue is full; the message
+ * is not kept). */
+int notify_fd(struct notify *n, const char *msg, int fd);
+
 /* How many times a message had to wait, for the logs. */
 uint64_t notify_delayed(struct notify *n);
 

@@ -2,10 +2,17 @@
 /* SIGHUP: a new configuration, read as a whole and handed over only when valid, never the
  * built-in defaults, and never a file caught in the middle of a rewrite. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "reload.h"
@@ -63,6 +70,7 @@ reload_ready(struct reload *rl)
 		log_struct(LOG_ERR, -EBUSY, HELLOD_MESSAGE_RELOAD_FAILED, NULL,
 		    "Reloading %s failed: it kept changing, still serving the previous configuration",
 		    rl->path);
+		reload_record(rl, "it kept changing");
 		return false;
 	}
 	timer_arm(rl->timer, HELLOD_RELOAD_QUIET_USEC);
@@ -83,12 +91,22 @@ reload_read(struct reload *rl, struct hellod_config **ret)
 	errors = malloc(sizeof(*errors));
 	r = errors ? config_load(rl->path, true, &c, errors) : -ENOMEM;
 	if (r < 0) {
-		if (errors && errors->n > 0)
+		char why[HELLOD_CONFIG_ERROR_LEN + 32];
+
+		if (errors && errors->n > 0) {
 			log_config_errors(errors);
-		else
+			if (errors->line[0] > 0)
+				snprintf(why, sizeof(why), "line %u: %s", errors->line[0],
+				    errors->text[0]);
+			else
+				snprintf(why, sizeof(why), "%s", errors->text[0]);
+		} else {
 			log_error_errno(r, "Failed to read %s: %m", rl->path);
+			snprintf(why, sizeof(why), "%s", strerror(-r));
+		}
 		log_struct(LOG_ERR, r, HELLOD_MESSAGE_RELOAD_FAILED, NULL,
 		    "Reloading %s failed, still serving the previous configuration", rl->path);
+		reload_record(rl, why);
 	}
 	free(errors);
 	if (r >= 0) {
@@ -96,4 +114,94 @@ reload_read(struct reload *rl, struct hellod_config **ret)
 		*ret = c;
 	}
 	return r < 0 ? r : 0;
+}
+
+/* $RUNTIME_DIRECTORY/reload into buf; false without a runtime directory. systemd may list
+ * several, colon-separated: the first is hellod's. */
+static bool
+record_path(char *buf, size_t size, const char *file)
+{
+	const char *dir = getenv("RUNTIME_DIRECTORY");
+	size_t n;
+
+	if (!dir || dir[0] != '/')
+		return false;
+	n = strcspn(dir, ":");
+	return snprintf(buf, size, "%.*s/%s", (int)n, dir, file) < (int)size;
+}
+
+void
+reload_record(struct reload *rl, const char *why)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], text[HELLOD_CONFIG_ERROR_LEN + 96];
+	unsigned long long gen = why && strcmp(why, "started") == 0 ? 0 : ++rl->generation;
+	int fd, n;
+
+	if (!record_path(path, sizeof(path), "reload") ||
+	    !record_path(tmp, sizeof(tmp), "reload.new"))
+		return;
+	n = snprintf(text, sizeof(text), "%llu %s%s\n", gen, !why ? "ok" : gen == 0 ? "" :
+	    "failed: ", why ? why : "");
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0)
+		log_debug("Failed to record the reload in %s: %s", path, strerror(errno));
+}
+
+/* The generation number and the outcome recorded in path: -1 when there is none yet. */
+static long long
+record_read(const char *path, char *outcome, size_t size)
+{
+	char text[HELLOD_CONFIG_ERROR_LEN + 96];
+	unsigned long long gen;
+	int n, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t k;
+
+	if (fd < 0)
+		return -1;
+	k = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (k <= 0)
+		return -1;
+	text[k] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	if (sscanf(text, "%llu %n", &gen, &n) != 1)
+		return -1;
+	snprintf(outcome, size, "%s", text + n);
+	return (long long)gen;
+}
+
+int
+reload_request(long pid)
+{
+	const struct timespec tick = { .tv_nsec = 10L * 1000 * 1000 };
+	char path[PATH_MAX], outcome[HELLOD_CONFIG_ERROR_LEN + 96];
+	uint64_t deadline = timer_now() + HELLOD_RELOAD_WAIT_USEC + HELLOD_RELOAD_ANSWER_USEC;
+	bool wait = record_path(path, sizeof(path), "reload");
+	long long before = wait ? record_read(path, outcome, sizeof(outcome)) : -1, now;
+
+	if (pid <= 0 || kill((pid_t)pid, SIGHUP) < 0) {
+		log_error_errno(pid <= 0 ? ESRCH : errno, "Failed to ask hellod (PID %ld) to "
+		    "reload: %m", pid);
+		return EX_OSERR;
+	}
+	if (!wait)
+		return 0;
+	while (timer_now() < deadline) {
+		(void)nanosleep(&tick, NULL);
+		now = record_read(path, outcome, sizeof(outcome));
+		if (now > before && now > 0) {
+			if (strcmp(outcome, "ok") == 0) {
+				log_info("hellod (PID %ld) reloaded its configuration", pid);
+				return 0;
+			}
+			log_error("hellod (PID %ld) refused the reload, still serving the previous "
+			    "configuration: %s", pid, strncmp(outcome, "failed: ", 8) == 0 ?
+			    outcome + 8 : outcome);
+			return 1;
+		}
+	}
+	log_error("hellod (PID %ld) did not answer the reload within %llu s", pid,
+	    (HELLOD_RELOAD_WAIT_USEC + HELLOD_RELOAD_ANSWER_USEC) / 1000000);
+	return 1;
 }

@@ -193,6 +193,7 @@ server_reload(void *userdata)
 
 	if (s->stopping) {
 		log_info("Stopping, not reloading");
+		reload_record(&s->reload, "stopping");
 		return;
 	}
 	if (!reload_ready(&s->reload))
@@ -202,8 +203,11 @@ server_reload(void *userdata)
 	snprintf(text, sizeof(text), "Reloading %s", s->options.config_path);
 	status_notify(&s->status, NOTIFY_RELOADING,
 	    (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000, text);
-	if (reload_read(&s->reload, &c) == 0)
+	if (reload_read(&s->reload, &c) == 0) {
 		server_apply(s, c);
+		/* The workers took it (workers_publish() waits): the new config serves. */
+		reload_record(&s->reload, NULL);
+	}
 	status_send(&s->status, NOTIFY_READY);
 }
 
@@ -386,11 +390,14 @@ server_run(struct server *s)
 	if (r < 0)
 		return r;       /* server_free() ends the workers that started */
 	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_START, NULL, "Started hellod %s, serving %s%s",
-	    HELLOD_VERSION, s->status.summary, g->n > 1 ? " with SO_REUSEPORT workers" : "");
+	    HELLOD_VERSION, s->status.summary, g->n <= 1 ? "" :
+	    s->listen->activated || s->listen->stored ? " with workers sharing the sockets" :
+	    " with SO_REUSEPORT workers");
 	if (g->n > 1)
 		log_info("%zu workers", g->n);
 	status_send(&s->status, NOTIFY_READY);
 	status_config_changed(&s->status);
+	reload_record(&s->reload, "started");
 	r = timer_run_loop(s->event, "main");
 	/* Ended by a second signal or an error: the workers end too. */
 	workers_end(&g->workers);

@@ -116,12 +116,18 @@ expect_eq "hellod tells the passed sockets by their FileDescriptorName=" \
         .MESSAGE | sub("^Serving "; "")] | unique | join("|")' "$T/journal.json")"
 
 # Reload: a new greeting takes effect; a broken file fails the reload and changes nothing.
+# Issue 25: systemctl reload returns once the new configuration serves (ExecReload= waits for
+# hellod's answer), so the greeting is asked for at once. The file is touched for 0.6 s more, so
+# hellod waits until it has been quiet for 0.1 s: a reload that only sent SIGHUP returned at once,
+# and the old greeting was still served.
 conf '[server]\ngreeting = Hello from systemd\n[log]\nsummary_interval = 0.5\n'
+in_ct sh -c 'for i in 1 2 3 4 5 6; do touch /etc/hellod/hellod.conf; sleep 0.1; done' &
+toucher=$!
 in_ct systemctl reload hellod.service
 rc=$?
-wait_until 5 greeting_is "Hello from systemd"
-expect_eq "systemctl reload: a new greeting is served over TCP" "0 Hello from systemd" \
-    "$rc $(greet tcp 127.0.0.1 12345)"
+wait "$toucher"
+expect_eq "systemctl reload: the new greeting is served over TCP as soon as it returns" \
+    "0 Hello from systemd" "$rc $(greet tcp 127.0.0.1 12345)"
 expect_eq "... and over UDP" "Hello from systemd" "$(greet udp 127.0.0.1 12345)"
 # A 1-byte request is refused (udp_max_ratio): counted, and said in the summary line.
 greet -s x udp 127.0.0.1 12345 >/dev/null
@@ -145,6 +151,10 @@ expect_eq "... and the old greeting is still served by the same hellod" \
 in_ct journalctl -u hellod.service --no-pager >"$T/journal.txt"
 expect_grep "... with the file:line and the problem in the journal" \
     "hellod\[[0-9]+\]: .*/etc/hellod/hellod.conf:3: unknown key 'bogus'" "$T/journal.txt"
+in_ct systemctl status hellod.service --no-pager -n 20 >"$T/status.txt" 2>&1
+expect_grep "... and systemctl status says hellod refused it, and why" \
+    "refused the reload, still serving the previous configuration: line 3: unknown key 'bogus'" \
+    "$T/status.txt"
 # SIGHUP sent past systemctl (kill, a script): hellod itself keeps the old configuration.
 in_ct kill -HUP "$pid"
 failed_reload() {
@@ -213,6 +223,30 @@ expect_eq "... and serves the greeting on the sockets it bound" "Hello again" \
     "$(greet tcp 127.0.0.1 12345)"
 in_ct journalctl -u hellod-standalone.service --no-pager >"$T/journal.txt"
 expect_grep "... bound by hellod, not passed" "Serving TCP on 0\.0\.0\.0:12345$" "$T/journal.txt"
+# Issue 25: systemd keeps copies of the sockets hellod bound (FileDescriptorStoreMax=): a
+# restart or a crash finds the very same listening socket open, so that clients wait in its
+# backlog meanwhile rather than being refused.
+inode() { in_ct ss -Hltne "sport = :$1" | grep -o 'ino:[0-9]*' | head -n 1; }
+ino=$(inode 12345)
+in_ct systemctl restart hellod-standalone.service
+expect_eq "systemctl restart hellod-standalone.service keeps the listening socket (same inode)" \
+    "$ino Hello again" "$(inode 12345) $(greet tcp 127.0.0.1 12345)"
+in_ct sh -c 'kill -9 "$(systemctl show -p MainPID --value hellod-standalone.service)"'
+restarted() { [ "$(prop hellod-standalone.service NRestarts)" = 1 ] &&
+    [ "$(active hellod-standalone.service)" = active ]; }
+wait_until 10 restarted
+expect_eq "a crash (kill -9): Restart= brings it back on the same listening socket" \
+    "1 $ino Hello again" \
+    "$(prop hellod-standalone.service NRestarts) $(inode 12345) $(greet tcp 127.0.0.1 12345)"
+conf '[server]\nport = 12347\ngreeting = Hello again\n'
+in_ct systemctl restart hellod-standalone.service
+expect_eq "a restart applies a new port: 12347 served, 12345 closed and out of the store" \
+    "Hello again closed" "$(greet tcp 127.0.0.1 12347) $([ -z "$(inode 12345)" ] && echo closed)"
+in_ct journalctl -u hellod-standalone.service --no-pager >"$T/journal.txt"
+expect_grep "... and the journal says so" "Closed TCP on 0\.0\.0\.0:12345: no longer configured" \
+    "$T/journal.txt"
+conf '[server]\ngreeting = Hello again\n'
+in_ct systemctl restart hellod-standalone.service
 SECURITY_IN=in_ct expect_exposure /lib/systemd/system/hellod-standalone.service 1.2
 # Port 70 as its unit file says: the capability, and no user namespace of its own.
 conf '[server]\nport = 70\ngreeting = Hello again\n'

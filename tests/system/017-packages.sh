@@ -87,6 +87,7 @@ if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 ./usr/share/doc/hellod/examples/blackbox.yml
 ./usr/share/doc/hellod/examples/haproxy.cfg
 ./usr/share/doc/hellod/examples/icinga2-hellod.conf
+./usr/share/doc/hellod/examples/kubernetes.yaml
 ./usr/share/doc/hellod/examples/nagios-hellod.cfg
 ./usr/share/doc/hellod/examples/nginx-stream.conf
 ./usr/share/doc/hellod/examples/prometheus-scrape.yml
@@ -102,8 +103,15 @@ LIST
 	        tar -xOf - ./conffiles | sort | tr '\n' ' ' | sed 's/ $//')"
 	dpkg-deb --ctrl-tarfile "$DEB" | tar -xOf - ./postinst >"$T/postinst"
 	expect_eq "postinst enables and starts hellod.socket and the timer, not the service" \
-	    "deb-systemd-invoke \$_dh_action 'hellod-check.timer' 'hellod.socket'" \
+	    "deb-systemd-invoke start 'hellod-check.timer' 'hellod.socket'" \
 	    "$(grep -o "deb-systemd-invoke .*'hellod.socket'" "$T/postinst")"
+	# Issue 25: an upgrade restarts the services into the new binary, never the socket,
+	# whose restart would reset the clients queued in its backlog.
+	expect_eq "postinst: on upgrade, only the running service restarts (try-restart)" \
+	    "deb-systemd-invoke try-restart hellod.service hellod-standalone.service" \
+	    "$(grep -o 'deb-systemd-invoke try-restart[^>]*[^ >]' "$T/postinst")"
+	expect_no_grep "postinst: hellod.socket is never restarted" \
+	    'deb-systemd-invoke (restart|try-restart|\$_dh_action).*hellod\.socket' "$T/postinst"
 	expect_eq "the service unit runs the packaged hellod" "ExecStart=/usr/sbin/hellod" \
 	    "$(dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./lib/systemd/system/hellod.service |
 	        grep '^ExecStart=')"
@@ -130,6 +138,7 @@ d /usr/share/doc/hellod-$VERSION/README.md
 d /usr/share/doc/hellod-$VERSION/examples/blackbox.yml
 d /usr/share/doc/hellod-$VERSION/examples/haproxy.cfg
 d /usr/share/doc/hellod-$VERSION/examples/icinga2-hellod.conf
+d /usr/share/doc/hellod-$VERSION/examples/kubernetes.yaml
 d /usr/share/doc/hellod-$VERSION/examples/nagios-hellod.cfg
 d /usr/share/doc/hellod-$VERSION/examples/nginx-stream.conf
 d /usr/share/doc/hellod-$VERSION/examples/prometheus-scrape.yml
@@ -141,8 +150,13 @@ LIST
 )" "$(rpm -qp --qf '[%{FILEFLAGS:fflags}|%{FILEMODES:perms}|%{FILENAMES}\n]' "$RPM" 2>&1 |
 	    awk -F '|' '$2 !~ /^d/ && $3 !~ /\.build-id/ { print ($1 == "" ? "-" : $1), $3 }' |
 	    sort -k 2)"
-	expect_eq "the RPM's scriptlets hand all eight units to systemd's update helper" "3" \
-	    "$(rpm -qp --scripts "$RPM" 2>/dev/null | grep -c 'systemd-update-helper [a-z-]*-system-units hellod.socket hellod-udp.socket hellod.service hellod-standalone.service hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer')"
+	rpm -qp --scripts "$RPM" >"$T/scripts" 2>/dev/null
+	expect_eq "the RPM's scriptlets install and remove all eight units with systemd's update helper" "2" \
+	    "$(grep -c 'systemd-update-helper [a-z-]*-system-units hellod.socket hellod-udp.socket hellod.service hellod-standalone.service hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer' "$T/scripts")"
+	# Issue 25: on upgrade only the services restart, never the sockets.
+	expect_eq "the RPM's upgrade restarts only hellod.service and hellod-standalone.service" \
+	    "mark-restart-system-units hellod.service hellod-standalone.service" \
+	    "$(grep -o 'mark-restart-system-units [^|]*[^ |]' "$T/scripts")"
 fi
 
 # The .deb under systemd as PID 1.
