@@ -160,10 +160,21 @@ load_stop() {
 	done
 }
 
-# Each operation's window, from its start to the next mark: "TIME MODE OP RUN" lines.
+# The kernel's drops in the container so far: UDP datagrams a full receive buffer refused
+# (Udp RcvbufErrors) and SYNs a full accept queue refused (TcpExt ListenOverflows).
+drops() {
+	nsenter -t "$CT_INIT" -n sh -c 'cat /proc/net/snmp /proc/net/netstat' | awk '
+	    $1 == "Udp:" && !u++ { for (i = 2; i <= NF; i++) uk[i] = $i; next }
+	    $1 == "Udp:" { for (i = 2; i <= NF; i++) if (uk[i] == "RcvbufErrors") r = $i }
+	    $1 == "TcpExt:" && !t++ { for (i = 2; i <= NF; i++) tk[i] = $i; next }
+	    $1 == "TcpExt:" { for (i = 2; i <= NF; i++) if (tk[i] == "ListenOverflows") l = $i }
+	    END { print r + 0, l + 0 }'
+}
+# Each operation's window, from its start to the next mark: "TIME MODE OP RUN RCVBUF LISTEN"
+# lines, the last two the drops so far.
 MARKS=$T/marks
 : >"$MARKS"
-mark() { echo "$(date +%s.%N) $1 $2 ${3:-0}" >>"$MARKS"; }
+mark() { echo "$(date +%s.%N) $1 $2 ${3:-0} $(drops)" >>"$MARKS"; }
 
 # windows NAME...: per window and protocol, "MODE OP RUN PROTO STARTED FAILED KINDS", KINDS
 # such as connect=55,reset=3: every verdict line falls in the last window begun before it.
@@ -351,6 +362,10 @@ row '`dpkg -i` of the older .deb again (a rollback)' rollback
 echo "$HELD_NOTES" | tr '|' '\n' | sed '/^$/d; s/^/# rates held in /'
 awk '$6 > 0 { print "# failures in " $1 " " $2 " run " $3 " (" $4 "): " $6 " of " $5 ", " $7 }' \
     "$T/windows"
+# What the kernel dropped in each window (from one mark to the next), where it dropped any.
+awk 'n && ($5 > r || $6 > l) { print "# kernel drops in " w ": " $5 - r " UDP datagrams (full \
+receive buffer), " $6 - l " SYNs (full accept queue)" }
+    { n = 1; w = $2 " " $3 " run " $4; r = $5; l = $6 }' "$MARKS"
 
 # The assertions: 0 failures in every asserted window; a pass at rates not held is a skip.
 for mode in socket socket+udp standalone; do
