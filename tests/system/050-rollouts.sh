@@ -96,12 +96,47 @@ CT=$T/ct
 mkdir -p "$CT/art"
 cp "$OLD_DEB" "$CT/art/old.deb"
 cp "$NEW_DEB" "$CT/art/new.deb"
+# What an RPM upgrade restarts: the spec's %postun as rpmspec expands it (with the macros make rpm
+# loads), run with $1 = 1 as rpm runs it on upgrade, then systemd's end-of-transaction file
+# trigger, "systemd-update-helper system-restart". Debian has no systemd-update-helper: a
+# stand-in does what systemd's documents for the two verbs used, mark-restart-system-units
+# (Markers=+needs-restart) and system-restart (systemctl reload-or-restart --marked, a
+# try-restart of each marked unit). The binary stays; only the restarts are measured.
+RPM_OP=rpm
+if command -v rpmspec >/dev/null; then
+	rpmspec -P --load="$HELLOD_TOP/packaging/rpm/macros.debian-host" \
+	    "$HELLOD_TOP/packaging/rpm/hellod.spec" 2>/dev/null |
+	    awk '/^%postun/ { on = 1; next } /^%/ { on = 0 } on' >"$CT/art/postun.sh"
+	cat >"$CT/art/update-helper" <<'HELPER'
+#!/bin/sh
+# A stand-in for systemd's systemd-update-helper: the two verbs an RPM upgrade's scriptlets use.
+verb=$1
+shift
+case $verb in
+mark-restart-system-units)
+	for unit in "$@"; do
+		systemctl set-property "$unit" Markers=+needs-restart || exit
+	done
+	;;
+system-restart) systemctl reload-or-restart --marked ;;
+*) exit 3 ;;
+esac
+HELPER
+	chmod 755 "$CT/art/update-helper"
+fi
+if ! grep -q systemd-update-helper "$CT/art/postun.sh" 2>/dev/null; then
+	echo "# the RPM's upgrade restarts are not measured: no rpmspec here (package rpm), or no"
+	echo "# %postun calling systemd-update-helper in packaging/rpm/hellod.spec"
+	RPM_OP=""
+fi
 if ! container_boot "$CT"; then
 	fail "systemd boots as PID 1 in a container" "$(tail -20 "$CT/console.log")"
 	exit 1
 fi
 # man-db's trigger would rebuild its database at each dpkg -i: seconds that test nothing.
 in_ct rm -f /var/lib/man-db/auto-update
+[ -z "$RPM_OP" ] ||
+	in_ct cp /mnt/artifacts/update-helper /usr/lib/systemd/systemd-update-helper
 if ! in_ct dpkg -i /mnt/artifacts/old.deb >"$T/dpkg.log" 2>&1; then
 	fail "dpkg -i installs the .deb" "$(cat "$T/dpkg.log")"
 	exit 1
@@ -259,6 +294,15 @@ op_crash() {
 op_upgrade() { in_ct dpkg -i --force-confold /mnt/artifacts/new.deb >>"$T/dpkg.log" 2>&1; }
 op_rollback() { in_ct dpkg -i --force-confold /mnt/artifacts/old.deb >>"$T/dpkg.log" 2>&1; }
 op_socket() { in_ct systemctl restart hellod.socket; }
+RPM_RESTARTS=""  # "MODE RUN: whether the service's main process changed" lines
+op_rpm() {
+	local pid
+	pid=$(prop "$1" MainPID)
+	in_ct sh /mnt/artifacts/postun.sh 1 >>"$T/rpm.log" 2>&1
+	in_ct /usr/lib/systemd/systemd-update-helper system-restart >>"$T/rpm.log" 2>&1
+	RPM_RESTARTS="$RPM_RESTARTS|$MODE $2: $([ "$(prop "$1" MainPID)" != "$pid" ] &&
+	    echo restarted || echo "not restarted")"
+}
 
 BINARIES=""     # "MODE OP RUN: what runs after it" lines, after each upgrade and rollback
 # matrix MODE UNIT tcp|udp OPS...: the load for the whole mode, and each operation RUNS times.
@@ -329,16 +373,18 @@ greet tcp 127.0.0.1 12345 >/dev/null
 reload_truth hellod.service socket ''
 
 # Socket mode as the package leaves it: hellod.socket, hellod.service started by the load.
-matrix socket hellod.service tcp restart reload crash upgrade socket rollback
+matrix socket hellod.service tcp restart reload crash $RPM_OP upgrade socket rollback
 # With UDP: hellod-udp.socket, which systemd starts only while hellod.service is stopped.
 in_ct systemctl stop hellod.service
 in_ct systemctl enable --now hellod-udp.socket 2>/dev/null
-matrix socket+udp hellod.service udp restart reload crash upgrade socket rollback
+matrix socket+udp hellod.service udp restart reload crash $RPM_OP upgrade socket \
+    rollback
 # Standalone, as hellod-standalone.service's unit file says, with UDP on.
 in_ct systemctl disable --now hellod.socket hellod-udp.socket hellod.service 2>/dev/null
 conf '[server]\nhost = 127.0.0.1\nudp = yes\n'
 in_ct systemctl enable --now hellod-standalone.service 2>/dev/null
-matrix standalone hellod-standalone.service udp restart reload crash upgrade rollback
+matrix standalone hellod-standalone.service udp restart reload crash $RPM_OP upgrade \
+    rollback
 windows socket socket+udp standalone >"$T/windows"
 
 # The table: per operation and mode, failed connections median [min-max] over the runs.
@@ -376,6 +422,7 @@ row '`systemctl restart` of the service' restart
 row '`systemctl reload`' reload
 row 'crash (`kill -9`), Restart=on-failure' crash
 row '`dpkg -i` of a newer .deb' upgrade
+[ -z "$RPM_OP" ] || row "an RPM upgrade's restarts (%postun, then systemd's trigger)" rpm
 row '`systemctl restart hellod.socket` (measured, not asserted)' socket
 row '`dpkg -i` of the older .deb again (a rollback)' rollback
 echo "$HELD_NOTES" | tr '|' '\n' | sed '/^$/d; s/^/# rates held in /'
@@ -390,7 +437,7 @@ receive buffer), " $6 - l " SYNs (full accept queue)" }
 
 # The assertions: 0 failures in every asserted window; a pass at rates not held is a skip.
 for mode in socket socket+udp standalone; do
-	for op in steady restart reload crash upgrade rollback; do
+	for op in steady restart reload crash $RPM_OP upgrade rollback; do
 		failed=$(awk -v m="$mode" -v o="$op" '$1 == m && $2 == o { n += $6 } END { print n + 0 }' \
 		    "$T/windows")
 		started=$(awk -v m="$mode" -v o="$op" '$1 == m && $2 == o { n += $5 } END { print n + 0 }' \
@@ -407,6 +454,13 @@ for mode in socket socket+udp standalone; do
 			pass "$what"
 		fi
 	done
+done
+# An RPM upgrade restarts the running service, so that the new binary would serve.
+for mode in socket socket+udp standalone; do
+	[ -n "$RPM_OP" ] || break
+	expect_eq "$mode: an RPM upgrade's %postun and systemd's trigger restart the service" \
+	    "$(for run in $(seq "$RUNS"); do echo "$mode $run: restarted"; done)" \
+	    "$(echo "$RPM_RESTARTS" | tr '|' '\n' | grep "^$mode ")"
 done
 # After each upgrade and rollback the binary dpkg installed serves, saying its version, not
 # the one it replaced, "(deleted)".
