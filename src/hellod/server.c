@@ -168,8 +168,8 @@ server_apply(struct server *s, struct hellod_config *c)
 	size_t room = s->conns.max * s->conns.n_workers;
 
 	if (!s->listen->activated && !config_same_listen(s->bound, c))
-		log_warning("host, port, backlog, udp and workers take effect at the next start, "
-		    "ignoring their changes");
+		log_warning("host, port, backlog, udp, workers and [metrics] listen take effect at "
+		    "the next start, ignoring their changes");
 	/* Said before the new log level applies: a quieter one must not hide it. */
 	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s", c->path);
 	if (c->max_connections > room)
