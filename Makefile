@@ -36,7 +36,7 @@ HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tc
 	src/hellod/workers.c src/hellod/limits.c src/hellod/status.c src/hellod/udp.c \
 	src/hellod/daemon.c src/hellod/notify.c src/hellod/stats.c src/hellod/conn.c \
 	src/hellod/reload.c src/hellod/timer.c src/hellod/budget.c src/hellod/proxy.c \
-	src/hellod/greet.c src/hellod/http.c
+	src/hellod/greet.c src/hellod/http.c src/hellod/metrics.c src/hellod/metrics-text.c
 CHECK = src/check/main.c src/check/probe.c src/check/prom.c src/check/proxy-header.c \
 	src/check/report.c
 UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn test_proxy \

@@ -26,9 +26,15 @@ struct listen_set {
 	bool shared;            /* the fds belong to another set: listen_close() leaves them */
 };
 
-/* Adopts the sockets systemd passed ($LISTEN_FDS). Returns the number adopted (0: none were
- * passed) or a negative errno, having logged why. */
-int listen_adopt(struct listen_set *set);
+/* Adopts the sockets systemd passed ($LISTEN_FDS): those named "metrics"
+ * (FileDescriptorName=metrics, hellod-metrics.socket) into metrics, the others into set.
+ * Returns the number adopted into set (0: none were passed) or a negative errno, having logged
+ * why. */
+int listen_adopt(struct listen_set *set, struct listen_set *metrics);
+
+/* Binds and listens on every address of config's [metrics] listen. Returns the number of
+ * sockets (0: none configured) or a negative errno, having logged why. */
+int listen_bind_metrics(const struct hellod_config *config, struct listen_set *set);
 
 /* Binds and listens on every address config's host and port resolve to (TCP, and UDP when
  * enabled), with SO_REUSEPORT when asked (for more workers). Returns the number of sockets or
