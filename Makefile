@@ -168,7 +168,7 @@ fuzz: check-deps
 	@packaging/build-deps.sh $(FUZZ_DEPS)
 	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS) "$(LIB_CFLAGS)" "$(LIB_LIBS)"
 
-UNITS = hellod.socket hellod-udp.socket hellod.service hellod-standalone.service \
+UNITS = hellod.socket hellod-udp.socket hellod-metrics.socket hellod.service hellod-standalone.service \
 	hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer
 
 # Files that name installed paths get them at install time.

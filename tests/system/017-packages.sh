@@ -73,6 +73,7 @@ if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 ./lib/systemd/system/hellod-check-prom.timer
 ./lib/systemd/system/hellod-check.service
 ./lib/systemd/system/hellod-check.timer
+./lib/systemd/system/hellod-metrics.socket
 ./lib/systemd/system/hellod-standalone.service
 ./lib/systemd/system/hellod-udp.socket
 ./lib/systemd/system/hellod.service
@@ -86,9 +87,11 @@ if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 ./usr/share/doc/hellod/copyright
 ./usr/share/doc/hellod/examples/blackbox.yml
 ./usr/share/doc/hellod/examples/haproxy.cfg
+./usr/share/doc/hellod/examples/hellod-rules.yml
 ./usr/share/doc/hellod/examples/icinga2-hellod.conf
 ./usr/share/doc/hellod/examples/nagios-hellod.cfg
 ./usr/share/doc/hellod/examples/nginx-stream.conf
+./usr/share/doc/hellod/examples/prometheus-hellod.yml
 ./usr/share/doc/hellod/examples/prometheus-scrape.yml
 ./usr/share/lintian/overrides/hellod
 ./usr/share/man/man1/hellod-check.1.gz
@@ -121,6 +124,7 @@ cn /etc/hellod/hellod.conf
 - /usr/lib/systemd/system/hellod-check-prom.timer
 - /usr/lib/systemd/system/hellod-check.service
 - /usr/lib/systemd/system/hellod-check.timer
+- /usr/lib/systemd/system/hellod-metrics.socket
 - /usr/lib/systemd/system/hellod-standalone.service
 - /usr/lib/systemd/system/hellod-udp.socket
 - /usr/lib/systemd/system/hellod.service
@@ -129,9 +133,11 @@ cn /etc/hellod/hellod.conf
 d /usr/share/doc/hellod-$VERSION/README.md
 d /usr/share/doc/hellod-$VERSION/examples/blackbox.yml
 d /usr/share/doc/hellod-$VERSION/examples/haproxy.cfg
+d /usr/share/doc/hellod-$VERSION/examples/hellod-rules.yml
 d /usr/share/doc/hellod-$VERSION/examples/icinga2-hellod.conf
 d /usr/share/doc/hellod-$VERSION/examples/nagios-hellod.cfg
 d /usr/share/doc/hellod-$VERSION/examples/nginx-stream.conf
+d /usr/share/doc/hellod-$VERSION/examples/prometheus-hellod.yml
 d /usr/share/doc/hellod-$VERSION/examples/prometheus-scrape.yml
 l /usr/share/licenses/hellod-$VERSION/LICENSE
 d /usr/share/man/man1/hellod-check.1.gz
@@ -141,8 +147,8 @@ LIST
 )" "$(rpm -qp --qf '[%{FILEFLAGS:fflags}|%{FILEMODES:perms}|%{FILENAMES}\n]' "$RPM" 2>&1 |
 	    awk -F '|' '$2 !~ /^d/ && $3 !~ /\.build-id/ { print ($1 == "" ? "-" : $1), $3 }' |
 	    sort -k 2)"
-	expect_eq "the RPM's scriptlets hand all eight units to systemd's update helper" "3" \
-	    "$(rpm -qp --scripts "$RPM" 2>/dev/null | grep -c 'systemd-update-helper [a-z-]*-system-units hellod.socket hellod-udp.socket hellod.service hellod-standalone.service hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer')"
+	expect_eq "the RPM's scriptlets hand all nine units to systemd's update helper" "3" \
+	    "$(rpm -qp --scripts "$RPM" 2>/dev/null | grep -c 'systemd-update-helper [a-z-]*-system-units hellod.socket hellod-udp.socket hellod-metrics.socket hellod.service hellod-standalone.service hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer')"
 fi
 
 # The .deb under systemd as PID 1.
