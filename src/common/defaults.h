@@ -55,7 +55,7 @@
 #define HELLOD_METRICS_ALLOW_MAX 16        /* prefixes in allow */
 #define HELLOD_METRICS_ALLOW_DEFAULT "127.0.0.0/8 ::1" /* allow: loopback only */
 #define HELLOD_METRICS_CONNECTIONS 8       /* scrapers served at once (then the oldest idle goes) */
-#define HELLOD_METRICS_BACKLOG 16          /* listen(2) backlog of the sockets it binds */
+#define HELLOD_METRICS_BACKLOG 128         /* listen(2) backlog of the sockets it binds */
 #define HELLOD_METRICS_ACCEPT_BURST 16     /* accepts per wakeup, the greetings' turn between */
 #define HELLOD_METRICS_REQUEST_MAX 4096    /* request line and headers; more: 431 */
 #define HELLOD_METRICS_REQUEST_USEC (3 * 1000000ULL) /* for the whole request; then 408 */
