@@ -182,8 +182,14 @@ $(metric 'hellod_connections{state="waiting_header"}')"
 
 	# The process, as the kernel sees it.
 	limit=$(awk '/^Max open files/ { print $4 }' "/proc/$HPID/limits" 2>/dev/null)
+	max_fds=$(metric process_max_fds)
+	# valgrind keeps a few fds of the limit for itself, and tells hellod the rest.
+	if [ -n "$HELLOD_WRAPPER" ] && [ -n "$limit" ] && [ -n "$max_fds" ] &&
+	    [ "$max_fds" -le "$limit" ] && [ "$max_fds" -ge $((limit - 64)) ]; then
+		max_fds=$limit
+	fi
 	expect_eq "$W workers: process_max_fds is hellod's soft open files limit" \
-	    "limit ${limit:-unknown}" "limit $(metric process_max_fds)"
+	    "limit ${limit:-unknown}" "limit $max_fds"
 	start=$(metric process_start_time_seconds)
 	fds=$(metric process_open_fds)
 	if [ -n "$start" ] && [ "${start%.*}" -ge $((t_start - 2)) ] &&
