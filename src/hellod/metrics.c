@@ -177,6 +177,10 @@ mconn_answer(struct metrics *m, struct mconn *c, enum metrics_code code, bool he
 	    metrics_code_reason(code), code == METRICS_200 ?
 	    "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8", n,
 	    code == METRICS_405 ? "Allow: GET, HEAD\r\n" : "");
+	if (k < 0 || (size_t)k >= sizeof(status)) {
+		mconn_close(m, c);      /* cannot happen: the longest head is ~150 bytes */
+		return;
+	}
 	c->start = HEAD_ROOM - (size_t)k;
 	memcpy(c->answer + c->start, status, (size_t)k);
 	c->end = HEAD_ROOM + (head ? 0 : (size_t)n);
