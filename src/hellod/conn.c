@@ -33,6 +33,14 @@ deadline_timer_arm(struct conn_table *t)
 	timer_arm_at(t->deadline_timer, first_deadline(t));
 }
 
+/* The gauge of the connections in l, one of t's lists. */
+static uint64_t *
+gauge_of(struct conn_table *t, const struct conn_list *l)
+{
+	return &t->stats->conns[l == &t->sending ? CONN_SENDING :
+	    l == &t->lingering ? CONN_LINGERING : CONN_WAITING];
+}
+
 static void
 list_remove(struct conn *c)
 {
@@ -40,6 +48,7 @@ list_remove(struct conn *c)
 
 	if (!l)
 		return;
+	stats_sub(gauge_of(c->table, l), 1);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -61,6 +70,7 @@ list_append(struct conn *c, struct conn_list *l, uint64_t usec)
 	uint64_t first = first_deadline(t);
 
 	list_remove(c);
+	stats_add(gauge_of(t, l), 1);
 	c->deadline = timer_now() + usec;
 	c->list = l;
 	c->prev = l->newest;

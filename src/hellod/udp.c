@@ -226,13 +226,13 @@ udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself, size_t reply
 		return REFUSED_UDP_LOOP;
 	has_source = addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source);
 	if (has_source && !config_allows(config, &source))
-		return REFUSED_DENIED;
+		return REFUSED_UDP_DENIED;
 	if (ss->ss_family == AF_INET)
 		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
 	else if (ss->ss_family == AF_INET6)
 		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 	if (ss->ss_family != AF_UNIX && port < HELLOD_UDP_PORT_MIN)
-		return REFUSED_UDP_SIZE;
+		return REFUSED_UDP_PORT;
 	if ((uint64_t)m->msg_len * config->udp_max_ratio < reply_len)
 		return REFUSED_UDP_SIZE;
 	if (config->udp_rate > 0 && has_source && !config_exempts(config, &source) &&

@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HOST = "127.0.0.1"
@@ -64,6 +65,7 @@ SERVERS = [
     ("hellod-time", f"hellod, `greeting = {TEMPLATED['hellod-time']}`", True, False),
     ("hellod-fast", "hellod, close = fast", True, False),
     ("hellod-workers2", "hellod, workers = 2", True, False),
+    ("hellod-metrics", "hellod, `[metrics] listen` on, scraped every second", True, False),
     ("hellod-proxy", "hellod, PROXY v2 (`proxy_protocol = yes`, `trusted_proxies = 127.0.0.1`)",
      False, False),
     ("nginx-auto", "nginx 1.22 stream `return`, workers auto", True, False),
@@ -306,6 +308,9 @@ class Server:
         os.makedirs(self.dir)
         self.log_path = os.path.join(ctx.logs, key + ".log")
         self.proxy = key.endswith("-proxy")
+        self.metrics_port = None        # hellod-metrics: its endpoint's port
+        self.scraper = None     # ... the thread that scrapes it
+        self.scrapes = [0, 0]   # ... answered 200, and not
         self.expect = expected_greeting(key)
         # What loadgen adds for this server: a PROXY v2 header from each connection.
         self.client_args = ["-P", "v2"] if self.proxy else []
@@ -341,6 +346,7 @@ class Server:
                      "hellod-host": f"greeting = {TEMPLATED['hellod-host']}\n",
                      "hellod-time": f"greeting = {TEMPLATED['hellod-time']}\n",
                      "hellod-workers2": "workers = 2\n",
+                     "hellod-metrics": f"[metrics]\nlisten = {HOST}:{self.metrics_port}\n",
                      "hellod-proxy": f"proxy_protocol = yes\ntrusted_proxies = {HOST}\n"}[self.key]
             return [c.hellod, "-c", self.hellod_conf(extra)]
         if self.key.startswith("nginx"):
@@ -365,8 +371,24 @@ class Server:
             return []
         return [line.replace(self.dir + "/", "") for line in text.splitlines() if line.strip()]
 
+    def scrape_every_second(self):
+        """hellod-metrics: GET /metrics once a second while it runs, as Prometheus would
+        (every 15 s by default), counting the answers that are and are not 200."""
+        while self.proc and self.status == "ok":
+            try:
+                with socket.create_connection((HOST, self.metrics_port), timeout=2.0) as s:
+                    s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+                    data = b""
+                    while chunk := s.recv(65536):
+                        data += chunk
+                self.scrapes[0 if data.startswith(b"HTTP/1.1 200 ") else 1] += 1
+            except OSError:
+                self.scrapes[1] += 1
+            time.sleep(1.0)
+
     def start(self):
         self.port = free_port(self.ctx.ports)
+        self.metrics_port = free_port(self.ctx.ports) if self.key == "hellod-metrics" else None
         argv = self.argv()
         if argv is None:
             self.status = "n/a (nginx is not installed)"
@@ -394,6 +416,9 @@ class Server:
         self.idle_rss_kb = rss_kb(tree(self.proc.pid))
         if self.key.startswith("hellod"):
             self.notes += [f"said at start: {line}" for line in self.log_lines()[:4]]
+        if self.metrics_port:
+            self.scraper = threading.Thread(target=self.scrape_every_second, daemon=True)
+            self.scraper.start()
 
     def alive(self):
         """False once the server has exited, which then shows as its status."""
@@ -422,6 +447,12 @@ class Server:
         """SIGTERM, then SIGKILL for the group; stray descendants by their pid."""
         if not self.proc:
             return
+        if self.scraper:
+            self.status, status = "stopping", self.status
+            self.scraper.join()
+            self.scraper = None
+            self.status = status
+            self.notes.append(f"scrapes: {self.scrapes[0]} answered 200, {self.scrapes[1]} not")
         pids = [(pid, start_time(pid)) for pid in tree(self.proc.pid)]
         try:
             self.proc.send_signal(signal.SIGTERM)
