@@ -53,7 +53,8 @@ struct conn_table {
 	sd_event_source *source;        /* watches epoll, unless clients keep coming */
 	sd_event_source *waiting_source; /* watches waiting_epoll */
 	sd_event_source *sweep_timer;   /* polls epoll while clients keep coming */
-	sd_event_source *deadline_timer; /* the first deadline of any list */
+	sd_event_source *deadline_timer; /* at or before the first deadline of any list */
+	uint64_t deadline_armed;        /* when it goes off; UINT64_MAX: off */
 	bool accepted;                  /* a client came since the last sweep */
 	struct hellod_config *const *config;    /* the owner's current config */
 	struct limits *limits;          /* counted connections are released there */
