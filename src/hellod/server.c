@@ -424,6 +424,7 @@ server_free_one(struct server *s)
 	sd_event_source_disable_unref(s->exit_source);
 	sd_event_source_disable_unref(s->drain_timer);
 	tcp_done(&s->tcp);
+	udp_done(&s->udp);
 	status_done(&s->status);
 	reload_done(&s->reload);
 	worker_done(&s->worker);
