@@ -257,9 +257,19 @@ poll_set(int epoll_fd, void (*handle)(struct conn *c, uint32_t events))
 void
 conn_poll(struct conn_table *t)
 {
+	t->unpolled = 0;
 	if (t->waiting.oldest)
 		poll_set(t->waiting_epoll, conn_waiting_event);
 	poll_set(t->epoll, conn_event);
+}
+
+bool
+conn_reap(struct conn_table *t)
+{
+	size_t n = t->n;
+
+	conn_poll(t);
+	return t->n < n;
 }
 
 /* The waiting connections are watched at all times, whatever conn_busy() did to the others:
@@ -307,7 +317,12 @@ conn_busy(struct conn_table *t)
 	t->accepted = true;
 	if (t->n == 0)
 		return;         /* close = fast: nothing lingers, nothing to poll */
-	conn_poll(t);
+	/* Polling after accepts pays once many connections came since the last look, or the
+	 * table is getting full: an epoll_wait() then takes a batch. Otherwise the sweep timer
+	 * polls within HELLOD_SWEEP_USEC, an epoll_wait() per period rather than per wakeup
+	 * (issue 28); a full table is polled before anyone is evicted (conn_get()). */
+	if (t->unpolled >= HELLOD_POLL_AFTER || t->n >= conn_limit(t) / 2)
+		conn_poll(t);
 	sd_event_source_get_enabled(t->source, &enabled);
 	if (enabled == SD_EVENT_OFF)
 		return;
@@ -375,6 +390,7 @@ conn_start(struct conn *c, const char *line, size_t len, size_t sent,
 	c->line = line;
 	c->line_len = len;
 	c->sent = sent;
+	t->unpolled++;
 	if (source) {
 		c->counted = true;
 		c->source = *source;
