@@ -5,13 +5,14 @@
 server's processes and threads only:
 
   syscalls/greeting   perf stat -e raw_syscalls:sys_enter -p PIDS, attached to the running
-                      server (native speed): counted in the kernel, exact per window.
+                      server (native speed), counting from its ack of "enable" to that of
+                      "disable" (--control): counted in the kernel, exact per window.
   instr/greeting      user-space instructions (Ir) of valgrind --tool=callgrind, from a second
-                      start of the server under it: counters zeroed once it serves, dumped after
-                      each window (callgrind_control -z / -d).
+                      start of the server under it: dumped (callgrind_control -d, which zeroes
+                      the counters) right before and right after each window.
 
-Each figure is (count over 2N - count over N) / N: whatever a window costs once (perf's
-attaching, a timer that goes off while it is open) cancels out. Per-connection calls repeat
+Each figure is (count over 2N - count over N) / N: whatever a window costs once (a timer
+that goes off while it is open, the last FINs) cancels out. Per-connection calls repeat
 exactly; calls once per wakeup (epoll_wait, the accept4 that returns EAGAIN) depend on how
 many clients wait per wakeup, which is a matter of timing at c=16 (a few %), hardly at c=1 or
 UDP with 1 in flight. Callgrind slows the server, not the load generator: at c=16 more
@@ -21,9 +22,11 @@ work; at c=1 and UDP 1 in flight it is the native path."""
 import glob
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 # (key, title, loadgen arguments, TCP): the loads counted.
@@ -32,7 +35,7 @@ LOADS = [
     ("tcp16", "TCP c=16", ["-c", "16"], True),
     ("udp1", "UDP 1 in flight", ["-u", "-w", "1"], False),
 ]
-ATTACH_S = 0.3          # perf stat's time to attach before the load starts
+PERF_ACK_TIMEOUT = 10.0  # seconds for perf stat to answer enable or disable
 SETTLE_S = 0.2          # after a load, before its window closes: the last FINs are handled
 CG_START_TIMEOUT = 30.0  # seconds for a server under callgrind to greet
 CG_DUMP_TIMEOUT = 10.0   # seconds for a dump to appear
@@ -57,24 +60,51 @@ def run_load(ctx, srv, args, n):
     return m is not None and int(m.group(1)) == n
 
 
+def perf_command(ctl, ack, word):
+    """Sends perf stat a control word and waits for its ack; False if none came."""
+    os.write(ctl, word.encode() + b"\n")
+    ready, _, _ = select.select([ack], [], [], PERF_ACK_TIMEOUT)
+    return bool(ready) and os.read(ack, 64).startswith(b"ack")
+
+
 def perf_window(perf, pids, run):
-    """raw_syscalls:sys_enter of pids (all their threads) while run() runs, or None."""
-    out = f"/tmp/hellod-bench-perf.{os.getpid()}"
-    p = subprocess.Popen([perf, "stat", "-x", ",", "-o", out, "-e", "raw_syscalls:sys_enter",
-                          "-p", ",".join(map(str, pids))], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+    """raw_syscalls:sys_enter of pids (all their threads) while run() runs, or None. perf
+    starts with its counters off (--delay=-1) and is told to count through a FIFO, the load
+    starting only once it said so: the window is exactly the load's, however slow perf is
+    to attach on a busy machine."""
+    tmp = tempfile.mkdtemp(prefix="hellod-bench-perf.")
+    out, ctl_path, ack_path = (os.path.join(tmp, f) for f in ("out", "ctl", "ack"))
+    os.mkfifo(ctl_path)
+    os.mkfifo(ack_path)
+    # O_RDWR: neither open waits for perf's.
+    ctl = os.open(ctl_path, os.O_RDWR)
+    ack = os.open(ack_path, os.O_RDWR)
+    p = subprocess.Popen([perf, "stat", "-x", ",", "-o", out, "--delay=-1",
+                          f"--control=fifo:{ctl_path},{ack_path}",
+                          "-e", "raw_syscalls:sys_enter", "-p", ",".join(map(str, pids))],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    ok = False
     try:
-        time.sleep(ATTACH_S)
-        ok = run()
-        time.sleep(SETTLE_S)
+        if perf_command(ctl, ack, "enable"):
+            ok = run()
+            time.sleep(SETTLE_S)
+            ok = perf_command(ctl, ack, "disable") and ok
     finally:
         p.send_signal(signal.SIGINT)
-        p.wait(10)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        os.close(ctl)
+        os.close(ack)
     try:
         with open(out, encoding="ascii") as f:
             text = f.read()
-    finally:
-        os.unlink(out)
+    except OSError:
+        text = ""
+    shutil.rmtree(tmp, ignore_errors=True)
     m = re.search(r"^(\d+),,raw_syscalls:sys_enter", text, re.M)
     return int(m.group(1)) if ok and m else None
 
@@ -111,15 +141,15 @@ class Callgrind:
     def pids(self):
         return self.ctx.tree(self.srv.proc.pid)
 
-    def dump(self, zero=False):
-        """Dumps (or zeroes) every process of the server; returns the sum of their Ir."""
+    def dump(self):
+        """Dumps every process of the server, which zeroes its counters, and waits for the
+        files; returns the sum of their Ir since the last dump. A dump is waited for where
+        callgrind_control -z is not, so a window opens with one."""
         before = set(glob.glob(os.path.join(self.dir, "cg.*")))
         pids = self.pids()
         for pid in pids:
-            subprocess.run([self.control, "-z" if zero else "-d", str(pid)],
+            subprocess.run([self.control, "-d", str(pid)],
                            capture_output=True, check=False, timeout=30)
-        if zero:
-            return 0
         total, deadline = 0, time.monotonic() + CG_DUMP_TIMEOUT
         new = []
         while time.monotonic() < deadline:
@@ -137,7 +167,7 @@ class Callgrind:
         return total
 
     def window(self, args, n):
-        self.dump(zero=True)
+        self.dump()
         ok = run_load(self.ctx, self.srv, args, n)
         time.sleep(SETTLE_S)
         ir = self.dump()
