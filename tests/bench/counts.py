@@ -237,7 +237,8 @@ def table(servers, counts, n):
             for what, digits in (("syscalls", 2), ("instr", 0)):
                 v, base = row[what].get(key), lim[what].get(key)
                 if v is None:
-                    cells.append(row["why"] or "-" if what == "instr" or row["why"] else "-")
+                    # Why instructions are not counted; a load that failed is a "-".
+                    cells.append(row["why"] if what == "instr" and row["why"] else "-")
                     continue
                 cell = fmt(v, digits)
                 if base:
