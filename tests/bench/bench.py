@@ -96,7 +96,7 @@ MODES = {
     "quick": dict(rounds=3, tcp=30000, udp=120000, fork=0, fork_exec=0, send_first=1000,
                   seconds=30, ready_starts=10, counts=2000),
     "full": dict(rounds=5, tcp=100000, udp=400000, fork=10000, fork_exec=4000, send_first=2000,
-                 seconds=60, ready_starts=20, counts=10000),
+                 seconds=60, ready_starts=20, counts=5000),
 }
 
 # --- /proc ------------------------------------------------------------------------------------
@@ -989,7 +989,7 @@ def parse_args():
     ap.add_argument("--counts-only", action="store_true", help="the counts alone: no rounds, "
                     "send-first, late-header or start-up runs")
     ap.add_argument("--count-n", type=int, help="greetings per counted window, N (quick 2000, "
-                    "full 10000); each count is over N and 2N")
+                    "full 5000); each count is over N and 2N")
     a = ap.parse_args()
     if a.rounds is not None and not 1 <= a.rounds <= 100:
         ap.error("--rounds: 1-100")
