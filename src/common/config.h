@@ -105,6 +105,12 @@ bool config_may_scrape(const struct hellod_config *c, const struct addr_prefix *
  * source is in trusted_proxies. */
 bool config_trusts(const struct hellod_config *c, const struct addr_prefix *source);
 
+/* For serving only, before c is shared: each $hostname of the greeting made the literal text
+ * it renders as, the same for every greeting of c (issue 28); a greeting left without variables
+ * becomes a plain line. Not for hellod-check, which takes the greeting's fixed start as written
+ * and may run on another host. Returns 0 or -ENOMEM. */
+int config_fold_hostname(struct hellod_config *c);
+
 /* True when the two configs agree on every key a reload does not apply, the keys that make the
  * sockets (host, port, backlog, udp, workers, [metrics] listen): the rows of config-keys.c
  * without .reload. */

@@ -76,6 +76,8 @@
 #define HELLOD_CONN_EVENTS 64              /* connection events taken per epoll_wait() */
 #define HELLOD_CONN_BATCHES 4              /* epoll_wait()s per poll of the connections */
 #define HELLOD_SWEEP_USEC (10 * 1000ULL)   /* connections polled this often under load */
+#define HELLOD_POLL_AFTER 32               /* new connections before a round of accepts polls
+                                            * the set itself, sooner than the sweep would */
 #define HELLOD_ACCEPT_BURST 256            /* accepts per wakeup: level-triggered, so fair */
 #define HELLOD_ACCEPT_PAUSE_USEC (100 * 1000ULL) /* listener pause after EMFILE and friends */
 #define HELLOD_UDP_BATCH 64                /* datagrams per recvmmsg() and sendmmsg() */

@@ -163,6 +163,8 @@ load_config(struct hellod_config **ret)
 		return EX_OSERR;
 	}
 	r = config_load(arg_config, arg_config_given, &c, errors);
+	if (r >= 0 && (r = config_fold_hostname(c)) < 0)
+		c = config_unref(c);
 	if (r < 0 && errors->n == 0) {
 		log_error_errno(r, "Failed to load %s: %m", arg_config);
 		status = EX_OSERR;

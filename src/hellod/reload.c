@@ -90,6 +90,8 @@ reload_read(struct reload *rl, struct hellod_config **ret)
 	 * defaults, written on purpose. */
 	errors = malloc(sizeof(*errors));
 	r = errors ? config_load(rl->path, true, &c, errors) : -ENOMEM;
+	if (r >= 0 && (r = config_fold_hostname(c)) < 0)
+		c = config_unref(c);
 	if (r < 0) {
 		char why[HELLOD_CONFIG_ERROR_LEN + 32];
 

@@ -310,8 +310,9 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	s->bound = config_ref(config);
 	s->options = *options;
 	s->listen = set;
-	/* The main thread's loop is its default one; a worker's is its own. */
-	r = id == 0 ? sd_event_default(&s->event) : sd_event_new(&s->event);
+	/* Every loop is its own, the main thread's too: sd_event_default() would check the
+	 * thread (gettid) at each iteration, a system call per wakeup (issue 28). */
+	r = sd_event_new(&s->event);
 	if (r >= 0)
 		r = server_setup(s, max_conns, n_workers);
 	if (r < 0)
@@ -442,6 +443,7 @@ server_free_one(struct server *s)
 	sd_event_source_disable_unref(s->exit_source);
 	sd_event_source_disable_unref(s->drain_timer);
 	tcp_done(&s->tcp);
+	udp_done(&s->udp);
 	status_done(&s->status);
 	reload_done(&s->reload);
 	worker_done(&s->worker);
