@@ -36,13 +36,13 @@ HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tc
 	src/hellod/workers.c src/hellod/limits.c src/hellod/status.c src/hellod/udp.c \
 	src/hellod/daemon.c src/hellod/notify.c src/hellod/stats.c src/hellod/conn.c \
 	src/hellod/reload.c src/hellod/timer.c src/hellod/budget.c src/hellod/proxy.c \
-	src/hellod/greet.c
+	src/hellod/greet.c src/hellod/http.c src/hellod/metrics.c src/hellod/metrics-text.c
 CHECK = src/check/main.c src/check/probe.c src/check/prom.c src/check/proxy-header.c \
 	src/check/report.c
 UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn test_proxy \
-	test_proxy_header test_template test_quotes test_prom test_greet
+	test_proxy_header test_template test_quotes test_prom test_greet test_http test_metrics
 TEST_TOOLS = client fakeserver
-FUZZ_TARGETS = fuzz_config fuzz_reply fuzz_proxy fuzz_template fuzz_quotes
+FUZZ_TARGETS = fuzz_config fuzz_reply fuzz_proxy fuzz_template fuzz_quotes fuzz_http
 
 obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 
@@ -102,6 +102,10 @@ $(BUILDDIR)/tests/fuzz_proxy: $(BUILDDIR)/obj/tests/fuzz/fuzz_proxy.o \
 		$(BUILDDIR)/obj/tests/fuzz/driver.o $(call obj,src/hellod/proxy.c) $(BUILDDIR)/libcommon.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
+$(BUILDDIR)/tests/fuzz_http: $(BUILDDIR)/obj/tests/fuzz/fuzz_http.o \
+		$(BUILDDIR)/obj/tests/fuzz/driver.o $(call obj,src/hellod/http.c)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 $(BUILDDIR)/tests/fuzz_template: $(BUILDDIR)/obj/tests/fuzz/fuzz_template.o \
 		$(BUILDDIR)/obj/tests/fuzz/driver.o $(BUILDDIR)/libcommon.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
@@ -156,7 +160,7 @@ check-asan: check-deps
 check-valgrind: check-deps
 	@packaging/build-deps.sh valgrind
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
-	@HELLOD_VALGRIND=1 tests/run.sh build/check
+	@HELLOD_VALGRIND=1 HELLOD_JOBS=$${HELLOD_JOBS:-1} tests/run.sh build/check
 
 # The container image (issue 27): the two binaries and the files of this machine's Debian
 # packages they need, FROM scratch (packaging/container/). podman's settings for this kind of
@@ -204,12 +208,12 @@ lint: check-deps
 	@tests/lint.sh "$(LIB_CFLAGS)"
 
 # libFuzzer on the config parser, hellod-check's reply handling, the PROXY header parser, greeting
-# templates and the fortune file reader, FUZZ_SECONDS each.
+# templates, the fortune file reader and the metrics endpoint's request reader, FUZZ_SECONDS each.
 fuzz: check-deps
 	@packaging/build-deps.sh $(FUZZ_DEPS)
 	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS) "$(LIB_CFLAGS)" "$(LIB_LIBS)"
 
-UNITS = hellod.socket hellod-udp.socket hellod.service hellod-standalone.service \
+UNITS = hellod.socket hellod-udp.socket hellod-metrics.socket hellod.service hellod-standalone.service \
 	hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer
 
 # Files that name installed paths get them at install time.
@@ -282,7 +286,8 @@ cross-build:
 check-cross: check-deps
 	@$(MAKE) --no-print-directory cross ARCH=$(ARCH)
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
-	@HELLOD_CROSS=$(ARCH) HELLOD_WRAPPER="$(strip $(CROSS_WRAPPER))" HELLOD_TOOLS=build/check \
+	@HELLOD_JOBS=$${HELLOD_JOBS:-1} HELLOD_CROSS=$(ARCH) HELLOD_WRAPPER="$(strip $(CROSS_WRAPPER))" \
+		HELLOD_TOOLS=build/check \
 		tests/run.sh build/$(ARCH)
 
 # A release tarball from git: the committed tree, plus uncommitted changes to tracked files

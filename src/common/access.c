@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Who a config lets in, leaves alone and believes: [access], exempt and trusted_proxies,
- * matched against a client's address. */
+/* Who a config lets in, leaves alone and believes: [access], exempt, trusted_proxies and
+ * [metrics] allow, matched against a client's address. */
 #include <stdbool.h>
 
 #include "addr.h"
@@ -41,6 +41,12 @@ config_allows(const struct hellod_config *c, const struct addr_prefix *source)
 	if (allow < 0 && deny < 0)
 		return c->n_allow == 0;
 	return allow > deny;
+}
+
+bool
+config_may_scrape(const struct hellod_config *c, const struct addr_prefix *source)
+{
+	return longest_match(c->metrics_allow, c->n_metrics_allow, source) >= 0;
 }
 
 bool

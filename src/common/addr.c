@@ -71,6 +71,42 @@ addr_check_host(const char *s)
 	return -EINVAL;
 }
 
+/* Copies the n bytes at s into buf (len bytes) as a string. Returns 0, or -EINVAL when they
+ * are empty or do not fit. */
+static int
+copy_part(const char *s, size_t n, char *buf, size_t len)
+{
+	if (n == 0 || n >= len)
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+addr_endpoint_split(const char *s, size_t n, char *host, size_t host_len, char *port,
+    size_t port_len)
+{
+	const char *colon, *end = s + n;
+
+	if (n > 0 && s[0] == '[') {
+		const char *close = memchr(s, ']', n);
+
+		if (!close || close + 1 == end || close[1] != ':')
+			return -EINVAL;
+		if (copy_part(s + 1, (size_t)(close - s - 1), host, host_len) < 0)
+			return -EINVAL;
+		colon = close + 1;
+	} else {
+		colon = memchr(s, ':', n);
+		/* One colon only: an IPv6 address without brackets is ambiguous. */
+		if (!colon || memchr(colon + 1, ':', (size_t)(end - colon - 1)) ||
+		    copy_part(s, (size_t)(colon - s), host, host_len) < 0)
+			return -EINVAL;
+	}
+	return copy_part(colon + 1, (size_t)(end - colon - 1), port, port_len);
+}
+
 bool
 addr_host_is_v4mapped(const char *s, char *buf, size_t len)
 {

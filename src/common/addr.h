@@ -20,6 +20,15 @@ int addr_check_host(const char *s);
  * INET_ADDRSTRLEN). */
 bool addr_host_is_v4mapped(const char *s, char *buf, size_t len);
 
+/* What separates the items of a list in the config: addresses, prefixes, endpoints. */
+#define ADDR_LIST_SEPARATORS " \t,"
+
+/* Splits the n bytes at s, "HOST:PORT" or "[IPV6]:PORT", into host (without the brackets) and
+ * port, each a string of at most len - 1 bytes. Nothing is checked but the shape: an IPv6
+ * address needs its brackets, and neither part may be empty. Returns 0 or -EINVAL. */
+int addr_endpoint_split(const char *s, size_t n, char *host, size_t host_len, char *port,
+    size_t port_len);
+
 /* Parses a port: a number 1-65535 or a service name known to getservbyname() for TCP or UDP.
  * Returns 0, -EINVAL (neither), -ERANGE (a number out of range). */
 int addr_parse_port(const char *s, uint16_t *ret);

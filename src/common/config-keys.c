@@ -25,7 +25,7 @@ static const char *const rotation_words[] = { "daily", "connection", NULL };
 
 /* Every key, by section in the order the messages list them. Adding a key is adding a row here,
  * a field to struct hellod_config, and its documentation (hellod.conf(5), etc/hellod.conf).
- * The rows without .reload, the five that make the sockets, wait for the next start. */
+ * The rows without .reload, the six that make the sockets, wait for the next start. */
 const struct config_key config_keys[] = {
 	{ "server", "host", CONFIG_HOST, CONFIG_FIELD(host),
 	  .allowed = "* (every address), a host name, an IPv4 or an IPv6 address" },
@@ -104,6 +104,14 @@ const struct config_key config_keys[] = {
 	{ "log", "connections", CONFIG_BOOL, CONFIG_FIELD(log_connections),
 	  .allowed = BOOL_ALLOWED, .reload = true },
 	{ "log", "summary_interval", TIMEOUT(summary_usec, HELLOD_SUMMARY_USEC), .zero_off = true },
+
+	{ "metrics", "listen", CONFIG_ENDPOINTS, CONFIG_FIELD(metrics_listen),
+	  .max = HELLOD_METRICS_LISTEN_MAX, .allowed = "ADDRESS:PORT items such as "
+	  "127.0.0.1:12346 or [::1]:12346 (*:PORT: every address), or empty (off)" },
+	{ "metrics", "allow", CONFIG_PREFIXES, CONFIG_FIELD(metrics_allow),
+	  .count_offset = offsetof(struct hellod_config, n_metrics_allow),
+	  .max = HELLOD_METRICS_ALLOW_MAX, .allowed = PREFIXES_ALLOWED,
+	  .def_text = HELLOD_METRICS_ALLOW_DEFAULT, .reload = true },
 };
 
 const size_t config_n_keys = ELEMENTSOF(config_keys);
@@ -116,6 +124,8 @@ _Static_assert(ELEMENTSOF(((struct hellod_config *)NULL)->trusted) == HELLOD_PRO
 _Static_assert(ELEMENTSOF(((struct hellod_config *)NULL)->allow) == HELLOD_ACCESS_MAX &&
     ELEMENTSOF(((struct hellod_config *)NULL)->deny) == HELLOD_ACCESS_MAX,
     "allow[] and deny[] hold what their rows allow");
+_Static_assert(ELEMENTSOF(((struct hellod_config *)NULL)->metrics_allow) ==
+    HELLOD_METRICS_ALLOW_MAX, "metrics_allow[] holds what its row allows");
 
 const struct config_key *
 config_key_find(const char *section, const char *name)

@@ -25,6 +25,7 @@ enum config_type {
 	CONFIG_LEVEL,           /* a syslog level name */
 	CONFIG_PREFIXES,        /* at most max addresses or prefixes; their count at count_offset */
 	CONFIG_PATH,            /* a file's path, absolute or not; empty: none (NULL) */
+	CONFIG_ENDPOINTS,       /* at most max ADDRESS:PORT items, kept as written; empty: NULL */
 };
 
 /* What a field holds, found from its C type (CONFIG_FIELD): no row writes the wrong width. */

@@ -211,7 +211,7 @@ parse_level(const struct config_key *k, struct hellod_config *c, const char *val
 static int
 parse_prefixes(const struct config_key *k, struct hellod_config *c, const char *value, char *msg)
 {
-	static const char sep[] = " \t,";
+	static const char sep[] = ADDR_LIST_SEPARATORS;
 	struct addr_prefix *a = field(k, c);
 	const char *p = value;
 	unsigned n = 0;
@@ -264,6 +264,60 @@ parse_path(const struct config_key *k, struct hellod_config *c, const char *valu
 	return store_string(k, c, value);
 }
 
+/* Whether host (from addr_endpoint_split()) is one that [server] host would take, or "*".
+ * Returns NULL, or why not. */
+static const char *
+endpoint_host_problem(const char *host)
+{
+	char ipv4[INET_ADDRSTRLEN];
+
+	if (strcmp(host, "*") == 0)
+		return NULL;
+	if (addr_check_host(host) < 0)
+		return "has no host name or address";
+	if (addr_host_is_v4mapped(host, ipv4, sizeof(ipv4)))
+		return "has an IPv4-mapped address";
+	if (addr_is_loose_ipv4(host))
+		return "has an IPv4 address that is not a dotted quad";
+	return NULL;
+}
+
+/* ADDRESS:PORT items, separated as prefixes are; empty: none. Kept as written once each is
+ * known to be one that listen.c can bind: it splits them again with the same helper. */
+static int
+parse_endpoints(const struct config_key *k, struct hellod_config *c, const char *value,
+    char *msg)
+{
+	const char *p = value;
+	unsigned n = 0;
+
+	for (p += strspn(p, ADDR_LIST_SEPARATORS); *p; p += strspn(p, ADDR_LIST_SEPARATORS)) {
+		size_t len = strcspn(p, ADDR_LIST_SEPARATORS);
+		char host[HELLOD_HOST_MAX + 1], port[64], escaped[96];
+		const char *why = NULL;
+		uint16_t number;
+
+		if (n == k->max) {
+			snprintf(msg, MSG_LEN, "more than %u addresses; allowed: at most %u", n, n);
+			return -EINVAL;
+		}
+		if (addr_endpoint_split(p, len, host, sizeof(host), port, sizeof(port)) < 0)
+			why = "is not ADDRESS:PORT";
+		else
+			why = endpoint_host_problem(host);
+		if (!why && addr_parse_port(port, &number) < 0)
+			why = "has no port 1-65535 or service name";
+		if (why) {
+			snprintf(msg, MSG_LEN, "'%s' %s; allowed: %s", str_escape(p, len, escaped,
+			    sizeof(escaped)), why, k->allowed);
+			return -EINVAL;
+		}
+		n++;
+		p += len;
+	}
+	return store_string(k, c, n > 0 ? value : NULL);
+}
+
 static int (*const parsers[])(const struct config_key *k, struct hellod_config *c,
     const char *value, char *msg) = {
 	[CONFIG_BOOL] = parse_bool,
@@ -276,6 +330,7 @@ static int (*const parsers[])(const struct config_key *k, struct hellod_config *
 	[CONFIG_LEVEL] = parse_level,
 	[CONFIG_PREFIXES] = parse_prefixes,
 	[CONFIG_PATH] = parse_path,
+	[CONFIG_ENDPOINTS] = parse_endpoints,
 };
 
 int

@@ -291,6 +291,17 @@ config_validate(struct hellod_config *c)
 	return 0;
 }
 
+int
+config_fold_hostname(struct hellod_config *c)
+{
+	if (!c->template || !(c->template->uses & (1u << VAR_HOSTNAME)))
+		return 0;
+	/* Too long to fold: rendered per greeting, as before. */
+	if (template_fold_hostname(c->template, c->hostname) < 0)
+		return 0;
+	return config_validate(c);
+}
+
 struct hellod_config *
 config_new_defaults(void)
 {

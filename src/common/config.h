@@ -52,6 +52,11 @@ struct hellod_config {
 	/* [access] */
 	unsigned n_allow, n_deny;       /* the longest match of either decides; a tie denies */
 	struct addr_prefix allow[HELLOD_ACCESS_MAX], deny[HELLOD_ACCESS_MAX];
+
+	/* [metrics] */
+	char *metrics_listen;           /* ADDRESS:PORT items as written; NULL: none (off) */
+	unsigned n_metrics_allow;       /* who may scrape */
+	struct addr_prefix metrics_allow[HELLOD_METRICS_ALLOW_MAX];
 };
 
 /* What was wrong with a file, in line order: shown as "file:line: text". */
@@ -92,12 +97,23 @@ bool config_exempts(const struct hellod_config *c, const struct addr_prefix *sou
  * prefix an IPv6 one, so that ::/0 means every IPv6 client and 0.0.0.0/0 every IPv4 one. */
 bool config_allows(const struct hellod_config *c, const struct addr_prefix *source);
 
+/* Whether [metrics] allow lets source (from addr_source()) scrape: a prefix of its family holds
+ * it. */
+bool config_may_scrape(const struct hellod_config *c, const struct addr_prefix *source);
+
 /* Whether the PROXY header of a connection from source is to be read: proxy_protocol is on and
  * source is in trusted_proxies. */
 bool config_trusts(const struct hellod_config *c, const struct addr_prefix *source);
 
+/* For serving only, before c is shared: each $hostname of the greeting made the literal text
+ * it renders as, the same for every greeting of c (issue 28); a greeting left without variables
+ * becomes a plain line. Not for hellod-check, which takes the greeting's fixed start as written
+ * and may run on another host. Returns 0 or -ENOMEM. */
+int config_fold_hostname(struct hellod_config *c);
+
 /* True when the two configs agree on every key a reload does not apply, the keys that make the
- * sockets (host, port, backlog, udp, workers): the rows of config-keys.c without .reload. */
+ * sockets (host, port, backlog, udp, workers, [metrics] listen): the rows of config-keys.c
+ * without .reload. */
 bool config_same_listen(const struct hellod_config *a, const struct hellod_config *b);
 
 #endif

@@ -49,6 +49,19 @@
 #define HELLOD_RATE_TABLE 8192             /* prefixes tracked by the rate limits at once */
 #define HELLOD_RATE_WAYS 8                 /* ... in sets of this many, the stalest replaced */
 
+/* [metrics]: hellod's own Prometheus endpoint (metrics.c), off unless listen is set or systemd
+ * passes a socket named "metrics". */
+#define HELLOD_METRICS_LISTEN_MAX 8        /* ADDRESS:PORT items in listen */
+#define HELLOD_METRICS_ALLOW_MAX 16        /* prefixes in allow */
+#define HELLOD_METRICS_ALLOW_DEFAULT "127.0.0.0/8 ::1" /* allow: loopback only */
+#define HELLOD_METRICS_CONNECTIONS 8       /* scrapers served at once (then the oldest idle goes) */
+#define HELLOD_METRICS_BACKLOG 128         /* listen(2) backlog of the sockets it binds */
+#define HELLOD_METRICS_ACCEPT_BURST 16     /* accepts per wakeup, the greetings' turn between */
+#define HELLOD_METRICS_REQUEST_MAX 4096    /* request line and headers; more: 431 */
+#define HELLOD_METRICS_REQUEST_USEC (3 * 1000000ULL) /* for the whole request; then 408 */
+#define HELLOD_METRICS_ANSWER_USEC (3 * 1000000ULL)  /* for the answer and the client's end */
+#define HELLOD_METRICS_RESPONSE_MAX 16384  /* status line, headers and metrics text */
+
 /* Config files: Debian's libinih reads lines into a 200-byte buffer (INI_MAX_LINE). */
 #define HELLOD_CONFIG_ERRORS_MAX 16        /* errors reported per file; the rest are counted */
 #define HELLOD_CONFIG_ERROR_LEN 256        /* one formatted error message */
@@ -63,6 +76,8 @@
 #define HELLOD_CONN_EVENTS 64              /* connection events taken per epoll_wait() */
 #define HELLOD_CONN_BATCHES 4              /* epoll_wait()s per poll of the connections */
 #define HELLOD_SWEEP_USEC (10 * 1000ULL)   /* connections polled this often under load */
+#define HELLOD_POLL_AFTER 32               /* new connections before a round of accepts polls
+                                            * the set itself, sooner than the sweep would */
 #define HELLOD_ACCEPT_BURST 256            /* accepts per wakeup: level-triggered, so fair */
 #define HELLOD_ACCEPT_PAUSE_USEC (100 * 1000ULL) /* listener pause after EMFILE and friends */
 #define HELLOD_UDP_BATCH 64                /* datagrams per recvmmsg() and sendmmsg() */

@@ -295,6 +295,39 @@ put_hostname(char *buf, size_t size, size_t *o, const char *s)
 		buf[(*o)++] = (char)(is_host_char(s[i]) ? s[i] : '-');
 }
 
+int
+template_fold_hostname(struct template *t, const char *hostname)
+{
+	struct template f = { .n = 0 };
+	size_t o = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct template_part *p = &t->parts[i];
+		char host[TEMPLATE_HOSTNAME_MAX + 2];
+		const char *s = t->text + p->off;
+		size_t len = p->len;
+
+		if (p->var && p->which == VAR_HOSTNAME) {
+			len = 0;
+			put_hostname(host, sizeof(host), &len, hostname);
+			s = host;
+		} else if (p->var) {
+			if (add_part(&f, true, p->which, 0, 0) < 0)
+				return -E2BIG;
+			continue;
+		}
+		if (len > HELLOD_GREETING_MAX - o)
+			return -E2BIG;
+		memcpy(f.text + o, s, len);
+		if (add_part(&f, false, VAR_N, o, len) < 0)
+			return -E2BIG;
+		o += len;
+	}
+	f.text[o] = '\0';
+	*t = f;
+	return 0;
+}
+
 size_t
 template_render(const struct template *t, const struct template_values *v, char *buf,
     size_t size)

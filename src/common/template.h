@@ -47,6 +47,11 @@ struct template {
  * "unknown variable $foo; allowed: $hostname, $remote_addr, ..." or "unterminated ${". */
 int template_parse(const char *greeting, struct template *t, char *msg, size_t size);
 
+/* Makes each $hostname of t the literal text it renders as with hostname (a config's, fixed
+ * until the next reload), so that it is not rendered for every greeting; a template left with
+ * no variable is then a plain line. Returns 0, or -E2BIG (t unchanged) when that does not fit. */
+int template_fold_hostname(struct template *t, const char *hostname);
+
 /* The longest the expansion can be, a quote being at most quote_max bytes. */
 size_t template_max_len(const struct template *t, size_t quote_max);
 

@@ -44,7 +44,7 @@ serves_tcp(const struct listen_set *set)
 
 int
 budget_connections(const struct hellod_config *config, const struct listen_set *sets,
-    unsigned n, size_t *ret_max)
+    unsigned n, size_t other_fds, size_t *ret_max)
 {
 	size_t n_listen = 0, budget, total;
 
@@ -52,7 +52,7 @@ budget_connections(const struct hellod_config *config, const struct listen_set *
 		return -EINVAL;
 	for (unsigned i = 0; i < n; i++)
 		n_listen += sets[i].shared ? 0 : sets[i].n;
-	budget = nofile_budget(n_listen, n);
+	budget = nofile_budget(n_listen + other_fds, n);
 	if (serves_tcp(&sets[0]) && (budget < HELLOD_CONNECTIONS_MIN || budget < n)) {
 		struct rlimit rl = { 0 };
 

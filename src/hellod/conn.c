@@ -27,10 +27,23 @@ first_deadline(struct conn_table *t)
 	return a < b ? (a < w ? a : w) : (b < w ? b : w);
 }
 
+/* The deadline timer goes off at or before the first deadline of any list, never after it. A
+ * connection that leaves does not move it (that was a re-arm per close, half of what a greeting
+ * cost: issue 28): at worst it goes off once early, for a connection that is gone, and is
+ * armed for the first deadline then. */
 static void
-deadline_timer_arm(struct conn_table *t)
+deadline_timer_arm(struct conn_table *t, uint64_t usec)
 {
-	timer_arm_at(t->deadline_timer, first_deadline(t));
+	t->deadline_armed = usec;
+	timer_arm_at(t->deadline_timer, usec);
+}
+
+/* The gauge of the connections in l, one of t's lists. */
+static uint64_t *
+gauge_of(struct conn_table *t, const struct conn_list *l)
+{
+	return &t->stats->conns[l == &t->sending ? CONN_SENDING :
+	    l == &t->lingering ? CONN_LINGERING : CONN_WAITING];
 }
 
 static void
@@ -40,6 +53,7 @@ list_remove(struct conn *c)
 
 	if (!l)
 		return;
+	stats_sub(gauge_of(c->table, l), 1);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -53,14 +67,14 @@ list_remove(struct conn *c)
 }
 
 /* Puts c last in l with its deadline usec from now, the clock read now (not the loop's time,
- * which may be from before a pause), and rearms the timer if it is first. */
+ * which may be from before a pause), and arms the timer for it if it is set later or off. */
 static void
 list_append(struct conn *c, struct conn_list *l, uint64_t usec)
 {
 	struct conn_table *t = c->table;
-	uint64_t first = first_deadline(t);
 
 	list_remove(c);
+	stats_add(gauge_of(t, l), 1);
 	c->deadline = timer_now() + usec;
 	c->list = l;
 	c->prev = l->newest;
@@ -69,15 +83,14 @@ list_append(struct conn *c, struct conn_list *l, uint64_t usec)
 	else
 		l->oldest = c;
 	l->newest = c;
-	if (c->deadline < first)
-		deadline_timer_arm(t);
+	if (c->deadline < t->deadline_armed)
+		deadline_timer_arm(t, c->deadline);
 }
 
 static void
 conn_close(struct conn *c)
 {
 	struct conn_table *t = c->table;
-	bool was_first = c->list && c == c->list->oldest;
 
 	/* Closing the fd takes it out of its epoll set as well: it has no duplicate. */
 	close(c->fd);
@@ -88,8 +101,6 @@ conn_close(struct conn *c)
 	c->next = t->free_list;
 	t->free_list = c;
 	t->n--;
-	if (was_first)
-		deadline_timer_arm(t);
 }
 
 static void
@@ -256,9 +267,19 @@ poll_set(int epoll_fd, void (*handle)(struct conn *c, uint32_t events))
 void
 conn_poll(struct conn_table *t)
 {
+	t->unpolled = 0;
 	if (t->waiting.oldest)
 		poll_set(t->waiting_epoll, conn_waiting_event);
 	poll_set(t->epoll, conn_event);
+}
+
+bool
+conn_reap(struct conn_table *t)
+{
+	size_t n = t->n;
+
+	conn_poll(t);
+	return t->n < n;
 }
 
 /* The waiting connections are watched at all times, whatever conn_busy() did to the others:
@@ -306,7 +327,12 @@ conn_busy(struct conn_table *t)
 	t->accepted = true;
 	if (t->n == 0)
 		return;         /* close = fast: nothing lingers, nothing to poll */
-	conn_poll(t);
+	/* Polling after accepts pays once many connections came since the last look, or the
+	 * table is getting full: an epoll_wait() then takes a batch. Otherwise the sweep timer
+	 * polls within HELLOD_SWEEP_USEC, an epoll_wait() per period rather than per wakeup
+	 * (issue 28); a full table is polled before anyone is evicted (conn_get()). */
+	if (t->unpolled >= HELLOD_POLL_AFTER || t->n >= conn_limit(t) / 2)
+		conn_poll(t);
 	sd_event_source_get_enabled(t->source, &enabled);
 	if (enabled == SD_EVENT_OFF)
 		return;
@@ -323,6 +349,8 @@ conn_deadline_cb(sd_event_source *source, uint64_t usec, void *userdata)
 {
 	struct conn_table *t = userdata;
 
+	/* A one-shot timer: off now, whatever the handling below appends arms it afresh. */
+	t->deadline_armed = UINT64_MAX;
 	conn_poll(t);
 	while (t->sending.oldest && t->sending.oldest->deadline <= usec) {
 		stats_add(&t->stats->refused[REFUSED_SEND_TIMEOUT], 1);
@@ -333,7 +361,8 @@ conn_deadline_cb(sd_event_source *source, uint64_t usec, void *userdata)
 		conn_close(t->lingering.oldest);
 	while (t->waiting.oldest && t->waiting.oldest->deadline <= usec)
 		conn_refuse(t->waiting.oldest, REFUSED_PROXY);
-	deadline_timer_arm(t);
+	if (first_deadline(t) < t->deadline_armed)
+		deadline_timer_arm(t, first_deadline(t));
 	return 0;
 }
 
@@ -371,6 +400,7 @@ conn_start(struct conn *c, const char *line, size_t len, size_t sent,
 	c->line = line;
 	c->line_len = len;
 	c->sent = sent;
+	t->unpolled++;
 	if (source) {
 		c->counted = true;
 		c->source = *source;
@@ -440,7 +470,7 @@ conn_table_init(struct conn_table *t, sd_event *event, size_t max, size_t n_work
 	int r;
 
 	*t = (struct conn_table){ .max = max, .n_workers = n_workers, .epoll = -1,
-		.waiting_epoll = -1,
+		.waiting_epoll = -1, .deadline_armed = UINT64_MAX,
 		.event = sd_event_ref(event), .config = config, .limits = limits, .stats = stats,
 		.changed = changed, .userdata = userdata };
 	t->pool = calloc(max, sizeof(*t->pool));

@@ -53,8 +53,10 @@ struct conn_table {
 	sd_event_source *source;        /* watches epoll, unless clients keep coming */
 	sd_event_source *waiting_source; /* watches waiting_epoll */
 	sd_event_source *sweep_timer;   /* polls epoll while clients keep coming */
-	sd_event_source *deadline_timer; /* the first deadline of any list */
+	sd_event_source *deadline_timer; /* at or before the first deadline of any list */
+	uint64_t deadline_armed;        /* when it goes off; UINT64_MAX: off */
 	bool accepted;                  /* a client came since the last sweep */
+	size_t unpolled;                /* connections started since epoll was last polled */
 	struct hellod_config *const *config;    /* the owner's current config */
 	struct limits *limits;          /* counted connections are released there */
 	struct stats *stats;            /* the owner's counters */
@@ -103,6 +105,8 @@ void conn_refuse(struct conn *c, enum refusal why);
 
 /* Handles what is ready among the open connections, the waiting ones too. */
 void conn_poll(struct conn_table *t);
+/* Polls t (conn_poll()); returns whether any connection closed meanwhile. */
+bool conn_reap(struct conn_table *t);
 /* After a round of accepts: from watching the connections to polling them. */
 void conn_busy(struct conn_table *t);
 /* Closes the connection that has lingered longest, to make room. Returns false if none. */

@@ -24,19 +24,20 @@ listen_kind(const struct listen_socket *ls)
 	return ls->type == SOCK_STREAM ? "TCP" : "UDP";
 }
 
+/* what: the socket's kind, or "metrics" for the endpoint's. */
 static void
-log_listening(const struct listen_socket *ls, bool passed)
+log_listening(const struct listen_socket *ls, bool passed, const char *what)
 {
 	char address[ADDR_STR_MAX + 32], proto[32], how[sizeof(ls->name) + 32] = "";
 	const char *const fields[] = { address, proto, NULL };
 
 	snprintf(address, sizeof(address), "HELLOD_ADDRESS=%s", ls->address);
-	snprintf(proto, sizeof(proto), "HELLOD_PROTOCOL=%s", listen_kind(ls));
+	snprintf(proto, sizeof(proto), "HELLOD_PROTOCOL=%s", what);
 	if (passed)
 		snprintf(how, sizeof(how), " (passed by systemd%s%s)", ls->name[0] ? " as " : "",
 		    ls->name);
-	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_LISTEN, fields, "Serving %s on %s%s",
-	    listen_kind(ls), ls->address, how);
+	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_LISTEN, fields, "Serving %s on %s%s", what,
+	    ls->address, how);
 }
 
 static void
@@ -90,20 +91,36 @@ adopt_one(struct listen_set *set, int fd, const char *name)
 	return 1;
 }
 
+/* A socket named "metrics" is the endpoint's: a listening stream socket, or nothing. */
+static int
+adopt_metrics(struct listen_set *metrics, int fd)
+{
+	if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+		log_warning("Passed fd %d (metrics) is not a listening stream socket, ignoring", fd);
+		close(fd);
+		return 0;
+	}
+	return adopt_one(metrics, fd, "metrics");
+}
+
 int
-listen_adopt(struct listen_set *set)
+listen_adopt(struct listen_set *set, struct listen_set *metrics)
 {
 	char **names = NULL;
 	int n, r = 0;
 
-	set->n = 0;
+	set->n = metrics->n = 0;
 	set->stored = true;
 	n = sd_listen_fds_with_names(1, &names);
 	if (n < 0)
 		return log_error_errno(n, "Failed to read the sockets systemd passed: %m");
 	for (int i = 0; i < n; i++) {
-		int q = adopt_one(set, SD_LISTEN_FDS_START + i, names ? names[i] : NULL);
+		int fd = SD_LISTEN_FDS_START + i, q;
 
+		if (names && strcmp(names[i], "metrics") == 0)
+			q = adopt_metrics(metrics, fd);
+		else
+			q = adopt_one(set, fd, names ? names[i] : NULL);
 		if (q < 0 && r == 0)
 			r = q;
 	}
@@ -113,12 +130,15 @@ listen_adopt(struct listen_set *set)
 	if (r < 0)
 		return r;
 	if (n > 0 && set->n == 0)
-		return log_error_errno(EBADF, "None of the %d passed sockets can be served", n);
-	set->activated = n > 0;
+		return log_error_errno(EBADF, "None of the %d passed sockets can be greeted on%s", n,
+		    metrics->n > 0 ? " (the metrics socket needs hellod.socket beside it)" : "");
+	set->activated = metrics->activated = n > 0;
 	set->stored = set->stored && set->n > 0;
 	/* Stored sockets are logged as listen_bind() takes them, or dropped. */
 	for (size_t i = 0; i < set->n && !set->stored; i++)
-		log_listening(&set->sockets[i], true);
+		log_listening(&set->sockets[i], true, listen_kind(&set->sockets[i]));
+	for (size_t i = 0; i < metrics->n; i++)
+		log_listening(&metrics->sockets[i], true, "metrics");
 	return (int)set->n;
 }
 
@@ -225,15 +245,21 @@ port_free(const struct sockaddr *sa, socklen_t len, int type)
 	return r;
 }
 
-/* Whether host is one address, written out: then it must be served, or the start fails. */
+/* Whether s is one address, written out. */
 static bool
-host_is_literal(const struct hellod_config *config)
+is_literal(const char *s)
 {
 	struct in6_addr a6;
 	struct in_addr a4;
 
-	return config->host && (inet_pton(AF_INET, config->host, &a4) == 1 ||
-	    inet_pton(AF_INET6, config->host, &a6) == 1);
+	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
+}
+
+/* Whether host is one address, written out: then it must be served, or the start fails. */
+static bool
+host_is_literal(const struct hellod_config *config)
+{
+	return config->host && is_literal(config->host);
 }
 
 /* Whether no interface has an address of family: the kernel has it disabled. */
@@ -342,7 +368,7 @@ listen_bind(const struct hellod_config *config, bool reuseport, bool store,
 			if (store)
 				store_name(ls, 0);
 			set->n++;
-			log_listening(ls, false);
+			log_listening(ls, false, listen_kind(ls));
 		}
 	}
 done:
@@ -355,6 +381,82 @@ fail:
 	freeaddrinfo(list);
 	listen_close(set);
 	return r;
+}
+
+/* Binds one item of [metrics] listen, the len bytes at item (checked when the config was
+ * read), into set. Returns 0 or a negative errno, having logged why. */
+static int
+bind_metrics_item(const char *item, size_t len, struct listen_set *set)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *list;
+	char host[HELLOD_HOST_MAX + 1], service[64], port[8];
+	bool every;
+	uint16_t number;
+	int r;
+
+	if (addr_endpoint_split(item, len, host, sizeof(host), service, sizeof(service)) < 0 ||
+	    addr_parse_port(service, &number) < 0)
+		return log_error_errno(EINVAL, "[metrics] listen: cannot use '%.*s'", (int)len, item);
+	every = strcmp(host, "*") == 0;
+	snprintf(port, sizeof(port), "%u", number);
+	r = getaddrinfo(every ? NULL : host, port, &hints, &list);
+	if (r != 0)
+		return log_error_errno(r == EAI_SYSTEM ? errno : EADDRNOTAVAIL,
+		    "[metrics] listen: failed to resolve %s: %s", host, gai_strerror(r));
+	r = 0;
+	for (struct addrinfo *ai = list; ai && r >= 0; ai = ai->ai_next) {
+		struct listen_socket *ls = &set->sockets[set->n];
+
+		if (seen_before(list, ai))
+			continue;
+		if (set->n == LISTEN_SOCKETS_MAX) {
+			r = log_error_errno(EMFILE, "[metrics] listen: more than %d addresses",
+			    LISTEN_SOCKETS_MAX);
+			break;
+		}
+		r = bind_one(ai->ai_addr, ai->ai_addrlen, SOCK_STREAM, HELLOD_METRICS_BACKLOG, false,
+		    ls);
+		/* Every address, or a name's: a disabled family is skipped, as for host. */
+		if ((r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL) && (every || !is_literal(host)) &&
+		    family_disabled(ai->ai_family)) {
+			log_warning_errno(r, "Cannot serve metrics on %s: %m (%s is disabled on this "
+			    "host), ignoring", ls->address, ai->ai_family == AF_INET6 ? "IPv6" : "IPv4");
+			r = 0;
+			continue;
+		}
+		if (r < 0) {
+			log_error_errno(r, "Failed to listen on %s (metrics): %m", ls->address);
+			break;
+		}
+		set->n++;
+		log_listening(ls, false, "metrics");
+	}
+	freeaddrinfo(list);
+	return r;
+}
+
+int
+listen_bind_metrics(const struct hellod_config *config, struct listen_set *set)
+{
+	const char *p = config->metrics_listen;
+	int r = 0;
+
+	set->n = 0;
+	set->activated = false;
+	for (p += p ? strspn(p, ADDR_LIST_SEPARATORS) : 0; p && *p && r >= 0;
+	    p += strspn(p, ADDR_LIST_SEPARATORS)) {
+		size_t len = strcspn(p, ADDR_LIST_SEPARATORS);
+
+		r = bind_metrics_item(p, len, set);
+		p += len;
+	}
+	if (r < 0) {
+		listen_close(set);
+		return r;
+	}
+	return (int)set->n;
 }
 
 int

@@ -32,10 +32,16 @@ struct listen_set {
 	bool shared;            /* the fds belong to another set: listen_close() leaves them */
 };
 
-/* Adopts the sockets systemd passed ($LISTEN_FDS). set->stored says whether they are all from
- * hellod's own fd store (a restart of hellod-standalone.service), not from .socket units.
- * Returns the number adopted (0: none were passed) or a negative errno, having logged why. */
-int listen_adopt(struct listen_set *set);
+/* Adopts the sockets systemd passed ($LISTEN_FDS): those named "metrics"
+ * (FileDescriptorName=metrics, hellod-metrics.socket) into metrics, the others into set.
+ * set->stored says whether those are all from hellod's own fd store (a restart of
+ * hellod-standalone.service), not from .socket units. Returns the number adopted into set (0:
+ * none were passed) or a negative errno, having logged why. */
+int listen_adopt(struct listen_set *set, struct listen_set *metrics);
+
+/* Binds and listens on every address of config's [metrics] listen. Returns the number of
+ * sockets (0: none configured) or a negative errno, having logged why. */
+int listen_bind_metrics(const struct hellod_config *config, struct listen_set *set);
 
 /* Binds and listens on every address config's host and port resolve to (TCP, and UDP when
  * enabled), with SO_REUSEPORT when asked (for more workers). With store, the sockets are named

@@ -163,6 +163,8 @@ load_config(struct hellod_config **ret)
 		return EX_OSERR;
 	}
 	r = config_load(arg_config, arg_config_given, &c, errors);
+	if (r >= 0 && (r = config_fold_hostname(c)) < 0)
+		c = config_unref(c);
 	if (r < 0 && errors->n == 0) {
 		log_error_errno(r, "Failed to load %s: %m", arg_config);
 		status = EX_OSERR;
@@ -288,9 +290,11 @@ fd_store(const struct listen_set *sets, unsigned n_sets, struct listen_set *stal
 }
 
 /* The sockets: the first set passed by systemd, kept in its store, or bound, then one more set
- * per worker. */
+ * per worker; and the metrics endpoint's, passed by name or bound from [metrics] listen (not
+ * stored: a scraper retries). */
 static int
-listen_all(const struct hellod_config *config, struct listen_set *sets, unsigned n)
+listen_all(const struct hellod_config *config, struct listen_set *sets, unsigned n,
+    struct listen_set *metrics)
 {
 	struct listen_set *stored = calloc(1, sizeof(*stored));
 	bool store = !arg_daemon && getenv("NOTIFY_SOCKET");
@@ -298,7 +302,7 @@ listen_all(const struct hellod_config *config, struct listen_set *sets, unsigned
 
 	if (!stored)
 		return log_error_errno(ENOMEM, "Out of memory");
-	r = arg_daemon ? 0 : listen_adopt(&sets[0]);
+	r = arg_daemon ? 0 : listen_adopt(&sets[0], metrics);
 	if (r > 0 && sets[0].stored) {
 		*stored = sets[0];
 		r = 0;
@@ -307,10 +311,18 @@ listen_all(const struct hellod_config *config, struct listen_set *sets, unsigned
 	store = store && r == 0;
 	if (r == 0)
 		r = listen_bind(config, n > 1, store, stored, &sets[0]);
+	if (r >= 0 && sets[0].activated && config->metrics_listen)
+		log_notice("[metrics] listen is not used: systemd passed the sockets (%s)",
+		    metrics->n > 0 ? "the metrics one too" : "hellod-metrics.socket passes the "
+		    "metrics one");
+	else if (r >= 0 && !sets[0].activated && (r = listen_bind_metrics(config, metrics)) < 0)
+		listen_close(&sets[0]);
 	for (unsigned i = 1; r >= 0 && i < n; i++) {
 		r = listen_again(&sets[0], config->backlog, i, stored, &sets[i]);
-		if (r < 0)
+		if (r < 0) {
 			close_sets(sets, i);
+			listen_close(metrics);
+		}
 	}
 	if (r >= 0 && store)
 		fd_store(sets, n, stored);
@@ -341,10 +353,12 @@ take_pidfile(void)
 static int
 run(struct hellod_config *config, int *ready_fd)
 {
+	struct listen_set metrics = { 0 };
 	struct server_options options = {
 		.config_path = arg_config,
 		.log_level_override = arg_verbose ? LOG_DEBUG : -1,
 		.workers = workers_wanted(config),
+		.metrics = &metrics,
 	};
 	struct listen_set *sets;
 	struct server *server = NULL;
@@ -362,12 +376,13 @@ run(struct hellod_config *config, int *ready_fd)
 		log_error_errno(ENOMEM, "Out of memory");
 		return EX_OSERR;
 	}
-	if (listen_all(config, sets, options.workers) < 0) {
+	if (listen_all(config, sets, options.workers, &metrics) < 0) {
 		free(sets);
 		return EX_OSERR;
 	}
 	if (arg_pidfile && (pidfile_fd = take_pidfile()) < 0) {
 		close_sets(sets, options.workers);
+		listen_close(&metrics);
 		free(sets);
 		return EX_OSERR;
 	}
@@ -375,6 +390,7 @@ run(struct hellod_config *config, int *ready_fd)
 		log_error_errno(r, "Failed to switch to user %s: %m", arg_user);
 		r = EX_OSERR;
 		close_sets(sets, options.workers);
+		listen_close(&metrics);
 		goto out;
 	}
 	/* The file was read as root; every reload reads it as the user. */

@@ -46,7 +46,7 @@ reload_done(struct reload *rl)
  * `printf ... > file` truncates, then writes line by line, and each prefix can parse): then
  * the reload waits until the file has been quiet for HELLOD_RELOAD_QUIET_USEC, on a timer, never
  * blocking the loop. A file that keeps changing for HELLOD_RELOAD_WAIT_USEC is not reloaded. */
-bool
+int
 reload_ready(struct reload *rl)
 {
 	struct stat st;
@@ -54,13 +54,13 @@ reload_ready(struct reload *rl)
 	int64_t age;
 
 	if (stat(rl->path, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
-		return true;    /* reload_read() says why */
+		return 1;       /* reload_read() says why */
 	age = ((int64_t)now.tv_sec - (int64_t)st.st_mtim.tv_sec) * 1000000 +
 	    ((int64_t)now.tv_nsec - (int64_t)st.st_mtim.tv_nsec) / 1000;
 	/* A file from a clock far ahead of ours (NFS) would look fresh for ever: not waited for. */
 	if (age >= (int64_t)HELLOD_RELOAD_QUIET_USEC || age <= -(int64_t)HELLOD_RELOAD_QUIET_USEC) {
 		rl->waiting_since = 0;
-		return true;
+		return 1;
 	}
 	if (rl->waiting_since == 0) {
 		rl->waiting_since = timer_now();
@@ -71,10 +71,10 @@ reload_ready(struct reload *rl)
 		    "Reloading %s failed: it kept changing, still serving the previous configuration",
 		    rl->path);
 		reload_record(rl, "it kept changing");
-		return false;
+		return -EBUSY;
 	}
 	timer_arm(rl->timer, HELLOD_RELOAD_QUIET_USEC);
-	return false;
+	return 0;
 }
 
 int
@@ -90,6 +90,8 @@ reload_read(struct reload *rl, struct hellod_config **ret)
 	 * defaults, written on purpose. */
 	errors = malloc(sizeof(*errors));
 	r = errors ? config_load(rl->path, true, &c, errors) : -ENOMEM;
+	if (r >= 0 && (r = config_fold_hostname(c)) < 0)
+		c = config_unref(c);
 	if (r < 0) {
 		char why[HELLOD_CONFIG_ERROR_LEN + 32];
 

@@ -25,10 +25,10 @@ int reload_setup(struct reload *rl);
 /* Frees what reload_setup() made. */
 void reload_done(struct reload *rl);
 
-/* Whether to read the file now. If not, it changed moments ago: cb is called once it has been
- * quiet for HELLOD_RELOAD_QUIET_USEC, or, when it keeps changing for HELLOD_RELOAD_WAIT_USEC,
- * the reload is refused (logged). */
-bool reload_ready(struct reload *rl);
+/* Whether to read the file now: 1. Else 0, it changed moments ago: cb is called once it has
+ * been quiet for HELLOD_RELOAD_QUIET_USEC; or -EBUSY, it kept changing for
+ * HELLOD_RELOAD_WAIT_USEC: the reload is refused (logged). */
+int reload_ready(struct reload *rl);
 
 /* Reads rl's file: 0 and *ret, or a negative errno, having logged why and that the previous
  * configuration still serves (and recorded it: reload_record()). */

@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "reload.h"
 #include "server.h"
@@ -50,6 +51,7 @@ struct server {
 	struct udp udp;                 /* its UDP */
 	struct conn_table conns;        /* its TCP connections */
 	struct stats stats;             /* its counters */
+	struct metrics *metrics;        /* the main thread's: the metrics endpoint; NULL: none */
 	sd_event_source *drain_timer;   /* stopping: the clients still there are let go */
 	sd_event_source *exit_source;   /* stopping: exits once idle (a post source) */
 	bool stopping;
@@ -121,6 +123,7 @@ server_stop(struct server *s)
 	}
 	s->stopping = true;
 	status_stop(&s->status);
+	metrics_stop(s->metrics);
 	for (size_t i = 0; i < s->listen->n; i++)
 		s->listen_sources[i] = sd_event_source_disable_unref(s->listen_sources[i]);
 	/* Sockets the workers share are closed once none of them listens any more. */
@@ -168,8 +171,8 @@ server_apply(struct server *s, struct hellod_config *c)
 	size_t room = s->conns.max * s->conns.n_workers;
 
 	if (!s->listen->activated && !config_same_listen(s->bound, c))
-		log_warning("host, port, backlog, udp and workers take effect at the next start, "
-		    "ignoring their changes");
+		log_warning("host, port, backlog, udp, workers and [metrics] listen take effect at "
+		    "the next start, ignoring their changes");
 	/* Said before the new log level applies: a quieter one must not hide it. */
 	log_struct(LOG_INFO, 0, HELLOD_MESSAGE_RELOAD, NULL, "Reloaded %s", c->path);
 	if (c->max_connections > room)
@@ -190,20 +193,27 @@ server_reload(void *userdata)
 	struct hellod_config *c;
 	struct timespec ts;
 	char text[HELLOD_STATUS_LEN];
+	int r;
 
 	if (s->stopping) {
 		log_info("Stopping, not reloading");
 		reload_record(&s->reload, "stopping");
 		return;
 	}
-	if (!reload_ready(&s->reload))
+	r = reload_ready(&s->reload);
+	if (r <= 0) {
+		if (r < 0)
+			metrics_reloaded(s->metrics, false);
 		return;
+	}
 	/* MONOTONIC_USEC is the time of this message, not of the loop's iteration. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(text, sizeof(text), "Reloading %s", s->options.config_path);
 	status_notify(&s->status, NOTIFY_RELOADING,
 	    (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000, text);
-	if (reload_read(&s->reload, &c) == 0) {
+	r = reload_read(&s->reload, &c);
+	metrics_reloaded(s->metrics, r == 0);
+	if (r == 0) {
 		server_apply(s, c);
 		/* The workers took it (workers_publish() waits): the new config serves. */
 		reload_record(&s->reload, NULL);
@@ -266,6 +276,8 @@ server_setup(struct server *s, size_t max_conns, size_t n_workers)
 		.cb = server_reload, .userdata = s };
 	if (r >= 0 && s->id == 0)
 		r = reload_setup(&s->reload);
+	if (r >= 0 && s->id == 0 && s->options.metrics)
+		r = metrics_new(s->event, &s->config, &g->board, s->options.metrics, &s->metrics);
 	if (r >= 0)
 		r = timer_add(s->event, &s->drain_timer, 0, drain_timer_cb, s);
 	if (r >= 0)
@@ -298,8 +310,9 @@ server_new_one(struct server_group *g, unsigned id, struct hellod_config *config
 	s->bound = config_ref(config);
 	s->options = *options;
 	s->listen = set;
-	/* The main thread's loop is its default one; a worker's is its own. */
-	r = id == 0 ? sd_event_default(&s->event) : sd_event_new(&s->event);
+	/* Every loop is its own, the main thread's too: sd_event_default() would check the
+	 * thread (gettid) at each iteration, a system call per wakeup (issue 28). */
+	r = sd_event_new(&s->event);
 	if (r >= 0)
 		r = server_setup(s, max_conns, n_workers);
 	if (r < 0)
@@ -351,9 +364,12 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	if (!g) {
 		for (unsigned i = 0; i < n; i++)
 			listen_close(&sets[i]);
+		if (options->metrics)
+			listen_close(options->metrics);
 		return log_error_errno(ENOMEM, "Out of memory");
 	}
-	r = budget_connections(config, sets, n, &max_conns);
+	r = budget_connections(config, sets, n, options->metrics && options->metrics->n > 0 ?
+	    metrics_fds(options->metrics->n) : 0, &max_conns);
 	if (r == 0 && (r = limits_new(max_conns * n, &g->limits)) < 0)
 		log_error_errno(r, "Out of memory");
 	g->board.limits = g->limits;
@@ -363,6 +379,9 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 		else
 			listen_close(&sets[i]);
 	}
+	/* The metrics sockets are the main thread's endpoint's, unless it was never set up. */
+	if (options->metrics)
+		listen_close(options->metrics);
 	if (g->n == 0) {
 		group_free(g);
 		return r;
@@ -417,12 +436,14 @@ server_run(struct server *s)
 static void
 server_free_one(struct server *s)
 {
+	s->metrics = metrics_free(s->metrics);
 	conn_table_done(&s->conns);
 	for (size_t i = 0; i < s->listen->n; i++)
 		sd_event_source_disable_unref(s->listen_sources[i]);
 	sd_event_source_disable_unref(s->exit_source);
 	sd_event_source_disable_unref(s->drain_timer);
 	tcp_done(&s->tcp);
+	udp_done(&s->udp);
 	status_done(&s->status);
 	reload_done(&s->reload);
 	worker_done(&s->worker);

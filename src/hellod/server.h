@@ -14,6 +14,8 @@ struct server_options {
 	const char *config_path;        /* re-read on SIGHUP; then it must exist and set something */
 	int log_level_override;         /* -v: LOG_DEBUG whatever the file says; -1: none */
 	unsigned workers;               /* threads serving, each with a set of sockets */
+	struct listen_set *metrics;     /* the metrics endpoint's sockets, which server_new()
+	                                 * takes (emptying the set); NULL or empty: none */
 };
 
 /* Blocks the signals the loop takes (SIGTERM, SIGINT, SIGHUP, SIGUSR1) and ignores the strays

@@ -274,8 +274,11 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 				break;
 			if (accept_error_transient(errno))
 				continue;
-			/* Out of fds: the oldest connection has had its greeting longest. */
-			if ((errno == EMFILE || errno == ENFILE) && conn_evict(t->conns))
+			/* Out of fds: some may have closed since the last look (conn_busy() does
+			 * not look after every round); else the oldest connection has had its
+			 * greeting longest. */
+			if ((errno == EMFILE || errno == ENFILE) && (conn_reap(t->conns) ||
+			    conn_evict(t->conns)))
 				continue;
 			accept_pause(t, errno);
 			break;

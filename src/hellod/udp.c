@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -25,8 +26,12 @@ union udp_source {
 	struct cmsghdr align;
 };
 
-/* What one batch needs, on the stack: no allocation per datagram. */
+/* What one batch needs, made once per worker (udp_setup): no allocation per datagram, and
+ * the requests' headers set up once, then only what the kernel wrote to reset (issue 28). */
 struct udp_batch {
+	int with_control;       /* the headers are set up with control data (1), without (0),
+	                         * or not at all (-1) */
+	unsigned written;       /* headers the last recvmmsg() may have written to */
 	struct sockaddr_storage peers[HELLOD_UDP_BATCH];
 	union udp_control control[HELLOD_UDP_BATCH];
 	union udp_source sources[HELLOD_UDP_BATCH];
@@ -40,6 +45,7 @@ int
 udp_setup(struct udp *u)
 {
 	static const int one = 1;
+	bool any = false;
 
 	for (size_t i = 0; i < u->listen->n; i++) {
 		const struct listen_socket *ls = &u->listen->sockets[i];
@@ -47,6 +53,8 @@ udp_setup(struct udp *u)
 		socklen_t len = sizeof(sa);
 
 		u->port[i] = 0;
+		if (ls->type == SOCK_DGRAM)
+			any = true;
 		if (ls->type != SOCK_DGRAM || (ls->family != AF_INET && ls->family != AF_INET6))
 			continue;
 		/* An AF_INET6 socket systemd passed may serve IPv4 too: its requests then come
@@ -59,7 +67,20 @@ udp_setup(struct udp *u)
 		/* sin_port and sin6_port lie at the same offset. */
 		u->port[i] = sa.sin6_port;
 	}
+	if (!any)
+		return 0;
+	u->batch = malloc(sizeof(*u->batch));
+	if (!u->batch)
+		return -ENOMEM;
+	u->batch->with_control = -1;
 	return 0;
+}
+
+void
+udp_done(struct udp *u)
+{
+	free(u->batch);
+	u->batch = NULL;
 }
 
 /* The local port (network order) of the UDP socket fd, 0 when it has no destination
@@ -226,13 +247,13 @@ udp_refused(struct udp *u, const struct mmsghdr *m, bool to_itself, size_t reply
 		return REFUSED_UDP_LOOP;
 	has_source = addr_source((const struct sockaddr *)ss, m->msg_hdr.msg_namelen, &source);
 	if (has_source && !config_allows(config, &source))
-		return REFUSED_DENIED;
+		return REFUSED_UDP_DENIED;
 	if (ss->ss_family == AF_INET)
 		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
 	else if (ss->ss_family == AF_INET6)
 		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 	if (ss->ss_family != AF_UNIX && port < HELLOD_UDP_PORT_MIN)
-		return REFUSED_UDP_SIZE;
+		return REFUSED_UDP_PORT;
 	if ((uint64_t)m->msg_len * config->udp_max_ratio < reply_len)
 		return REFUSED_UDP_SIZE;
 	if (config->udp_rate > 0 && has_source && !config_exempts(config, &source) &&
@@ -272,21 +293,32 @@ udp_reply(struct udp *u, int fd, struct mmsghdr *out, unsigned n)
 static int
 udp_receive(int fd, bool control, struct udp_batch *b)
 {
+	unsigned n = b->written;
 	int k;
 
-	/* Each message gets one iovec of no bytes rather than none: Linux takes msg_iovlen = 0,
-	 * but qemu-user 7.2 then returns success without dequeuing the datagram, and the loop
-	 * spins on the same one for ever. */
-	b->empty = (struct iovec){ .iov_base = NULL, .iov_len = 0 };
-	for (unsigned i = 0; i < HELLOD_UDP_BATCH; i++)
-		b->in[i] = (struct mmsghdr){ .msg_hdr = {
-			.msg_name = &b->peers[i], .msg_namelen = sizeof(b->peers[i]),
-			.msg_iov = &b->empty, .msg_iovlen = 1,
-			.msg_control = control ? b->control[i].buf : NULL,
-			.msg_controllen = control ? sizeof(b->control[i].buf) : 0 } };
+	if (b->with_control != (int)control) {
+		/* Each message gets one iovec of no bytes rather than none: Linux takes
+		 * msg_iovlen = 0, but qemu-user 7.2 then returns success without dequeuing the
+		 * datagram, and the loop spins on the same one for ever. */
+		b->empty = (struct iovec){ .iov_base = NULL, .iov_len = 0 };
+		for (unsigned i = 0; i < HELLOD_UDP_BATCH; i++)
+			b->in[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &b->peers[i], .msg_iov = &b->empty, .msg_iovlen = 1,
+				.msg_control = control ? b->control[i].buf : NULL } };
+		b->with_control = control;
+		n = HELLOD_UDP_BATCH;
+	}
+	/* The kernel writes back the lengths (and flags) of the messages it received: only
+	 * those are set again. */
+	for (unsigned i = 0; i < n; i++) {
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->peers[i]);
+		b->in[i].msg_hdr.msg_controllen = control ? sizeof(b->control[i].buf) : 0;
+	}
 	k = recvmmsg(fd, b->in, HELLOD_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	if (k < 0 && errno != EAGAIN && errno != EINTR)
 		k = recvmmsg(fd, b->in, HELLOD_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	/* Those received, and the one whose receiving failed, to be safe. */
+	b->written = k >= HELLOD_UDP_BATCH ? HELLOD_UDP_BATCH : k > 0 ? (unsigned)k + 1 : 1;
 	return k;
 }
 
@@ -297,12 +329,12 @@ int
 udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
 	struct udp *u = userdata;
-	struct udp_batch b;
+	struct udp_batch *b = u->batch;
 	uint16_t port = udp_local_port(u, fd);
 
 	for (int burst = 0; burst < HELLOD_UDP_BURST / HELLOD_UDP_BATCH; burst++) {
 		unsigned n = 0;
-		int k = udp_receive(fd, port != 0, &b);
+		int k = udp_receive(fd, port != 0, b);
 
 		if (k <= 0)
 			break;  /* drained, or a second error in a row: wait for the next event */
@@ -311,29 +343,29 @@ udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 			struct iovec *iov;
 			enum refusal why;
 
-			if (!udp_answerable(&b.in[i].msg_hdr))
+			if (!udp_answerable(&b->in[i].msg_hdr))
 				continue;
 			if (port != 0)
-				control = udp_source_of(&b.in[i].msg_hdr, &b.sources[n]);
+				control = udp_source_of(&b->in[i].msg_hdr, &b->sources[n]);
 			/* Rendered first: its own length is what the request is weighed against. */
-			iov = udp_line(u, &b, i, n, control, fd, port);
-			why = udp_refused(u, &b.in[i],
-			    control > 0 && udp_to_itself(&b.peers[i], &b.sources[n], port),
+			iov = udp_line(u, b, i, n, control, fd, port);
+			why = udp_refused(u, &b->in[i],
+			    control > 0 && udp_to_itself(&b->peers[i], &b->sources[n], port),
 			    iov->iov_len);
 			if (why != REFUSED_N) {
 				stats_add(&u->stats->refused[why], 1);
 				continue;
 			}
-			b.out[n] = (struct mmsghdr){ .msg_hdr = {
-				.msg_name = &b.peers[i], .msg_namelen = b.in[i].msg_hdr.msg_namelen,
+			b->out[n] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &b->peers[i], .msg_namelen = b->in[i].msg_hdr.msg_namelen,
 				.msg_iov = iov, .msg_iovlen = 1,
-				.msg_control = control > 0 ? b.sources[n].buf : NULL,
+				.msg_control = control > 0 ? b->sources[n].buf : NULL,
 				.msg_controllen = control } };
 			n++;
 			if ((*u->config)->log_connections)
-				log_peer(&b.peers[i], b.in[i].msg_hdr.msg_namelen, "UDP");
+				log_peer(&b->peers[i], b->in[i].msg_hdr.msg_namelen, "UDP");
 		}
-		udp_reply(u, fd, b.out, n);
+		udp_reply(u, fd, b->out, n);
 		if (k < HELLOD_UDP_BATCH)
 			break;
 	}

@@ -25,12 +25,17 @@ struct udp {
 	struct greeter greeter;                 /* renders a greeting with variables */
 	uint16_t port[LISTEN_SOCKETS_MAX];      /* a UDP socket's port (network order); 0: none,
 	                                         * and no destinations reported (AF_UNIX) */
+	struct udp_batch *batch;                /* the datagrams of one recvmmsg(), and their
+	                                         * replies: this worker's alone */
 };
 
 /* Asks each UDP socket of u->listen (the other fields set) for its requests' destinations
  * (IP_PKTINFO, IPV6_RECVPKTINFO), which become the replies' sources. Returns 0 or a negative
  * errno. */
 int udp_setup(struct udp *u);
+
+/* Frees what udp_setup() made. */
+void udp_done(struct udp *u);
 
 /* A UDP socket's callback, with a struct udp as userdata: answers datagrams in batches. */
 int udp_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata);

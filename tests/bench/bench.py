@@ -22,7 +22,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+import counts
 
 HOST = "127.0.0.1"
 GREETING = "Thank you for connecting"
@@ -64,6 +67,7 @@ SERVERS = [
     ("hellod-time", f"hellod, `greeting = {TEMPLATED['hellod-time']}`", True, False),
     ("hellod-fast", "hellod, close = fast", True, False),
     ("hellod-workers2", "hellod, workers = 2", True, False),
+    ("hellod-metrics", "hellod, `[metrics] listen` on, scraped every second", True, False),
     ("hellod-proxy", "hellod, PROXY v2 (`proxy_protocol = yes`, `trusted_proxies = 127.0.0.1`)",
      False, False),
     ("nginx-auto", "nginx 1.22 stream `return`, workers auto", True, False),
@@ -92,9 +96,9 @@ SEND_FIRST = [
 # count, seconds a run may take at most, hellod starts timed.
 MODES = {
     "quick": dict(rounds=3, tcp=30000, udp=120000, fork=0, fork_exec=0, send_first=1000,
-                  seconds=30, ready_starts=10),
+                  seconds=30, ready_starts=10, counts=2000),
     "full": dict(rounds=5, tcp=100000, udp=400000, fork=10000, fork_exec=4000, send_first=2000,
-                 seconds=60, ready_starts=20),
+                 seconds=60, ready_starts=20, counts=5000),
 }
 
 # --- /proc ------------------------------------------------------------------------------------
@@ -295,17 +299,22 @@ def clean_env():
 
 
 class Server:
-    def __init__(self, key, title, udp, ctx):
+    def __init__(self, key, title, udp, ctx, tag=""):
         self.key, self.title, self.udp, self.ctx = key, title, udp, ctx
         self.proc = None
         self.port = None
         self.status = "ok"      # or "n/a (...)"
         self.notes = []
         self.idle_rss_kb = None
-        self.dir = os.path.join(ctx.tmp, key)
+        self.wrapper = []       # a command the server runs under (callgrind, for the counts)
+        self.start_timeout = START_TIMEOUT
+        self.dir = os.path.join(ctx.tmp, key + tag)
         os.makedirs(self.dir)
-        self.log_path = os.path.join(ctx.logs, key + ".log")
+        self.log_path = os.path.join(ctx.logs, key + tag + ".log")
         self.proxy = key.endswith("-proxy")
+        self.metrics_port = None        # hellod-metrics: its endpoint's port
+        self.scraper = None     # ... the thread that scrapes it
+        self.scrapes = [0, 0]   # ... answered 200, and not
         self.expect = expected_greeting(key)
         # What loadgen adds for this server: a PROXY v2 header from each connection.
         self.client_args = ["-P", "v2"] if self.proxy else []
@@ -341,6 +350,7 @@ class Server:
                      "hellod-host": f"greeting = {TEMPLATED['hellod-host']}\n",
                      "hellod-time": f"greeting = {TEMPLATED['hellod-time']}\n",
                      "hellod-workers2": "workers = 2\n",
+                     "hellod-metrics": f"[metrics]\nlisten = {HOST}:{self.metrics_port}\n",
                      "hellod-proxy": f"proxy_protocol = yes\ntrusted_proxies = {HOST}\n"}[self.key]
             return [c.hellod, "-c", self.hellod_conf(extra)]
         if self.key.startswith("nginx"):
@@ -365,17 +375,33 @@ class Server:
             return []
         return [line.replace(self.dir + "/", "") for line in text.splitlines() if line.strip()]
 
+    def scrape_every_second(self):
+        """hellod-metrics: GET /metrics once a second while it runs, as Prometheus would
+        (every 15 s by default), counting the answers that are and are not 200."""
+        while self.proc and self.status == "ok":
+            try:
+                with socket.create_connection((HOST, self.metrics_port), timeout=2.0) as s:
+                    s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+                    data = b""
+                    while chunk := s.recv(65536):
+                        data += chunk
+                self.scrapes[0 if data.startswith(b"HTTP/1.1 200 ") else 1] += 1
+            except OSError:
+                self.scrapes[1] += 1
+            time.sleep(1.0)
+
     def start(self):
         self.port = free_port(self.ctx.ports)
+        self.metrics_port = free_port(self.ctx.ports) if self.key == "hellod-metrics" else None
         argv = self.argv()
         if argv is None:
             self.status = "n/a (nginx is not installed)"
             return
         with open(self.log_path, "w", encoding="ascii") as log:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+            self.proc = subprocess.Popen(self.wrapper + argv, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, env=clean_env(),
                                          start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             rc = self.proc.poll()
             if rc is not None:
@@ -387,13 +413,16 @@ class Server:
                 break
             time.sleep(0.05)
         else:
-            self.status = f"n/a (no greeting within {START_TIMEOUT:.0f} s)"
+            self.status = f"n/a (no greeting within {self.start_timeout:.0f} s)"
             self.stop()
             return
         time.sleep(0.3)
         self.idle_rss_kb = rss_kb(tree(self.proc.pid))
         if self.key.startswith("hellod"):
             self.notes += [f"said at start: {line}" for line in self.log_lines()[:4]]
+        if self.metrics_port:
+            self.scraper = threading.Thread(target=self.scrape_every_second, daemon=True)
+            self.scraper.start()
 
     def alive(self):
         """False once the server has exited, which then shows as its status."""
@@ -422,6 +451,12 @@ class Server:
         """SIGTERM, then SIGKILL for the group; stray descendants by their pid."""
         if not self.proc:
             return
+        if self.scraper:
+            self.status, status = "stopping", self.status
+            self.scraper.join()
+            self.scraper = None
+            self.status = status
+            self.notes.append(f"scrapes: {self.scrapes[0]} answered 200, {self.scrapes[1]} not")
         pids = [(pid, start_time(pid)) for pid in tree(self.proc.pid)]
         try:
             self.proc.send_signal(signal.SIGTERM)
@@ -882,11 +917,14 @@ def machine_info(ctx):
     }
 
 
-def report(ctx, servers, runs, sf, lh, extras, machine, wall):
+def report(ctx, servers, runs, sf, lh, cnt, extras, machine, wall):
     summary = summarize(runs, servers)
     m = ctx.mode
     lines = [f"# hellod benchmark ({ctx.mode_name} mode)", ""]
     lines += ratio_table(servers, summary, m["rounds"])
+    if cnt:
+        lines += ["", "## Counts per greeting", ""]
+        lines += counts.table(servers, cnt, m["counts"])
     lines += ["", "Idle RSS (VmRSS summed over the process tree): " + ", ".join(
         f"{s.key} {mb(s.idle_rss_kb)}" for s in servers if s.status == "ok") + ".", ""]
     lines += ["## Details", "",
@@ -977,9 +1015,19 @@ def parse_args():
     ap.add_argument("--out", help="for results.md, results.json and logs/ (BUILD/bench)")
     ap.add_argument("--no-netns", action="store_true", help="stay in the host's network "
                     "namespace even as root")
+    ap.add_argument("--no-counts", action="store_true", help="skip the syscall and "
+                    "instruction counts per greeting (perf, callgrind)")
+    ap.add_argument("--counts-only", action="store_true", help="the counts alone: no rounds, "
+                    "send-first, late-header or start-up runs")
+    ap.add_argument("--count-n", type=int, help="greetings per counted window, N (quick 2000, "
+                    "full 5000); each count is over N and 2N")
     a = ap.parse_args()
     if a.rounds is not None and not 1 <= a.rounds <= 100:
         ap.error("--rounds: 1-100")
+    if a.count_n is not None and not 100 <= a.count_n <= 1000000:
+        ap.error("--count-n: 100-1000000")
+    if a.counts_only and a.no_counts:
+        ap.error("--counts-only and --no-counts contradict each other")
     keys = [k for k, _, _, _ in SERVERS]
     if a.only:
         want = [w.strip() for w in a.only.split(",") if w.strip()]
@@ -999,6 +1047,9 @@ def main():
     ctx.mode = dict(MODES[ctx.mode_name])
     if a.rounds:
         ctx.mode["rounds"] = a.rounds
+    if a.count_n:
+        ctx.mode["counts"] = a.count_n
+    ctx.tree = tree
     ctx.build = os.path.abspath(a.build)
     ctx.hellod = os.path.join(ctx.build, "hellod")
     ctx.loadgen = os.path.join(ctx.build, "bench", "loadgen")
@@ -1029,12 +1080,16 @@ def main():
                                            if srv.status == "ok" else ""))
         if servers[0].status != "ok":
             sys.exit(f"bench.py: the limit server did not start: {servers[0].status}")
-        runs = run_rounds(ctx, servers)
-        sf = send_first(ctx, servers)
-        lh = late_header(ctx, servers)
-        extras = hellod_extras(ctx) if (not a.only or any(k.startswith("hellod")
-                                                            for k in a.only)) \
-            else {"ready_ms": []}
+        runs, sf, lh, cnt, extras = [], {}, {}, {}, {"ready_ms": []}
+        if not a.counts_only:
+            runs = run_rounds(ctx, servers)
+            sf = send_first(ctx, servers)
+            lh = late_header(ctx, servers)
+        if not a.no_counts:
+            cnt = counts.count_all(ctx, servers, lambda srv: Server(
+                srv.key, srv.title, srv.udp, ctx, tag="-callgrind"), ctx.mode["counts"], log)
+        if not a.counts_only and (not a.only or any(k.startswith("hellod") for k in a.only)):
+            extras = hellod_extras(ctx)
     finally:
         if ctx.loadgen_proc and ctx.loadgen_proc.poll() is None:
             ctx.loadgen_proc.kill()
@@ -1044,7 +1099,7 @@ def main():
         shutil.rmtree(ctx.tmp, ignore_errors=True)
     wall = time.monotonic() - t0
     machine = machine_info(ctx)
-    text, summary = report(ctx, servers, runs, sf, lh, extras, machine, wall)
+    text, summary = report(ctx, servers, runs, sf, lh, cnt, extras, machine, wall)
     print(text)
     with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as f:
         f.write(text)
@@ -1054,6 +1109,7 @@ def main():
                                        "idle_rss_kb": s.idle_rss_kb, "notes": s.notes}
                                for s in servers},
                    "summary": summary, "runs": runs, "send_first": sf, "late_header": lh,
+                   "counts": cnt,
                    "hellod": extras},
                   f, indent=1)
     log(f"wrote {out}/results.md and results.json ({wall:.0f} s)")

@@ -10,13 +10,14 @@ seconds=$1 cflags=$2 libs=$3
 out=build/fuzz
 mkdir -p "$out"
 failed=0
-for target in config reply proxy template quotes; do
+for target in config reply proxy template quotes http; do
 	case $target in
 	config) sources="src/common/config.c src/common/config-keys.c src/common/config-types.c src/common/access.c src/common/template.c src/common/quotes.c src/common/addr.c src/common/util.c" ;;
 	reply) sources="src/check/report.c src/common/util.c" ;;
 	proxy) sources="src/hellod/proxy.c src/common/addr.c src/common/util.c" ;;
 	template) sources="src/common/template.c src/common/util.c" ;;
 	quotes) sources="src/common/quotes.c src/common/util.c" ;;
+	http) sources="src/hellod/http.c" ;;
 	esac
 	# shellcheck disable=SC2086 # the flag and source lists are meant to split
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -14,7 +14,8 @@ fi
 for f in usr/bin/hellod-check usr/sbin/hellod usr/share/man/man1/hellod-check.1 \
     units/hellod-check.service units/hellod-check.timer units/hellod.socket \
     units/hellod-check-prom.service units/hellod-check-prom.timer \
-    units/hellod-udp.socket units/hellod.service units/hellod-standalone.service \
+    units/hellod-udp.socket units/hellod-metrics.socket units/hellod.service \
+    units/hellod-standalone.service \
     etc/cron.d/hellod-check \
     etc/hellod/hellod.conf catalog/hellod.catalog; do
 	[ -e "$R/$f" ] || missing="${missing:-} $f"

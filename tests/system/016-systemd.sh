@@ -1,7 +1,8 @@
 #!/bin/bash
 # hellod under real systemd as PID 1 (systemd-nspawn): make install's units, socket activation
-# over TCP and UDP, reload, status, journal, watchdog, restart policy, stop, the self-binding
-# unit and the hardening, each as systemctl and journalctl show them to an administrator.
+# over TCP and UDP and of the metrics endpoint, reload, status, journal, watchdog, restart
+# policy, stop, the self-binding unit and the hardening, each as systemctl and journalctl show
+# them to an administrator.
 . "$HELLOD_TOP/tests/lib.sh"
 . "$HELLOD_TOP/tests/lib-check.sh"
 . "$HELLOD_TOP/tests/container.sh"
@@ -114,6 +115,24 @@ expect_eq "hellod tells the passed sockets by their FileDescriptorName=" \
     "TCP on [::]:12345 (passed by systemd as tcp)|UDP on [::]:12345 (passed by systemd as udp)" \
     "$(jq -r --arg id "$LISTEN_ID" '[.[] | select(.MESSAGE_ID == $id) |
         .MESSAGE | sub("^Serving "; "")] | unique | join("|")' "$T/journal.json")"
+
+# The metrics endpoint: a socket unit of its own, installed but not enabled, adopted by its
+# FileDescriptorName=metrics. As for UDP, hellod.service stops first.
+expect_eq "hellod-metrics.socket is installed, not enabled" "disabled inactive" \
+    "$(in_ct systemctl is-enabled hellod-metrics.socket) $(active hellod-metrics.socket)"
+in_ct systemctl stop hellod.service 2>/dev/null
+in_ct systemctl start hellod-metrics.socket
+greet chunks 127.0.0.1 12346 'GET /metrics HTTP/1.0\r\n\r\n' >"$T/metrics.out"
+expect_eq "a scrape starts hellod.service and gets 200, the metrics and the greeting count" \
+    "HTTP/1.1 200 OK|hellod_greetings_total{proto=\"tcp\"} 0 active" \
+    "$(head -n 1 "$T/metrics.out" | tr -d '\r')|$(grep '^hellod_greetings_total{proto="tcp"}' \
+        "$T/metrics.out") $(active hellod.service)"
+journal_json hellod >"$T/journal.json"
+expect_eq "hellod serves the metrics on the socket passed as metrics, not as a greeting" \
+    "metrics on 127.0.0.1:12346 (passed by systemd as metrics)" \
+    "$(jq -r --arg id "$LISTEN_ID" '[.[] | select(.MESSAGE_ID == $id) | .MESSAGE |
+        select(test("12346")) | sub("^Serving "; "")] | unique | join("|")' "$T/journal.json")"
+in_ct systemctl stop hellod-metrics.socket
 
 # Reload: a new greeting takes effect; a broken file fails the reload and changes nothing.
 # Issue 25: systemctl reload returns once the new configuration serves (ExecReload= waits for

@@ -73,6 +73,7 @@ if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 ./lib/systemd/system/hellod-check-prom.timer
 ./lib/systemd/system/hellod-check.service
 ./lib/systemd/system/hellod-check.timer
+./lib/systemd/system/hellod-metrics.socket
 ./lib/systemd/system/hellod-standalone.service
 ./lib/systemd/system/hellod-udp.socket
 ./lib/systemd/system/hellod.service
@@ -86,10 +87,12 @@ if built deb "builds the .deb and lintian (pedantic, -EI) reports no tag"; then
 ./usr/share/doc/hellod/copyright
 ./usr/share/doc/hellod/examples/blackbox.yml
 ./usr/share/doc/hellod/examples/haproxy.cfg
+./usr/share/doc/hellod/examples/hellod-rules.yml
 ./usr/share/doc/hellod/examples/icinga2-hellod.conf
 ./usr/share/doc/hellod/examples/kubernetes.yaml
 ./usr/share/doc/hellod/examples/nagios-hellod.cfg
 ./usr/share/doc/hellod/examples/nginx-stream.conf
+./usr/share/doc/hellod/examples/prometheus-hellod.yml
 ./usr/share/doc/hellod/examples/prometheus-scrape.yml
 ./usr/share/lintian/overrides/hellod
 ./usr/share/man/man1/hellod-check.1.gz
@@ -129,6 +132,7 @@ cn /etc/hellod/hellod.conf
 - /usr/lib/systemd/system/hellod-check-prom.timer
 - /usr/lib/systemd/system/hellod-check.service
 - /usr/lib/systemd/system/hellod-check.timer
+- /usr/lib/systemd/system/hellod-metrics.socket
 - /usr/lib/systemd/system/hellod-standalone.service
 - /usr/lib/systemd/system/hellod-udp.socket
 - /usr/lib/systemd/system/hellod.service
@@ -137,10 +141,12 @@ cn /etc/hellod/hellod.conf
 d /usr/share/doc/hellod-$VERSION/README.md
 d /usr/share/doc/hellod-$VERSION/examples/blackbox.yml
 d /usr/share/doc/hellod-$VERSION/examples/haproxy.cfg
+d /usr/share/doc/hellod-$VERSION/examples/hellod-rules.yml
 d /usr/share/doc/hellod-$VERSION/examples/icinga2-hellod.conf
 d /usr/share/doc/hellod-$VERSION/examples/kubernetes.yaml
 d /usr/share/doc/hellod-$VERSION/examples/nagios-hellod.cfg
 d /usr/share/doc/hellod-$VERSION/examples/nginx-stream.conf
+d /usr/share/doc/hellod-$VERSION/examples/prometheus-hellod.yml
 d /usr/share/doc/hellod-$VERSION/examples/prometheus-scrape.yml
 l /usr/share/licenses/hellod-$VERSION/LICENSE
 d /usr/share/man/man1/hellod-check.1.gz
@@ -151,8 +157,8 @@ LIST
 	    awk -F '|' '$2 !~ /^d/ && $3 !~ /\.build-id/ { print ($1 == "" ? "-" : $1), $3 }' |
 	    sort -k 2)"
 	rpm -qp --scripts "$RPM" >"$T/scripts" 2>/dev/null
-	expect_eq "the RPM's scriptlets install and remove all eight units with systemd's update helper" "2" \
-	    "$(grep -c 'systemd-update-helper [a-z-]*-system-units hellod.socket hellod-udp.socket hellod.service hellod-standalone.service hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer' "$T/scripts")"
+	expect_eq "the RPM's scriptlets install and remove all nine units with systemd's update helper" "2" \
+	    "$(grep -c 'systemd-update-helper [a-z-]*-system-units hellod.socket hellod-udp.socket hellod-metrics.socket hellod.service hellod-standalone.service hellod-check.service hellod-check.timer hellod-check-prom.service hellod-check-prom.timer' "$T/scripts")"
 	# Issue 25: on upgrade only the services restart, never the sockets.
 	expect_eq "the RPM's upgrade restarts only hellod.service and hellod-standalone.service" \
 	    "mark-restart-system-units hellod.service hellod-standalone.service" \

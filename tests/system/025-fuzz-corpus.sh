@@ -4,7 +4,7 @@
 # check-asan and under valgrind in make check-valgrind.
 . "$HELLOD_TOP/tests/lib.sh"
 
-for target in config reply proxy template quotes; do
+for target in config reply proxy template quotes http; do
 	n=$(ls "$HELLOD_TOP/tests/fuzz/corpus/$target" | wc -l)
 	# shellcheck disable=SC2086 # the wrapper is a command line
 	$HELLOD_WRAPPER "$HELLOD_BUILD/tests/fuzz_$target" "$HELLOD_TOP/tests/fuzz/corpus/$target"/* \

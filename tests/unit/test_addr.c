@@ -139,6 +139,46 @@ prefixes(void)
 	CHECK(!addr_source((struct sockaddr *)&in, 4, &a));
 }
 
+/* Splits s whole; true when it gives host and port. */
+static bool
+splits(const char *s, const char *host, const char *port)
+{
+	char h[64], p[16];
+
+	return addr_endpoint_split(s, strlen(s), h, sizeof(h), p, sizeof(p)) == 0 &&
+	    strcmp(h, host) == 0 && strcmp(p, port) == 0;
+}
+
+static bool
+split_fails(const char *s)
+{
+	char h[64], p[16];
+
+	return addr_endpoint_split(s, strlen(s), h, sizeof(h), p, sizeof(p)) == -EINVAL;
+}
+
+static void
+endpoints(void)
+{
+	char h[64], p[16];
+
+	CHECK(splits("127.0.0.1:12346", "127.0.0.1", "12346"));
+	CHECK(splits("[::1]:12346", "::1", "12346"));
+	CHECK(splits("[fe80::1%eth0]:1", "fe80::1%eth0", "1"));
+	CHECK(splits("*:9", "*", "9"));
+	CHECK(splits("localhost:http", "localhost", "http"));
+	CHECK(split_fails("127.0.0.1") && split_fails("::1:80") && split_fails(":80"));
+	CHECK(split_fails("host:") && split_fails("[::1]") && split_fails("[::1]80"));
+	CHECK(split_fails("[]:80") && split_fails("[::1:80") && split_fails(""));
+	CHECK(split_fails("a:b:c"));
+	/* Only the n bytes given: the rest of a list is not looked at. */
+	CHECK(addr_endpoint_split("1.2.3.4:5 6.7.8.9:10", 9, h, sizeof(h), p, sizeof(p)) == 0 &&
+	    strcmp(h, "1.2.3.4") == 0 && strcmp(p, "5") == 0);
+	/* Parts that do not fit their buffers. */
+	CHECK(addr_endpoint_split("1.2.3.4:5", 9, h, 7, p, sizeof(p)) == -EINVAL);
+	CHECK(addr_endpoint_split("1.2.3.4:56", 10, h, sizeof(h), p, 2) == -EINVAL);
+}
+
 int
 main(void)
 {
@@ -149,5 +189,6 @@ main(void)
 	RUN("unit/addr", ports_by_service_name);
 	RUN("unit/addr", format_inet);
 	RUN("unit/addr", format_unix);
+	RUN("unit/addr", endpoints);
 	return tests_failed ? 1 : 0;
 }

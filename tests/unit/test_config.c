@@ -304,7 +304,7 @@ static void
 unknown_names(void)
 {
 	CHECK(rejected("[server]\nport = 1\n[extra]\n", 3,
-	    "unknown section [extra]; allowed: [server], [limits], [access], [log]"));
+	    "unknown section [extra]; allowed: [server], [limits], [access], [log], [metrics]"));
 	/* Keys of an unknown section are not reported again. */
 	CHECK(rejected("[extra]\nkey = 1\nother = 2\n", 1, "unknown section [extra]"));
 	CHECK(rejected("[server]\nprot = 1\n", 2, "unknown key 'prot' in [server]; allowed: "
@@ -664,7 +664,8 @@ schema_rows_sound(void)
 		CHECK((k->type == CONFIG_BOOL) == (k->storage == STORE_BOOL) ||
 		    k->type == CONFIG_ENUM);
 		CHECK((k->type == CONFIG_HOST || k->type == CONFIG_GREETING ||
-		    k->type == CONFIG_PATH) == (k->storage == STORE_STRING));
+		    k->type == CONFIG_PATH || k->type == CONFIG_ENDPOINTS) ==
+		    (k->storage == STORE_STRING));
 		CHECK((k->type == CONFIG_PREFIXES) == (k->storage == STORE_OTHER));
 		if (number && k->size < sizeof(uint64_t))
 			CHECK(k->max < (1ULL << (8 * k->size)) && k->def < (1ULL << (8 * k->size)));
@@ -682,7 +683,7 @@ schema_rows_sound(void)
 			    *listen ? ", " : "", k->name);
 	}
 	/* What config_same_listen() compares, and server.c's warning and hellod.conf(5) name. */
-	CHECK_STR(listen, "host, port, backlog, udp, workers");
+	CHECK_STR(listen, "host, port, backlog, udp, workers, listen");
 }
 
 /* Each row's -t message ends with what the row allows; a terse row's says nothing else. */
@@ -833,6 +834,68 @@ access_lists(void)
 	CHECK(rejected("[access]\nallow = nowhere\n", 2, "allow = 'nowhere'"));
 }
 
+static bool
+may_scrape(const char *text, const char *client)
+{
+	struct hellod_config *c = NULL;
+	struct addr_prefix a;
+	bool r;
+
+	if (parse(text, &c) != 0 || addr_prefix_parse(client, &a) != 0)
+		return false;
+	r = config_may_scrape(c, &a);
+	config_unref(c);
+	return r;
+}
+
+/* [metrics]: listen off by default, ADDRESS:PORT items kept as written; allow loopback by
+ * default, nobody when empty, and the families never mix. */
+static void
+metrics_keys(void)
+{
+	struct hellod_config *c = NULL;
+
+	CHECK(parse("\n", &c) == 0);
+	CHECK(c && c->metrics_listen == NULL && c->n_metrics_allow == 2);
+	config_unref(c);
+	c = NULL;
+	CHECK(parse("[metrics]\nlisten = 127.0.0.1:12346 [::1]:12346, *:9 localhost:http "
+	    "[fe80::1%lo]:7\n", &c) == 0);
+	CHECK_STR(c ? c->metrics_listen : NULL, "127.0.0.1:12346 [::1]:12346, *:9 localhost:http "
+	    "[fe80::1%lo]:7");
+	config_unref(c);
+	c = NULL;
+	CHECK(parse("[metrics]\nlisten =\n", &c) == 0);
+	CHECK(c && c->metrics_listen == NULL);
+	config_unref(c);
+
+	CHECK(rejected("[metrics]\nlisten = 127.0.0.1\n", 2, "listen = '127.0.0.1': "
+	    "'127.0.0.1' is not ADDRESS:PORT; allowed: ADDRESS:PORT items such as "
+	    "127.0.0.1:12346 or [::1]:12346 (*:PORT: every address), or empty (off)"));
+	CHECK(rejected("[metrics]\nlisten = ::1:80\n", 2, "'::1:80' is not ADDRESS:PORT"));
+	CHECK(rejected("[metrics]\nlisten = [::1]:\n", 2, "'[::1]:' is not ADDRESS:PORT"));
+	CHECK(rejected("[metrics]\nlisten = [::1]80\n", 2, "'[::1]80' is not ADDRESS:PORT"));
+	CHECK(rejected("[metrics]\nlisten = :80\n", 2, "':80' is not ADDRESS:PORT"));
+	CHECK(rejected("[metrics]\nlisten = 127.0.0.1:0\n", 2, "'127.0.0.1:0' has no port"));
+	CHECK(rejected("[metrics]\nlisten = 127.0.0.1:nosuchservice\n", 2, "has no port"));
+	CHECK(rejected("[metrics]\nlisten = bad_host!:1\n", 2, "has no host name or address"));
+	CHECK(rejected("[metrics]\nlisten = [::ffff:127.0.0.1]:1\n", 2, "IPv4-mapped"));
+	CHECK(rejected("[metrics]\nlisten = 127.1:1\n", 2, "not a dotted quad"));
+	CHECK(rejected("[metrics]\nlisten = *:1 *:2 *:3 *:4 *:5 *:6 *:7 *:8 *:9\n", 2,
+	    "more than 8 addresses; allowed: at most 8"));
+
+	CHECK(may_scrape("\n", "127.0.0.1") && may_scrape("\n", "127.9.9.9"));
+	CHECK(may_scrape("\n", "::1") && !may_scrape("\n", "::2"));
+	CHECK(!may_scrape("\n", "192.0.2.1") && !may_scrape("\n", "2001:db8::1"));
+	CHECK(!may_scrape("[metrics]\nallow =\n", "127.0.0.1"));
+	CHECK(may_scrape("[metrics]\nallow = 192.0.2.0/24\n", "192.0.2.7"));
+	CHECK(!may_scrape("[metrics]\nallow = 192.0.2.0/24\n", "127.0.0.1"));
+	/* ::/0 is every IPv6 scraper and no IPv4 one. */
+	CHECK(!may_scrape("[metrics]\nallow = ::/0\n", "192.0.2.1"));
+	CHECK(may_scrape("[metrics]\nallow = ::/0\n", "2001:db8::1"));
+	CHECK(rejected("[metrics]\nallow = localhost\n", 2, "allow = 'localhost'"));
+}
+
 int
 main(void)
 {
@@ -868,5 +931,6 @@ main(void)
 	RUN("unit/config", schema_documented);
 	RUN("unit/config", proxy_keys);
 	RUN("unit/config", access_lists);
+	RUN("unit/config", metrics_keys);
 	return tests_failed ? 1 : 0;
 }

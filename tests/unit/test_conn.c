@@ -66,6 +66,15 @@ list_is(const struct conn_list *l, const int *fds, size_t n)
 	return !c && l->newest == prev;
 }
 
+/* Whether the connection gauges (struct stats) say so many are sending, lingering and waiting
+ * for a header. */
+static bool
+gauges_are(uint64_t sending, uint64_t lingering, uint64_t waiting)
+{
+	return stats.conns[CONN_SENDING] == sending && stats.conns[CONN_LINGERING] == lingering &&
+	    stats.conns[CONN_WAITING] == waiting;
+}
+
 /* Whether the peer sees the greeting and then the end (our FIN, or our close). */
 static bool
 greeted_and_ended(int peer)
@@ -93,6 +102,7 @@ greeted_then_lingering_in_order(void)
 	CHECK(t.sending.oldest == NULL);
 	CHECK(list_is(&t.lingering, fds, SLOTS));
 	CHECK(stats.tcp_greetings == SLOTS);
+	CHECK(gauges_are(0, SLOTS, 0));
 	for (int i = 0; i < SLOTS; i++) {
 		CHECK(greeted_and_ended(peer[i]));
 		close(peer[i]);
@@ -145,6 +155,7 @@ client_end_leaves_from_the_middle(void)
 	close(peer[2]);
 	conn_poll(&t);
 	CHECK(t.n == SLOTS - 1);
+	CHECK(gauges_are(0, SLOTS - 1, 0));
 	rest[0] = fds[0], rest[1] = fds[1], rest[2] = fds[3];
 	CHECK(list_is(&t.lingering, rest, SLOTS - 1));
 	/* Its slot is the first reused. */
@@ -177,10 +188,74 @@ linger_deadline_closes_everything(void)
 	/* The clients never close: the deadline does. */
 	run_until_empty(&t, e);
 	CHECK(t.n == 0 && !t.lingering.oldest && !t.lingering.newest);
+	CHECK(gauges_are(0, 0, 0));
 	CHECK(stats.refused[REFUSED_SEND_TIMEOUT] == 0);
 	CHECK(greeted_and_ended(peer[0]) && greeted_and_ended(peer[1]));
 	close(peer[0]);
 	close(peer[1]);
+	table_free(&t, e);
+}
+
+/* Runs the loop until the table holds fewer than n connections or 2 s passed. Returns
+ * whether that happened no earlier than deadline and no later than slack after it (the loop
+ * runs in steps of at most 10 ms: it happened between a step's start and its end). */
+static bool
+runs_out_at(struct conn_table *t, sd_event *e, size_t n, uint64_t deadline, uint64_t slack)
+{
+	for (int i = 0; i < 200; i++) {
+		uint64_t before = timer_now(), after;
+
+		(void)sd_event_run(e, 10000);
+		after = timer_now();
+		if (t->n < n)
+			return after >= deadline && before <= deadline + slack;
+	}
+	return false;
+}
+
+/* A connection that leaves first does not move the deadline timer (issue 28): the timer goes
+ * off for it, early, and then at the deadline of the one still there, lingering or sending. */
+static void
+deadlines_kept_after_the_first_leaves(void)
+{
+	struct conn_table t;
+	sd_event *e;
+	int peer[2], sv[2];
+	static char junk[4096];
+	uint64_t deadline;
+
+	table_new(&t, &e);
+	config->linger_usec = 40000;
+	config->send_usec = 80000;
+	/* Lingering: the first client reads and closes, the second never does. */
+	CHECK(open_one(&t, &peer[0]) == 0);
+	(void)usleep(10000);
+	CHECK(open_one(&t, &peer[1]) == 0);
+	deadline = t.lingering.newest->deadline;
+	CHECK(greeted_and_ended(peer[0]));
+	close(peer[0]);
+	conn_poll(&t);
+	CHECK(t.n == 1 && t.deadline_armed < deadline);
+	CHECK(runs_out_at(&t, e, 1, deadline, 500000));
+	CHECK(t.n == 0 && stats.refused[REFUSED_SEND_TIMEOUT] == 0);
+	close(peer[1]);
+
+	/* Sending: a lingering client leaves first; one that never reads is still cut off. */
+	CHECK(open_one(&t, &peer[0]) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+	while (write(sv[0], junk, sizeof(junk)) > 0)
+		;
+	CHECK(conn_open(&t, sv[0], config->line, config->line_len, 0, NULL) == 0);
+	deadline = t.sending.oldest->deadline;
+	CHECK(greeted_and_ended(peer[0]));
+	close(peer[0]);
+	conn_poll(&t);
+	CHECK(t.n == 1 && t.sending.oldest && t.deadline_armed < deadline);
+	CHECK(runs_out_at(&t, e, 1, deadline, 500000));
+	CHECK(t.n == 0 && stats.refused[REFUSED_SEND_TIMEOUT] == 1);
+	/* Nothing is left: the timer is off. */
+	CHECK(t.deadline_armed == UINT64_MAX);
+	close(sv[1]);
 	table_free(&t, e);
 }
 
@@ -201,7 +276,9 @@ send_timeout_cuts_a_client_that_never_reads(void)
 	CHECK(conn_open(&t, sv[0], config->line, config->line_len, 0, NULL) == 0);
 	CHECK(t.sending.oldest && t.sending.oldest->fd == sv[0] && !t.lingering.oldest &&
 	    t.sending.oldest->config == config);
+	CHECK(gauges_are(1, 0, 0));
 	run_until_empty(&t, e);
+	CHECK(gauges_are(0, 0, 0));
 	CHECK(t.n == 0);
 	CHECK(stats.refused[REFUSED_SEND_TIMEOUT] == 1 && stats.tcp_greetings == 0);
 	CHECK(changes >= 1);
@@ -270,6 +347,33 @@ a_rendered_line_outlives_its_buffer(void)
 	table_free(&t, e);
 }
 
+static void
+header_cb(struct conn *c, bool closed, void *userdata)
+{
+	conn_refuse(c, REFUSED_PROXY);
+}
+
+/* A trusted proxy's connection waits for its header, counted as such until proxy_timeout. */
+static void
+waiting_gauge_until_proxy_timeout(void)
+{
+	struct conn_table t;
+	sd_event *e;
+	int sv[2];
+
+	table_new(&t, &e);
+	t.header_cb = header_cb;
+	config->proxy_usec = 20000;
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(conn_open_waiting(&t, sv[0]) == 0);
+	CHECK(gauges_are(0, 0, 1));
+	run_until_empty(&t, e);
+	CHECK(t.n == 0 && gauges_are(0, 0, 0));
+	CHECK(stats.refused[REFUSED_PROXY] == 1);
+	close(sv[1]);
+	table_free(&t, e);
+}
+
 int
 main(void)
 {
@@ -278,7 +382,9 @@ main(void)
 	RUN("unit/conn", client_end_leaves_from_the_middle);
 	RUN("unit/conn", linger_deadline_closes_everything);
 	RUN("unit/conn", send_timeout_cuts_a_client_that_never_reads);
+	RUN("unit/conn", deadlines_kept_after_the_first_leaves);
 	RUN("unit/conn", every_slot_sending_means_no_room);
 	RUN("unit/conn", a_rendered_line_outlives_its_buffer);
+	RUN("unit/conn", waiting_gauge_until_proxy_timeout);
 	return tests_failed ? 1 : 0;
 }

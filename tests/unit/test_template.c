@@ -211,6 +211,36 @@ addresses(void)
 	CHECK_STR(out, "- -/- -");
 }
 
+/* $hostname made literal once per config renders as it did, and is no variable any more. */
+static void
+hostname_folded(void)
+{
+	static const char *const greetings[] = { "Hello from $hostname to $remote_addr",
+		"$hostname", "Hello from $hostname", "$$$hostname$$", "${hostname}s $protocol",
+		"$hostname|$remote_addr|$remote_port|$server_addr|$server_port|$hostname",
+		"<$hostname> $quote $time_iso8601" };
+	const char *const names[] = { "web-1.example", "evil\x1b[31m\r\n.example", "" };
+	char want[1024];
+
+	for (size_t i = 0; i < ELEMENTSOF(greetings); i++)
+		for (size_t k = 0; k < ELEMENTSOF(names); k++) {
+			struct template_values v = values;
+
+			v.hostname = names[k];
+			CHECK(template_parse(greetings[i], &t, msg, sizeof(msg)) == 0);
+			template_render(&t, &v, want, sizeof(want));
+			CHECK(template_fold_hostname(&t, names[k]) == 0);
+			CHECK((t.uses & (1u << VAR_HOSTNAME)) == 0);
+			v.hostname = "not this one";
+			template_render(&t, &v, out, sizeof(out));
+			CHECK_STR(out, want);
+		}
+	/* Nothing else left: a plain line, its text the whole of it. */
+	CHECK(template_parse("Hello from $hostname", &t, msg, sizeof(msg)) == 0);
+	CHECK(template_fold_hostname(&t, "h") == 0 && t.uses == 0);
+	CHECK_STR(t.text, "Hello from h");
+}
+
 static void
 hostname_sanitized(void)
 {
@@ -406,6 +436,7 @@ main(void)
 	RUN("unit/template", max_len);
 	RUN("unit/template", addresses);
 	RUN("unit/template", hostname_sanitized);
+	RUN("unit/template", hostname_folded);
 	RUN("unit/template", cut_to_buffer);
 	RUN("unit/template", render_within_max_len);
 	RUN("unit/template", time_formats);
