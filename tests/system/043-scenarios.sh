@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# The scenario engine (tests/scenario/README.md) on a fixed short set of seeds: each seed a
+# configuration, a stream of clients (direct, proxied, UDP, odd), reloads, pauses and SIGUSR1,
+# every client's outcome judged against the model, then hellod's counters, fds, memory and
+# stop. One PASS or FAIL line per seed; a FAIL shows the mismatches and the command that
+# replays the seed. make soak runs fresh seeds for as long as asked.
+. "$HELLOD_TOP/tests/lib.sh"
+
+# Two of each profile (seed % 6: balancer, quotes, limits, access, udp, chaos), about 3.5 s
+# each here. Under valgrind and qemu-user hellod is 5 to 50 times slower: fewer seeds, every
+# patience of the engine scaled (scenario.py's scale_of).
+SEEDS="1 2 3 4 5 6 7 8 9 10 11 12"
+why=""
+if [ -n "${HELLOD_VALGRIND:-}" ]; then
+	SEEDS="2 4 7"
+	why="under valgrind, 3 of the 12 seeds (hellod is about 50 times slower)"
+elif [ -n "$HELLOD_EMULATED" ]; then
+	SEEDS="2 4 7"
+	why="under qemu-user, 3 of the 12 seeds (hellod is 5 to 20 times slower)"
+fi
+BUDGET=55       # seconds: the seeds left when they are spent are skipped, saying so
+
+if ! command -v python3 >/dev/null; then
+	skip "scenarios" "no python3 (make check-deps installs it)"
+	exit 0
+fi
+[ -n "$why" ] && skip "the other seeds" "$why"
+
+start=$(date +%s)
+for seed in $SEEDS; do
+	if [ $(( $(date +%s) - start )) -ge "$BUDGET" ]; then
+		skip "seed $seed" "the ${BUDGET} s budget is spent (a loaded machine?)"
+		continue
+	fi
+	out=$T/seed.$seed
+	python3 "$HELLOD_TOP/tests/scenario/scenario.py" --hellod "$HELLOD" \
+		--wrapper "$HELLOD_WRAPPER" "$seed" >"$out" 2>&1
+	status=$?
+	line=$(head -n 1 "$out")
+	if [ "$status" = 0 ]; then
+		pass "$line"
+	else
+		fail "seed $seed: ${line:-no result (status $status)}" "$(tail -n +2 "$out")"
+	fi
+done
