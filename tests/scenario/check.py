@@ -373,9 +373,16 @@ class Judge:
             tcp_maybe += maybe
         for c in r.udp:
             udp_seen += self.judge_udp(c, refusals)
-        for c in r.tcp + r.udp:
-            for line in sorted(getattr(c, "lines", ()))[:1]:
-                self.expected.setdefault(line, c.spec.n)
+        # The lines that can be one client's alone (they show its address or port), to tell
+        # another client's line when one is sent.
+        own = any(v in ("remote_addr", "remote_port") for w in r.windows
+                  for k, v in w.conf.parts() if k == "v")
+        for c in r.tcp + r.udp if own else ():
+            for line in sorted(c.lines)[:1]:
+                marks = [str(c.sport), c.spec.src] + ([str(x) for x in c.spec.hdr]
+                                                      if getattr(c.spec, "hdr", None) else [])
+                if any(m.encode() in line for m in marks):
+                    self.expected.setdefault(line, c.spec.n)
         self.report_wrongs()
         v.wrong_clients = len(self.wrongs)
         self.counters(tcp_lo, tcp_maybe, udp_seen, refusals, optional)
