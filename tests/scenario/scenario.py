@@ -50,9 +50,18 @@ def replay_command(args, seed):
                                             shlex.quote(os.path.abspath(args.hellod)), seed)
 
 
+def has_ipv6():
+    """Whether ::1 is there (tests/lib.sh's has_ipv6)."""
+    try:
+        with open("/proc/net/if_inet6") as f:
+            return any(line.startswith("0" * 31 + "1 ") for line in f)
+    except OSError:
+        return False
+
+
 def run_seed(args, seed, duration=None):
     """One seed: the plan, the run, the verdict."""
-    plan = Plan(seed, duration)
+    plan = Plan(seed, duration, has_ipv6())
     # A short directory, as /etc/hellod is.
     work = tempfile.mkdtemp(prefix="hs%d." % seed)
     scale = scale_of(args.wrapper)
@@ -94,7 +103,10 @@ def dump(run, verdict, path):
             f.write("reload %.3f-%.3f %s%s\n" % (t_hup - t0, t_done - t0, how,
                                                  " broken" if conf.broken else ""))
         f.write("counters %s\n" % run.counters)
-        f.write("phases (start, play, settle, stop) %s\n" % ["%.2f" % x for x in run.phases])
+        f.write("phases (start, play, settle, stop) %s\n" % ["%.2f" % x for x in
+                                                             getattr(run, "phases", ())])
+        f.write("fds %s %s %s, VmRSS kB %s %s %s (start, most, end)\n" % (
+            run.fd_base, run.fd_max, run.fd_end, run.rss_base, run.rss_max, run.rss_end))
         for key, n in sorted(getattr(verdict, "groups", {}).items()):
             f.write("refused %s: %d\n" % (key, n))
         for c in sorted(run.tcp + run.udp, key=lambda c: c.spec.n):
