@@ -8,7 +8,7 @@ import signal
 
 from clients import EOF, RST, TIMEOUT, CONNECT, ABORT, REPLY
 from model import allows, exempts, trusts, render, source_key, rate_key, prefix_key, \
-    daily_index
+    daily_index, QuoteFile
 
 # Refusals a client can see (a reset, no datagram), matched against the counters.
 SEEN = ("per_source", "tcp_rate", "proxy", "denied", "udp_size", "udp_rate", "udp_loop")
@@ -122,11 +122,11 @@ class Judge:
             a, b = self.span(c)
             held = self.held_until(c)
             self.table.add(None, a, held)
-            idents = {x[2] for x in c.cases if x[2] is not None}
-            for ident in idents:
-                self.sources.add(source_key(ident[0]), a, held)
-                for p4, p6 in prefixes:
-                    self.tcp_rates.add(prefix_key(ident[0], p4, p6), a, b)
+            addrs = {x[2][0] for x in c.cases if x[2] is not None}
+            for key in {source_key(x) for x in addrs}:
+                self.sources.add(key, a, held)
+            for key in {prefix_key(x, p4, p6) for x in addrs for p4, p6 in prefixes}:
+                self.tcp_rates.add(key, a, b)
         for i in (self.table, self.sources, self.tcp_rates):
             i.freeze()
 
@@ -191,8 +191,8 @@ class Judge:
         prefixes = {(w.conf.prefix4, w.conf.prefix6) for w in self.r.windows}
         for c in self.r.udp:
             a, b = self.span(c)
-            for p4, p6 in prefixes:
-                self.udp_rates.add(prefix_key(c.spec.src, p4, p6), a, b)
+            for key in {prefix_key(c.spec.src, p4, p6) for p4, p6 in prefixes}:
+                self.udp_rates.add(key, a, b)
             if c.end == REPLY and len(c.data) >= c.size:
                 self.answered.setdefault((c.spec.src, c.sport), []).append((c.t1, c.spec.n))
                 self.loop_recent.add(None, a, c.t1)
@@ -243,49 +243,52 @@ class Judge:
         return "client %d (%s; %s; %s-%s s)" % (c.spec.n, c.spec.label, who, t(a), t(b))
 
     def whose(self, c):
-        """What a wrong line is, when it can be told: another client's line, whole or cut at
-        ours's length; or a quote of the file in force that is not the day's."""
+        """What a wrong line is, when it can be told: (kind, words), or (None, "")."""
         data = bytes(c.data)
         n = self.expected.get(data)
         if n is not None:
-            return " = client %d's line" % n
+            return "another client's line", " = client %d's line" % n
         if data and not data.endswith(b"\n"):
             for line, n in self.expected.items():
                 if line.startswith(data):
-                    return " = the start of client %d's line %r" % (n, line)
+                    return "another client's line", " = the start of client %d's line %r" % (
+                        n, line)
+        head = data.split(b"\n")[0] + b"\n"
+        if head != data and head in self.expected:
+            return "another client's line", " = client %d's line, then other bytes" % \
+                self.expected[head]
         a, b = self.span(c)
         for k in self.window(a, b):
             conf = self.confs[k]
             if not conf.quotes or conf.rotation != "daily":
                 continue
-            n, day = len(conf.quotes.usable), daily_index(len(conf.quotes.usable),
-                                                          b + self.r.wall_offset)
+            n = len(conf.quotes.usable)
+            day = daily_index(n, b + self.r.wall_offset)
             for i, q in enumerate(conf.quotes.usable):
-                if q.encode() in data and i != day:
-                    return " = quote %d of the %d in force, whose day's quote is %d" % (i, n, day)
-            if data == b"-\n" or b"-" in data and len(data) < len(min(c.lines, key=len, default=b"")):
-                return " = no quote at all ('-'), where the day's is quote %d of %d" % (day, n)
-        return ""
+                if i != day and q.encode() in data:
+                    return "a quote, not the day's", \
+                        " = quote %d of the %d in force, whose day's quote is %d" % (i, n, day)
+            dash = conf.copy()
+            dash.quotes, dash.rotation = QuoteFile([("-", True)]), "connection"
+            ident = (c.spec.hdr or (c.spec.src, c.sport)) if c.spec.proto == "tcp" else \
+                (c.spec.src, c.sport)
+            if data in render(dash, ident, c.spec.proto.upper(), self.r.server, self.wall(a, b)):
+                return "a quote, not the day's", \
+                    " = '-' for the quote, where the day's is quote %d of %d" % (day, n)
+        return None, ""
 
-    def wrong(self, c, what, lines):
-        self.wrongs.append((c, what, lines))
+    def wrong(self, c, kind, what, lines):
+        self.wrongs.append((c, kind, what, lines))
 
     def report_wrongs(self):
         """The clients with a wrong outcome, by kind (what the line is, or how it ended):
         each kind's count and its first EXAMPLES."""
         kinds = {}
-        for c, what, lines in self.wrongs:
-            who = self.whose(c) if c.data else ""
-            kind = who.split(",")[0].split("'s line")[0].split(" = ")[-1] if who else \
-                what.split(" %")[0].split(":")[0].split(" (")[0]
-            kind = "another client's line" if kind.startswith(("client ", "the start of")) \
-                else "a quote, not the day's" if kind.startswith(("quote ", "no quote")) \
-                else kind
-            kinds.setdefault(kind, []).append((c, what + who, lines))
+        for c, kind, what, lines in self.wrongs:
+            told, words = self.whose(c) if c.data else (None, "")
+            kinds.setdefault(told or kind, []).append((c, what + words, lines))
         for kind, items in sorted(kinds.items(), key=lambda x: -len(x[1])):
-            self.v.bad("%d client%s: %s" % (len(items), "s" if len(items) > 1 else "",
-                                             kind if not kind.startswith("got ") else
-                                             "a wrong line"))
+            self.v.bad("%d client%s: %s" % (len(items), "s" if len(items) > 1 else "", kind))
             for c, what, lines in items[:EXAMPLES]:
                 shown = sorted(lines)[:2]
                 self.v.bad("  e.g. %s: %s; expected %s" % (
@@ -300,11 +303,13 @@ class Judge:
         if c.end == ABORT:
             optional.append(reasons | ({"proxy"} if any(x[3] for x in c.cases) else set()))
             if data and not any(x.startswith(data) for x in lines):
-                self.wrong(c, "got %r before its own reset" % data, lines)
+                self.wrong(c, "bytes not its line's, before its own reset",
+                           "got %r before its own reset" % data, lines)
             return 0, 1
         if c.end in (EOF, RST) and data in lines:
             if c.end == RST and not sends:
-                self.wrong(c, "got its line, then a reset, though it sent nothing", lines)
+                self.wrong(c, "its line, then a reset, though it sent nothing",
+                           "got its line, then a reset, though it sent nothing", lines)
             self.v.checked += 1
             return 1, 0
         fast = sends and any(self.confs[k].close_fast for k in {x[1] for x in c.cases})
@@ -316,7 +321,8 @@ class Judge:
             return 0, 1
         if c.end == RST and not data:
             if not reasons:
-                self.wrong(c, "reset without its line, and no refusal hellod documents could "
+                self.wrong(c, "a reset without a line, and no refusal that could be it",
+                           "reset without its line, and no refusal hellod documents could "
                            "be it", lines)
                 optional.append(set(SEEN))
             else:
@@ -324,13 +330,16 @@ class Judge:
             return 0, 0
         self.v.checked += bool(data)
         if c.end == EOF:
-            self.wrong(c, "got %r then EOF" % data if data else "EOF without a line", lines)
+            self.wrong(c, "a wrong line" if data else "EOF without a line",
+                       "got %r then EOF" % data if data else "EOF without a line", lines)
         elif c.end == RST:
-            self.wrong(c, "got %r then a reset" % data, lines)
+            self.wrong(c, "a wrong line, then a reset", "got %r then a reset" % data, lines)
         elif c.end == TIMEOUT:
-            self.wrong(c, "no end within %.1f s (got %r)" % (self.r.patience, data), lines)
+            self.wrong(c, "no end in time", "no end within %.1f s (got %r)" % (
+                self.r.patience, data), lines)
         elif c.end == CONNECT:
-            self.wrong(c, "connect or read failed: errno %d" % c.errno, lines)
+            self.wrong(c, "a failed connect or read", "connect or read failed: errno %d" %
+                       c.errno, lines)
         optional.append(set(SEEN))
         return 0, 1
 
@@ -340,13 +349,14 @@ class Judge:
         if c.end == REPLY:
             self.v.checked += 1
             if c.data not in lines:
-                self.wrong(c, "got the datagram %r" % c.data, lines)
+                self.wrong(c, "a wrong datagram", "got the datagram %r" % c.data, lines)
             elif c.source[0] != self.r.server[0] or c.source[1] != self.r.server[1]:
-                self.wrong(c, "its reply came from %s:%d" % c.source, lines)
+                self.wrong(c, "a reply from elsewhere", "its reply came from %s:%d" % c.source,
+                           lines)
             return 1
         if not reasons:
-            self.wrong(c, "no reply (%d bytes sent), and no refusal hellod documents could be "
-                       "it" % c.size, lines)
+            self.wrong(c, "no reply, and no refusal that could be it", "no reply (%d bytes "
+                       "sent), and no refusal hellod documents could be it" % c.size, lines)
             refusals.append(set(SEEN))
         else:
             refusals.append(reasons)

@@ -3,6 +3,7 @@
 and NOTIFY_SOCKET, the plan's clients and control events played against it in one epoll loop,
 then its counters, file descriptors and memory read and its stop checked. What happened goes to
 check.py, which judges it."""
+import collections
 import heapq
 import os
 import re
@@ -59,7 +60,7 @@ class Run:
         self.open = {"tcp": 0, "slow": 0, "udp": 0}
         self.open_tcp, self.open_udp, self.late = set(), set(), set()
         self.started = 0
-        self.errors, self.notes = [], []
+        self.errors = []
         self.ready = 0
         self.proc = None
         self.died = self.t_died = None
@@ -70,7 +71,8 @@ class Run:
         self.reloads = []               # (conf, how, t_hup, t_done)
         self.quiet_until, self.quiet_gap, self.quiet_next = 0.0, None, 0.0
         self.log_offset, self.log_partial = 0, b""
-        self.log_lines, self.counter_lines = [], []
+        self.log_lines = collections.deque(maxlen=200)     # the last ones, for reports
+        self.counter_lines = []
         self.reloaded = self.reload_failed = 0
         self.check_memory = check_memory
 
@@ -96,7 +98,7 @@ class Run:
                 f.seek(self.log_offset)
                 data = f.read()
         except OSError:
-            return self.log_lines
+            return list(self.log_lines)
         self.log_offset += len(data)
         data = self.log_partial + data
         lines = data.split(b"\n")
@@ -109,9 +111,8 @@ class Run:
                 self.reloaded += 1
             elif "Reloading " in text and " failed" in text:
                 self.reload_failed += 1
-            if len(self.log_lines) < 20000:
-                self.log_lines.append(text)
-        return self.log_lines
+            self.log_lines.append(text)
+        return list(self.log_lines)
 
     def alive(self):
         if self.died is not None:
