@@ -15,6 +15,9 @@ CATALOGDIR ?= $(shell $(PKG_CONFIG) --variable=catalogdir systemd 2>/dev/null ||
 INSTALL ?= install
 CFLAGS ?= -O2 -g
 BUILDDIR ?= build
+# HELLOD=PATH (environment or command line) names the binary that make soak tests: taken here,
+# before HELLOD below names the daemon's sources.
+SOAK_HELLOD := $(HELLOD)
 
 # Warnings are ours (STYLE.md); CFLAGS, CPPFLAGS and LDFLAGS are the distribution's and come last.
 WARNFLAGS = -std=gnu17 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
@@ -32,8 +35,7 @@ ALL_CFLAGS = $(WARNFLAGS) $(WERROR) -pthread -D_GNU_SOURCE -Isrc/common -DHELLOD
 COMMON = src/common/addr.c src/common/config.c src/common/config-keys.c src/common/config-types.c \
 	src/common/access.c src/common/log.c \
 	src/common/quotes.c src/common/template.c src/common/util.c
-# HELLOD_SRC, not HELLOD: HELLOD=PATH names the binary make soak tests.
-HELLOD_SRC = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tcp.c \
+HELLOD = src/hellod/main.c src/hellod/listen.c src/hellod/server.c src/hellod/tcp.c \
 	src/hellod/workers.c src/hellod/limits.c src/hellod/status.c src/hellod/udp.c \
 	src/hellod/daemon.c src/hellod/notify.c src/hellod/stats.c src/hellod/conn.c \
 	src/hellod/reload.c src/hellod/timer.c src/hellod/budget.c src/hellod/proxy.c \
@@ -74,7 +76,7 @@ $(BUILDDIR)/obj/tests/%.o: tests/%.c
 $(BUILDDIR)/libcommon.a: $(call obj,$(COMMON))
 	$(AR) rcs $@ $^
 
-$(BUILDDIR)/hellod: $(call obj,$(HELLOD_SRC)) $(BUILDDIR)/libcommon.a
+$(BUILDDIR)/hellod: $(call obj,$(HELLOD)) $(BUILDDIR)/libcommon.a
 	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 # The client needs no libsystemd: small images can carry it alone.
@@ -146,16 +148,6 @@ check-valgrind: check-deps
 	@packaging/build-deps.sh valgrind
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
 	@HELLOD_VALGRIND=1 tests/run.sh build/check
-
-# The scenario engine (tests/scenario/README.md): fresh seeds until SECONDS are spent, then
-# one line, "soak: S seeds, C clients, G greetings checked, M mismatches"; it fails on any
-# mismatch or death. HELLOD=PATH tests that binary instead of the test build's.
-SECONDS ?= 600
-soak: deps
-	@packaging/build-deps.sh python3
-	@$(if $(HELLOD),,$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror all)
-	@nice -n 10 python3 tests/scenario/scenario.py --hellod "$(or $(HELLOD),build/check/hellod)" \
-		--soak $(SECONDS)
 
 # Static analysis; every finding fails (tests/lint.sh says which tools and why these checks).
 lint: check-deps
@@ -254,6 +246,17 @@ dist:
 	git archive --prefix=hellod-$(VERSION)/ -o $(DIST) $${rev:-HEAD}
 	@echo $(DIST)
 
+# The scenario engine (tests/scenario/README.md): fresh seeds until SECONDS are spent, then
+# one line, "soak: S seeds, C clients, G greetings checked, M mismatches"; it fails on any
+# mismatch or death. HELLOD=PATH tests that binary instead of the test build's.
+SECONDS ?= 600
+.PHONY: soak
+soak: deps
+	@packaging/build-deps.sh python3
+	@$(if $(SOAK_HELLOD),,$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror all)
+	@nice -n 10 python3 tests/scenario/scenario.py \
+		--hellod "$(or $(SOAK_HELLOD),build/check/hellod)" --soak $(SECONDS)
+
 # A package builds with its own make: nothing of this one may leak in, neither MAKEFLAGS nor
 # the variables given on our command line (BUILDDIR=..., say), which make also exports.
 CLEAN_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
@@ -320,6 +323,6 @@ include tests/bench/bench.mk
 # The test build compiles the benchmark's tools too (with -Werror); 020 uses the load generator.
 tests: $(BENCH_TOOLS)
 
-.PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit soak lint fuzz \
+.PHONY: all tests deps check-deps run check check-asan check-valgrind check-unit lint fuzz \
 	cross cross-build check-cross install uninstall \
 	dist deb size rpm clean

@@ -4,6 +4,7 @@
 # every client's outcome judged against the model, then hellod's counters, fds, memory and
 # stop. One PASS or FAIL line per seed; a FAIL shows the mismatches and the command that
 # replays the seed. make soak runs fresh seeds for as long as asked.
+# hellod-serial: thousands of clients a second on purpose, and patience measured in time
 . "$HELLOD_TOP/tests/lib.sh"
 
 # Seeds 1 to 10 (every profile of seed % 6: quotes, limits, access, udp, chaos, balancer),
