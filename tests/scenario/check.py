@@ -13,6 +13,7 @@ from model import allows, exempts, trusts, render, source_key, rate_key, prefix_
 # Refusals a client can see (a reset, no datagram), matched against the counters.
 SEEN = ("per_source", "tcp_rate", "proxy", "denied", "udp_size", "udp_rate", "udp_loop")
 RSS_GROWTH_MAX = 8 * 1024       # kB hellod's memory may grow by in one scenario (native only)
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 7: "CLOSE", 8: "CLOSE_WAIT"}   # tcp_states.h
 EXAMPLES = 2                    # clients shown for each kind of wrong outcome
 FD_SLACK = 256                  # fds over the baseline and the clients' caps: connections
                                 # whose client closed, not yet seen (an accept burst's worth)
@@ -335,8 +336,8 @@ class Judge:
         elif c.end == RST:
             self.wrong(c, "a wrong line, then a reset", "got %r then a reset" % data, lines)
         elif c.end == TIMEOUT:
-            self.wrong(c, "no end in time", "no end within %.1f s (got %r)" % (
-                self.r.patience, data), lines)
+            self.wrong(c, "no end in time", "no end within %.1f s (got %r; TCP state %s)" % (
+                self.r.patience, data, TCP_STATES.get(c.errno, c.errno)), lines)
         elif c.end == CONNECT:
             self.wrong(c, "a failed connect or read", "connect or read failed: errno %d" %
                        c.errno, lines)

@@ -200,9 +200,14 @@ class Tcp:
                 self.data += d
 
     def expire(self, now):
-        """Its deadline passed (pauses not counted): nothing came in time."""
+        """Its deadline passed (pauses not counted): nothing came in time. Its TCP state says
+        where it stuck (SYN_SENT: never accepted by the kernel; ESTABLISHED: hellod silent)."""
         if self.end is None:
-            self.outcome(now, TIMEOUT)
+            try:
+                state = self.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+            except OSError:
+                state = 0
+            self.outcome(now, TIMEOUT, state)
         self.finish(now)
 
 
