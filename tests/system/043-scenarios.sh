@@ -43,6 +43,8 @@ for seed in $SEEDS; do
 	if [ "$status" = 0 ]; then
 		pass "$line"
 	else
-		fail "seed $seed: ${line:-no result (status $status)}" "$(tail -n +2 "$out")"
+		# The report's lines, each a comment line of its own.
+		mapfile -t report < <(tail -n +2 "$out")
+		fail "seed $seed: ${line:-no result (status $status)}" "${report[@]}"
 	fi
 done
