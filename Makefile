@@ -15,6 +15,9 @@ CATALOGDIR ?= $(shell $(PKG_CONFIG) --variable=catalogdir systemd 2>/dev/null ||
 INSTALL ?= install
 CFLAGS ?= -O2 -g
 BUILDDIR ?= build
+# HELLOD=PATH (environment or command line) names the binary that make soak tests: taken here,
+# before HELLOD below names the daemon's sources.
+SOAK_HELLOD := $(HELLOD)
 
 # Warnings are ours (STYLE.md); CFLAGS, CPPFLAGS and LDFLAGS are the distribution's and come last.
 WARNFLAGS = -std=gnu17 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
@@ -53,7 +56,7 @@ BUILD_DEPS = gcc libc6-dev make pkgconf libsystemd-dev libinih-dev
 CHECK_DEPS = $(BUILD_DEPS) systemd systemd-container iproute2 netbase procps jq groff-base \
 	monitoring-plugins-basic haproxy nginx libnginx-mod-stream python3
 
-LINT_DEPS = cppcheck clang-tidy shellcheck gcc
+LINT_DEPS = cppcheck clang-tidy shellcheck gcc pyflakes3
 FUZZ_DEPS = clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 
@@ -299,6 +302,17 @@ dist:
 	if [ -n "$$rev" ]; then echo "make dist: the tarball has uncommitted changes" >&2; fi && \
 	git archive --prefix=hellod-$(VERSION)/ -o $(DIST) $${rev:-HEAD}
 	@echo $(DIST)
+
+# The scenario engine (tests/scenario/README.md): fresh seeds until SECONDS are spent, then
+# one line, "soak: S seeds, C clients, G greetings checked, M mismatches"; it fails on any
+# mismatch or death. HELLOD=PATH tests that binary instead of the test build's.
+SECONDS ?= 600
+.PHONY: soak
+soak: deps
+	@packaging/build-deps.sh python3
+	@$(if $(SOAK_HELLOD),,$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror all)
+	@nice -n 10 python3 tests/scenario/scenario.py \
+		--hellod "$(or $(SOAK_HELLOD),build/check/hellod)" --soak $(SECONDS)
 
 # A package builds with its own make: nothing of this one may leak in, neither MAKEFLAGS nor
 # the variables given on our command line (BUILDDIR=..., say), which make also exports.

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # make lint: cppcheck, clang-tidy and gcc -fanalyzer over the C sources, the layering of their
-# includes (tests/layers), shellcheck over the shell scripts. Each must be clean; any finding
-# fails. (systemd-analyze verify of the units
+# includes (tests/layers), pyflakes over the scenario engine, shellcheck over the shell
+# scripts. Each must be clean; any finding fails. (systemd-analyze verify of the units
 # runs in make check, 014-install, against the installed paths.)
 # Usage: tests/lint.sh "CPPFLAGS..." (the include and define flags of the build)
 set -u
@@ -51,6 +51,9 @@ step gcc-fanalyzer analyze
 
 # The layering: every include runs down the order declared in tests/layers.
 step layers tests/layers.sh
+
+# The scenario engine's Python: pyflakes (unused names, undefined names, shadowed imports).
+step pyflakes pyflakes3 tests/scenario/*.py
 
 # The system tests and lib.sh have no shebang: tests/run.sh runs them with bash.
 shell() {
