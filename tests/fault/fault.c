@@ -7,6 +7,9 @@
  *   HELLOD_FAULT_SITES=FILE            records, for each function, every call site seen and the
  *                                      number of its first call there: "FUNC N OBJECT+OFFSET"
  *   HELLOD_FAULT_LOG=FILE              where the failed calls are written, the same way
+ *   HELLOD_FAULT_DISARM=FILE           once FILE exists, nothing fails any more: the sweep
+ *                                      creates it before the calls that must succeed, so that a
+ *                                      fault whose count had not come yet cannot land there
  *
  * A call site is the return address, as its object's file name and offset (dladdr), so that a
  * site is named the same in every run. Allocation fails by returning NULL, the others by -1;
@@ -56,6 +59,7 @@ static struct {
 	unsigned long first, last;      /* its calls to fail, counted from 1 */
 	int error;
 	int sites_fd, log_fd;
+	const char *disarm;             /* the file whose existence ends all faults */
 } cfg = { .fn = FN_N, .sites_fd = -1, .log_fd = -1 };
 
 static unsigned long calls[FN_N];
@@ -133,6 +137,7 @@ setup(void)
 	const char *sites = getenv("HELLOD_FAULT_SITES"), *log = getenv("HELLOD_FAULT_LOG");
 
 	cfg.ready = true;
+	cfg.disarm = getenv("HELLOD_FAULT_DISARM");
 	if (sites)
 		cfg.sites_fd = open(sites, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (log)
@@ -186,7 +191,8 @@ fault(enum fn fn, const void *ret)
 			record(cfg.sites_fd, fn, call, ret);
 		}
 	}
-	fail = fn == cfg.fn && call >= cfg.first && call <= cfg.last;
+	fail = fn == cfg.fn && call >= cfg.first && call <= cfg.last &&
+	    !(cfg.disarm && access(cfg.disarm, F_OK) == 0);
 	if (fail && cfg.log_fd >= 0)
 		record(cfg.log_fd, fn, call, ret);
 	busy = false;
