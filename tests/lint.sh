@@ -52,6 +52,17 @@ step gcc-fanalyzer analyze
 # The layering: every include runs down the order declared in tests/layers.
 step layers tests/layers.sh
 
+# The house budget: functions stay short (STYLE.md: ~50 lines), and no body runs over 60. A definition starts with its
+# name at the start of a line and its body's braces stand alone in column 0.
+function_length() {
+	# shellcheck disable=SC2086
+	awk '/^\{/ { start = FNR; name = prev }
+	    /^\}/ && start { if (FNR - start - 1 > 60) { printf "%s:%d: %s: %d lines, over 60\n",
+	        FILENAME, start, name, FNR - start - 1; bad = 1 }; start = 0 }
+	    { prev = $0 } END { exit bad }' $c_sources
+}
+step function-length function_length
+
 # The scenario engine's Python: pyflakes (unused names, undefined names, shadowed imports).
 step pyflakes pyflakes3 tests/scenario/*.py
 

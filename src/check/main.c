@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,55 +136,95 @@ parse_time(struct options *o, const char *name, const char *s, uint64_t *ret)
 		    shown(s), HELLOD_CHECK_SECONDS_MAX);
 }
 
+/* -e STRING or -r REGEX: what the reply must hold. */
+static void
+parse_expect(struct options *o, struct check *c, regex_t *re, int opt, const char *arg)
+{
+	int r;
+
+	if (c->mode != EXPECT_GREETING) {
+		usage_error(o, "-e and -r: give only one of them, once");
+		return;
+	}
+	c->mode = opt == 'e' ? EXPECT_SUBSTRING : EXPECT_REGEX;
+	c->expect = arg;
+	if (arg[0] == '\0')
+		usage_error(o, "-%c: an empty string matches anything", opt);
+	else if (opt == 'r' &&
+	    (r = regcomp(re, arg, REG_EXTENDED | REG_NOSUB | REG_NEWLINE)) != 0) {
+		char msg[128];
+
+		regerror(r, re, msg, sizeof(msg));
+		usage_error(o, "-r: %s", msg);
+	} else if (opt == 'r')
+		c->regex = re;
+}
+
+/* The options that say what to probe and what to expect. Returns false for any other. */
+static bool
+parse_probe_option(struct options *o, struct check *c, regex_t *re, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'H':
+		o->host = arg;
+		if (strcmp(arg, "*") != 0 && addr_check_host(arg) < 0)
+			usage_error(o, "-H: not a host name or address: \"%s\"",
+			    shown(arg));
+		return true;
+	case 'p':
+		if (addr_parse_port(arg, &c->port) < 0)
+			usage_error(o, "-p: not a port (1-65535) or service name: \"%s\"",
+			    shown(arg));
+		return true;
+	case 'u':
+		c->udp = true;
+		return true;
+	case OPT_PROXY:
+		if (proxy_version_parse(arg, &c->proxy) < 0)
+			usage_error(o, "--proxy: \"%s\" is not a PROXY protocol version; "
+			    "give v1 or v2", shown(arg));
+		return true;
+	case 'e':
+	case 'r':
+		parse_expect(o, c, re, opt, arg);
+		return true;
+	case '4':
+	case '6':
+		if (o->family != AF_UNSPEC)
+			usage_error(o, "-4 and -6: give only one of them");
+		o->family = opt == '4' ? AF_INET : AF_INET6;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* An option getopt did not know, or one given an argument it does not take. */
+static void
+unknown_option(struct options *o, char **argv)
+{
+	/* A long option is a whole argument, and getopt has stepped past it. Its optopt is 0
+	 * (unknown) or its value (an argument it does not take). */
+	if (optopt == 0 || optopt > 0xff || strchr(SHORT_OPTIONS, optopt))
+		usage_error(o, "%s: unknown option, or one that takes no argument",
+		    shown(argv[optind - 1]));
+	else
+		usage_error(o, "unknown option -%s", shown((char[]){ (char)optopt, 0 }));
+}
+
 /* Parses the command line into o and c. Returns 0 to go on, 1 when -h or -V was answered. */
 static int
 parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *re)
 {
-	int opt, r;
+	int opt;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":" SHORT_OPTIONS, long_options, NULL)) != -1) {
+		if (parse_probe_option(o, c, re, opt, optarg))
+			continue;
 		switch (opt) {
 		case OPT_CONFIG:
 			o->config = optarg;
-			break;
-		case 'H':
-			o->host = optarg;
-			if (strcmp(optarg, "*") != 0 && addr_check_host(optarg) < 0)
-				usage_error(o, "-H: not a host name or address: \"%s\"",
-				    shown(optarg));
-			break;
-		case 'p':
-			if (addr_parse_port(optarg, &c->port) < 0)
-				usage_error(o, "-p: not a port (1-65535) or service name: \"%s\"",
-				    shown(optarg));
-			break;
-		case 'u':
-			c->udp = true;
-			break;
-		case OPT_PROXY:
-			if (proxy_version_parse(optarg, &c->proxy) < 0)
-				usage_error(o, "--proxy: \"%s\" is not a PROXY protocol version; "
-				    "give v1 or v2", shown(optarg));
-			break;
-		case 'e':
-		case 'r':
-			if (c->mode != EXPECT_GREETING) {
-				usage_error(o, "-e and -r: give only one of them, once");
-				break;
-			}
-			c->mode = opt == 'e' ? EXPECT_SUBSTRING : EXPECT_REGEX;
-			c->expect = optarg;
-			if (optarg[0] == '\0')
-				usage_error(o, "-%c: an empty string matches anything", opt);
-			else if (opt == 'r' && (r = regcomp(re, optarg,
-			    REG_EXTENDED | REG_NOSUB | REG_NEWLINE)) != 0) {
-				char msg[128];
-
-				regerror(r, re, msg, sizeof(msg));
-				usage_error(o, "-r: %s", msg);
-			} else if (opt == 'r')
-				c->regex = re;
 			break;
 		case 'w':
 			parse_time(o, "-w", optarg, &c->warning_usec);
@@ -193,12 +234,6 @@ parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *r
 			break;
 		case 't':
 			parse_time(o, "-t", optarg, &c->timeout_usec);
-			break;
-		case '4':
-		case '6':
-			if (o->family != AF_UNSPEC)
-				usage_error(o, "-4 and -6: give only one of them");
-			o->family = opt == '4' ? AF_INET : AF_INET6;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -222,13 +257,7 @@ parse_args(int argc, char **argv, struct options *o, struct check *c, regex_t *r
 			usage_error(o, "%s: needs an argument", shown(argv[optind - 1]));
 			break;
 		default:
-			/* A long option is a whole argument, and getopt has stepped past it. Its
-			 * optopt is 0 (unknown) or its value (an argument it does not take). */
-			if (optopt == 0 || optopt > 0xff || strchr(SHORT_OPTIONS, optopt))
-				usage_error(o, "%s: unknown option, or one that takes no argument",
-				    shown(argv[optind - 1]));
-			else
-				usage_error(o, "unknown option -%s", shown((char[]){ (char)optopt, 0 }));
+			unknown_option(o, argv);
 			break;
 		}
 	}

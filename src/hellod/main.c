@@ -347,6 +347,41 @@ take_pidfile(void)
 	return fd;
 }
 
+/* The listening sockets (sets, one per worker, and metrics) and the PID file, as root.
+ * Returns 0, or an exit status with everything closed again. */
+static int
+open_all(const struct hellod_config *config, struct listen_set *sets, unsigned n,
+    struct listen_set *metrics, int *pidfile_fd)
+{
+	if (listen_all(config, sets, n, metrics) < 0)
+		return EX_OSERR;
+	if (arg_pidfile && (*pidfile_fd = take_pidfile()) < 0) {
+		close_sets(sets, n);
+		listen_close(metrics);
+		return EX_OSERR;
+	}
+	return 0;
+}
+
+/* -u: from root to the user, once everything that needs root is open. Returns 0 or an exit
+ * status. */
+static int
+drop_to_user(const struct hellod_config *config, uid_t uid, gid_t gid)
+{
+	int r = privileges_drop(uid, gid);
+
+	if (r < 0) {
+		log_error_errno(r, "Failed to switch to user %s: %m", arg_user);
+		return EX_OSERR;
+	}
+	/* The file was read as root; every reload reads it as the user. */
+	if (config->path && access(config->path, R_OK) < 0)
+		log_warning_errno(errno, "User %s cannot read %s (%m): every reload will fail; make "
+		    "it readable to the user (mode 0644, or 0640 with the user's group)", arg_user,
+		    config->path);
+	return 0;
+}
+
 /* Everything after the configuration: sockets, PID file, privileges, the loop. Returns an
  * exit status. *ready_fd is the forking mode's pipe to the waiting parent, or -1; it is set to
  * -1 once the parent was told the daemon serves. */
@@ -368,53 +403,73 @@ run(struct hellod_config *config, int *ready_fd)
 
 	if (arg_user && (r = lookup_user(&uid, &gid)) > 0)
 		return r;
-
 	server_signals_setup();
-
 	sets = calloc(options.workers, sizeof(*sets));
 	if (!sets) {
 		log_error_errno(ENOMEM, "Out of memory");
 		return EX_OSERR;
 	}
-	if (listen_all(config, sets, options.workers, &metrics) < 0) {
+	r = open_all(config, sets, options.workers, &metrics, &pidfile_fd);
+	if (r != 0) {
 		free(sets);
-		return EX_OSERR;
+		return r;
 	}
-	if (arg_pidfile && (pidfile_fd = take_pidfile()) < 0) {
+	if (arg_user && (r = drop_to_user(config, uid, gid)) != 0) {
 		close_sets(sets, options.workers);
 		listen_close(&metrics);
-		free(sets);
-		return EX_OSERR;
-	}
-	if (arg_user && (r = privileges_drop(uid, gid)) < 0) {
-		log_error_errno(r, "Failed to switch to user %s: %m", arg_user);
+	} else if (server_new(config, sets, &options, &server) < 0) {
 		r = EX_OSERR;
-		close_sets(sets, options.workers);
-		listen_close(&metrics);
-		goto out;
+	} else {
+		if (*ready_fd >= 0) {
+			daemon_done(*ready_fd, 0);
+			*ready_fd = -1;
+		}
+		r = server_run(server) < 0 ? EX_OSERR : 0;
+		server_free(server);
 	}
-	/* The file was read as root; every reload reads it as the user. */
-	if (arg_user && config->path && access(config->path, R_OK) < 0)
-		log_warning_errno(errno, "User %s cannot read %s (%m): every reload will fail; make "
-		    "it readable to the user (mode 0644, or 0640 with the user's group)", arg_user,
-		    config->path);
-	if (server_new(config, sets, &options, &server) < 0) {
-		r = EX_OSERR;
-		goto out;
-	}
-	if (*ready_fd >= 0) {
-		daemon_done(*ready_fd, 0);
-		*ready_fd = -1;
-	}
-	r = server_run(server) < 0 ? EX_OSERR : 0;
-	server_free(server);
-out:
 	free(sets);
 	if (arg_pidfile && unlink(arg_pidfile) < 0)
 		log_warning_errno(errno, "Failed to remove PID file %s: %m", arg_pidfile);
 	if (pidfile_fd >= 0)
 		close(pidfile_fd);      /* after the unlink: the lock covers the removal */
 	return r;
+}
+
+/* -d, before anything is opened: daemon(7) step 1, and the paths made absolute, as the
+ * daemon changes to /. Returns 0 or an exit status. */
+static int
+daemon_prepare(char **abs_config, char **abs_pidfile)
+{
+	/* Close every inherited fd beyond stdin, stdout and stderr. */
+	(void)close_range(3, ~0U, 0);
+	*abs_config = absolute_path(arg_config);
+	*abs_pidfile = arg_pidfile ? absolute_path(arg_pidfile) : NULL;
+	if (!*abs_config || (arg_pidfile && !*abs_pidfile)) {
+		fprintf(stderr, "hellod: out of memory\n");
+		return EX_OSERR;
+	}
+	arg_config = *abs_config;
+	arg_pidfile = *abs_pidfile;
+	return 0;
+}
+
+/* -d, once the configuration is loaded: forks, and in the original process waits for the
+ * daemon to serve. Returns 0 in the daemon (logging to syslog, *ready_fd its pipe to the
+ * parent), or 1 in the original process with *status its exit status. */
+static int
+daemon_start(int *ready_fd, int *status)
+{
+	int r = daemon_fork(ready_fd, status);
+
+	if (r < 0) {
+		log_error_errno(r, "Failed to fork: %m");
+		*status = EX_OSERR;
+	}
+	if (r != 0)
+		return 1;
+	log_set_target(LOG_TARGET_SYSLOG);
+	daemon_report_errors(*ready_fd);
+	return 0;
 }
 
 int
@@ -429,55 +484,28 @@ main(int argc, char **argv)
 	r = parse_argv(argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EX_USAGE;
-
 	if (open_std_fds() < 0)
 		return EX_OSERR;
-	/* daemon(7) step 1: close every inherited fd beyond stdin, stdout and stderr. */
-	if (arg_daemon && !arg_test) {
-		(void)close_range(3, ~0U, 0);
-		abs_config = absolute_path(arg_config);
-		abs_pidfile = arg_pidfile ? absolute_path(arg_pidfile) : NULL;
-		if (!abs_config || (arg_pidfile && !abs_pidfile)) {
-			fprintf(stderr, "hellod: out of memory\n");
-			status = EX_OSERR;
-			goto out;
-		}
-		arg_config = abs_config;
-		arg_pidfile = abs_pidfile;
-	}
+	if (arg_daemon && !arg_test && (status = daemon_prepare(&abs_config, &abs_pidfile)) != 0)
+		goto out;
 	log_open_auto("hellod");
 	if (arg_test)
 		log_set_target(LOG_TARGET_STDERR);
 	log_set_max_level(arg_verbose ? LOG_DEBUG : LOG_INFO);
 
-	if (arg_test) {
+	if (arg_test)
 		status = test_config();
-		goto out;
-	}
-	if (arg_reload > 0) {
+	else if (arg_reload > 0)
 		status = reload_request(arg_reload);
-		goto out;
-	}
-	status = load_config(&config);
-	if (status != 0)
-		goto out;
-	log_set_max_level(arg_verbose ? LOG_DEBUG : config->log_level);
-	if (arg_daemon) {
-		r = daemon_fork(&ready_fd, &status);
-		if (r != 0) {
-			if (r < 0) {
-				log_error_errno(r, "Failed to fork: %m");
-				status = EX_OSERR;
-			}
-			goto out;       /* the original process, once the daemon is up or failed */
+	else if ((status = load_config(&config)) == 0) {
+		log_set_max_level(arg_verbose ? LOG_DEBUG : config->log_level);
+		/* The original process: daemon_start returns once the daemon serves or failed. */
+		if (!arg_daemon || daemon_start(&ready_fd, &status) == 0) {
+			status = run(config, &ready_fd);
+			if (ready_fd >= 0 && status != 0)
+				daemon_done(ready_fd, status);
 		}
-		log_set_target(LOG_TARGET_SYSLOG);
-		daemon_report_errors(ready_fd);
 	}
-
-	status = run(config, &ready_fd);
-	if (ready_fd >= 0 && status != 0)
-		daemon_done(ready_fd, status);
 out:
 	config_unref(config);
 	log_close();
