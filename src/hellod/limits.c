@@ -248,7 +248,7 @@ limits_tcp_admit(struct limits *l, const struct hellod_config *c,
 		if (l->counts[i].count >= c->max_per_source)
 			r = REFUSED_PER_SOURCE;
 		else if (l->counts[i].count == 0 && l->n_counts >= (l->counts_mask + 1) / 2)
-			r = REFUSED_MAX_CONNECTIONS;    /* cannot happen: sized for every slot */
+			r = REFUSED_MAX_CONNECTIONS;    /* cannot happen: see limits_new()'s caller */
 		else {
 			if (l->counts[i].count++ == 0) {
 				l->counts[i].source = key;

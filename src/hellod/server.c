@@ -370,7 +370,8 @@ server_new(struct hellod_config *config, struct listen_set *sets,
 	}
 	r = budget_connections(config, sets, n, options->metrics && options->metrics->n > 0 ?
 	    metrics_fds(options->metrics->n) : 0, &max_conns);
-	if (r == 0 && (r = limits_new(max_conns * n, &g->limits)) < 0)
+	/* Every slot, and each worker's next client, counted before a lingering one makes room. */
+	if (r == 0 && (r = limits_new(max_conns * n + n, &g->limits)) < 0)
 		log_error_errno(r, "Out of memory");
 	g->board.limits = g->limits;
 	for (unsigned i = 0; i < n; i++) {
