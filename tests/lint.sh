@@ -63,8 +63,8 @@ function_length() {
 }
 step function-length function_length
 
-# The scenario engine's Python: pyflakes (unused names, undefined names, shadowed imports).
-step pyflakes pyflakes3 tests/scenario/*.py
+# The Python of the tests (scenario engine, tools, fault sweep, bench): pyflakes (unused names, undefined names, shadowed imports).
+step pyflakes pyflakes3 tests/scenario/*.py tests/tools/*.py tests/fault/*.py tests/bench/*.py
 
 # The system tests and lib.sh have no shebang: tests/run.sh runs them with bash.
 shell() {
