@@ -296,8 +296,8 @@ conn_waiting_cb(sd_event_source *source, int fd, uint32_t revents, void *userdat
 /* The connections live in an epoll set of their own: no allocation, registration or removal
  * in sd-event per connection, and close() alone takes a connection out. While clients keep
  * coming, that set is polled after each round of accepts and by a short timer, not watched:
- * a client's FIN or reset then costs no wakeup of its own (measured in the README's
- * "Performance"). Once a timer period passed without a new client, it is watched again. */
+ * a client's FIN or reset then costs no wakeup of its own (measured in tests/bench/README.md).
+ * Once a timer period passed without a new client, it is watched again. */
 static int
 conn_events_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {

@@ -27,7 +27,7 @@ bench-tools: $(BENCH_TOOLS)
 bench-deps: deps
 	@packaging/build-deps.sh $(BENCH_DEPS)
 
-# The release build (default CFLAGS), then the driver: about 10 minutes, quick about 2.
+# The release build (default CFLAGS), then the driver (how long each takes: tests/bench/README.md).
 # A sub-make builds after the dependencies are installed, as `make run` does.
 bench: bench-deps
 	@$(MAKE) --no-print-directory all bench-tools

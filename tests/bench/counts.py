@@ -225,8 +225,8 @@ def table(servers, counts, n):
     head = ["server"] + [f"{t} {w}" for _, t, _, _ in LOADS for w in ("syscalls", "instr")]
     lines = [f"System calls (perf, exact) and user-space instructions (callgrind) per "
              f"greeting, each (count over {2 * n} greetings - count over {n}) / {n}; in "
-             "brackets the ratio to the limit server's. Read it in README.md, "
-             "\"Performance\".", "", "| " + " | ".join(head) + " |",
+             "brackets the ratio to the limit server's. Read it in tests/bench/README.md, "
+             "\"Counts per greeting\".", "", "| " + " | ".join(head) + " |",
              "|---" * len(head) + "|"]
     for srv in servers:
         row = counts.get(srv.key)
