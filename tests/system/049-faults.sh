@@ -18,7 +18,7 @@ if [ -n "${HELLOD_SANITIZER:-}" ]; then
 	exit 0
 fi
 if [ -n "$HELLOD_WRAPPER" ]; then
-	skip "the fault sweep" "under valgrind a trial takes seconds, not milliseconds: make check and make check-asan run it"
+	skip "the fault sweep" "under valgrind a trial takes seconds, not milliseconds: make check runs it"
 	exit 0
 fi
 python3 "$HELLOD_TOP/tests/fault/sweep.py" --build "$HELLOD_BUILD" --budget 50 >"$T/sweep" 2>&1
