@@ -233,3 +233,82 @@ loopback_conf() {
 		printf '%s\n' "$lc_line" >>"$lc_file"
 	done
 }
+
+# The guides beside the example files (etc/examples/README.md, etc/monitoring/README.md) link to
+# the files they explain, quote some of their lines in plain ``` blocks and show commands in
+# ```sh blocks. The tests that run those files check the guides with what follows.
+
+# guide_blocks GUIDE INFO: the lines of GUIDE's fenced blocks opened by ```INFO (INFO empty: the
+# plain ones).
+guide_blocks() {
+	awk -v open_with="\`\`\`$2" '/^```/ { if (fence) inb = 0; else inb = ($0 == open_with)
+	    fence = !fence; next } inb' "$1"
+}
+
+# guide_links GUIDE: the targets of GUIDE's relative links outside code, without #anchor.
+guide_links() {
+	awk '/^```/ { fence = !fence; next } !fence' "$1" | sed 's/`[^`]*`//g' |
+	    grep -oE '\]\([^):]+\)' | sed -e 's/^](//' -e 's/)$//' -e 's/#.*//' -e 's|^\./||' |
+	    grep -v '^$' | sort -u
+}
+
+# check_guide GUIDE: GUIDE links to every other file of its folder, every file it links to
+# exists, and every line it quotes (its plain ``` blocks) is a line of a file it links to.
+check_guide() {
+	cg_dir=$(dirname "$1")
+	cg_links=$(guide_links "$1")
+	cg_unnamed="" cg_missing="" cg_stale=""
+	cg_files=(/dev/null)
+	for cg_f in "$cg_dir"/*; do
+		[ "$cg_f" = "$1" ] || grep -qxF -- "${cg_f##*/}" <<<"$cg_links" ||
+		    cg_unnamed="$cg_unnamed ${cg_f##*/}"
+	done
+	while read -r cg_l; do
+		if [ -f "$cg_dir/$cg_l" ]; then
+			cg_files+=("$cg_dir/$cg_l")
+		elif [ ! -e "$cg_dir/$cg_l" ]; then
+			cg_missing="$cg_missing $cg_l"
+		fi
+	done <<<"$cg_links"
+	while IFS= read -r cg_q; do
+		[ -z "$cg_q" ] || grep -qxF -- "$cg_q" "${cg_files[@]}" ||
+		    cg_stale="$cg_stale [$cg_q]"
+	done < <(guide_blocks "$1" "")
+	expect_eq "${1#"$HELLOD_TOP"/} links to every file of its folder" "" "$cg_unnamed"
+	expect_eq "... every file it links to exists" "" "$cg_missing"
+	expect_eq "... and every line it quotes from them is a line of one of them" "" "$cg_stale"
+}
+
+# guide_cmd GUIDE WORDS: the first command of GUIDE's ```sh blocks that starts with WORDS, cut at
+# a comment or "&&" (a reload, which is not the test's to run); nothing when there is none.
+guide_cmd() {
+	guide_blocks "$1" sh | sed -e 's/[[:space:]]*#.*//' -e 's/[[:space:]]*&&.*//' |
+	    awk -v w="$2" 'index($0 " ", w " ") == 1 { print; exit }'
+}
+
+# expect_guide_cmds NAME GUIDE WORDS...: GUIDE's ```sh blocks have a command starting with each
+# of WORDS (the commands the test runs with guide_run).
+expect_guide_cmds() {
+	egc_name=$1 egc_guide=$2 egc_missing=""
+	shift 2
+	for egc_w in "$@"; do
+		[ -n "$(guide_cmd "$egc_guide" "$egc_w")" ] || egc_missing="$egc_missing [$egc_w]"
+	done
+	expect_eq "$egc_name" "" "$egc_missing"
+}
+
+# guide_run GUIDE WORDS FROM TO [ARG...]: runs GUIDE's command that starts with WORDS
+# (guide_cmd), with FROM in it replaced by TO (a path of Debian's by the test's; FROM empty:
+# nothing replaced) and ARGs added, split at blanks (the commands it runs have no quotes).
+# Exits 127, saying why, when GUIDE has no such command.
+guide_run() {
+	gr_cmd=$(guide_cmd "$1" "$2")
+	if [ -z "$gr_cmd" ]; then
+		echo "no command starting with \"$2\" in a sh block of ${1#"$HELLOD_TOP"/}" >&2
+		return 127
+	fi
+	[ -z "$3" ] || gr_cmd=${gr_cmd//"$3"/"$4"}
+	shift 4
+	read -ra gr_argv <<<"$gr_cmd"
+	"${gr_argv[@]}" "$@"
+}

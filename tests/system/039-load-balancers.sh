@@ -2,11 +2,17 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Real load balancers in front of hellod with the PROXY protocol, all on loopback: HAProxy 2.6
 # (send-proxy and send-proxy-v2, its health check read back from its stats socket) and nginx
-# stream (proxy_protocol on), run from etc/examples/ as the README shows them. Clients come
-# from 127.0.0.2 and up (client -B); the balancers connect from 127.0.0.1, hellod's only
-# trusted proxy. hellod must greet each client, log each one's own address, cap each source on
-# its own, and count no bad header.
+# stream (proxy_protocol on), run from etc/examples/ and checked with the commands its guide
+# (etc/examples/README.md) shows. Clients come from 127.0.0.2 and up (client -B); the balancers
+# connect from 127.0.0.1, hellod's only trusted proxy. hellod must greet each client, log each
+# one's own address, cap each source on its own, and count no bad header.
 . "$HELLOD_TOP/tests/lib.sh"
+
+EXAMPLES=$HELLOD_TOP/etc/examples
+GUIDE=$EXAMPLES/README.md
+check_guide "$GUIDE"
+expect_guide_cmds "... and shows the configuration checks this test runs (haproxy -c -f, nginx -t)" \
+    "$GUIDE" "haproxy -c -f" "nginx -t"
 
 NGINX_STREAM=/usr/lib/nginx/modules/ngx_stream_module.so
 have_peers() {
@@ -45,38 +51,38 @@ connections = yes
 EOF
 start_hellod "$T/hellod.conf"
 
-# readme_block FILE: the fenced block after the README's first mention of etc/examples/FILE.
-readme_block() {
-	awk -v f="\`etc/examples/$1\`" 'index($0, f) { found = 1 }
-	    found && /^```/ { if (inb) exit; inb = 1; next }
-	    inb' "$HELLOD_TOP/README.md"
-}
-for f in haproxy.cfg nginx-stream.conf; do
-	check "the README shows etc/examples/$f verbatim" \
-	    cmp -s "$HELLOD_TOP/etc/examples/$f" <(readme_block "$f")
-done
 sed -e "s|@DIR@|$T|g" -e "s|@LISTEN@|127.0.0.1|g" -e "s|@PORT_V1@|$v1|" -e "s|@PORT_V2@|$v2|" \
     -e "s|@HELLOD_A@|127.0.0.1:$port|g" -e "s|@HELLOD_B@|127.0.0.1:$nowhere|g" \
-    "$HELLOD_TOP/etc/examples/haproxy.cfg" >"$T/haproxy.cfg"
+    "$EXAMPLES/haproxy.cfg" >"$T/haproxy.cfg"
 sed -e "s|@LISTEN@|127.0.0.1|" -e "s|@PORT@|$ng|" -e "s|@HELLOD@|127.0.0.1:$port|" \
-    "$HELLOD_TOP/etc/examples/nginx-stream.conf" >"$T/nginx.conf"
+    "$EXAMPLES/nginx-stream.conf" >"$T/nginx.conf"
 check "the example haproxy.cfg has no @NAME@ left once filled in" \
     sh -c "! grep -q '@[A-Z_0-9]*@' '$T/haproxy.cfg' '$T/nginx.conf'"
+mkdir "$T/nginx"
+# nginx's options here: its scratch prefix, the filled-in file, no daemon, no master, a pid file
+# of its own.
+NGINX_ARGS=(-p "$T/nginx" -c "$T/nginx.conf" -e stderr
+    -g "daemon off; master_process off; pid $T/nginx/nginx.pid;")
+guide_run "$GUIDE" "haproxy -c -f" /etc/haproxy/haproxy.cfg "$T/haproxy.cfg" \
+    >"$T/haproxy-c.out" 2>&1
+expect_eq "the guide's haproxy -c -f passes on the filled-in haproxy.cfg" "0 1" \
+    "$? $(grep -c '^Configuration file is valid$' "$T/haproxy-c.out")" ||
+	sed 's/^/# /' "$T/haproxy-c.out"
+guide_run "$GUIDE" "nginx -t" "" "" "${NGINX_ARGS[@]}" >"$T/nginx-t.out" 2>&1
+expect_eq "the guide's nginx -t passes on the filled-in nginx-stream.conf" "0 1" \
+    "$? $(grep -c 'test is successful$' "$T/nginx-t.out")" || sed 's/^/# /' "$T/nginx-t.out"
 haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
 KILL_PIDS="$KILL_PIDS $!"
-mkdir "$T/nginx"
-nginx -p "$T/nginx" -c "$T/nginx.conf" -e stderr \
-    -g "daemon off; master_process off; pid $T/nginx/nginx.pid;" >"$T/nginx.log" 2>&1 &
+nginx "${NGINX_ARGS[@]}" >"$T/nginx.log" 2>&1 &
 KILL_PIDS="$KILL_PIDS $!"
 listening() { ss -ltnH "sport = :$1" | grep -q LISTEN; }
 wait_until 10 listening "$v1" && wait_until 10 listening "$v2" ||
 	fail "haproxy listens on $v1 and $v2" "$(cat "$T/haproxy.log")"
 wait_until 10 listening "$ng" || fail "nginx listens on $ng" "$(cat "$T/nginx.log")"
 
-# server_state BACKEND SERVER: the server's status and last check, as HAProxy's stats socket
-# shows them ("show stat": pxname,svname,... status is field 18, check_status 37).
-haproxy_cli() {
-	printf '%s\n' "$1" | python3 -c 'import socket, sys
+# stats_socket SOCKET: stdin to HAProxy's stats socket, its answer on stdout.
+stats_socket() {
+	python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
 s.connect(sys.argv[1])
@@ -85,8 +91,11 @@ while True:
     b = s.recv(65536)
     if not b:
         break
-    sys.stdout.buffer.write(b)' "$T/haproxy.sock"
+    sys.stdout.buffer.write(b)' "$1"
 }
+haproxy_cli() { printf '%s\n' "$1" | stats_socket "$T/haproxy.sock"; }
+# server_state BACKEND SERVER: the server's status and last check, as HAProxy's stats socket
+# shows them ("show stat": pxname,svname,... status is field 18, check_status 37).
 server_state() { haproxy_cli 'show stat' | awk -F, -v b="$1" -v s="$2" '$1 == b && $2 == s { print $18, $37 }'; }
 state_is() { [ "$(server_state "$1" "$2")" = "$3" ]; }
 # state_becomes BACKEND SERVER STATE: polls state_is 5 times a second (each poll is a python3)
@@ -108,6 +117,21 @@ for b in hellod hellod-v2; do
 	    state_becomes "$b" hellod-b "DOWN L4CON" ||
 		echo "# $b/hellod-b: $(server_state "$b" hellod-b)"
 done
+# The guide's "show stat" (its console block: the command after "$ ", then what it prints), run
+# here with the stats socket's directory for @DIR@ and "socat stdio SOCKET" played by
+# stats_socket (socat is not needed otherwise), prints what the guide shows.
+awk '/^```/ { inb = !inb && $0 == "```console"; out = 0; next }
+    inb && /^\$ echo .show stat. \| socat / { print substr($0, 3); out = 1; next }
+    inb && out' "$GUIDE" >"$T/show-stat.guide"
+socat() { [ "$1" = stdio ] && [ "$#" = 2 ] && stats_socket "$2"; }
+show_stat=$(head -n 1 "$T/show-stat.guide")
+name="the guide's show stat on HAProxy's stats socket prints the states the guide shows"
+if [ -n "$show_stat" ]; then
+	eval "${show_stat//@DIR@/$T}" >"$T/show-stat.out" 2>&1
+	expect_eq "$name" "$(tail -n +2 "$T/show-stat.guide")" "$(cat "$T/show-stat.out")"
+else
+	fail "$name" "no \"\$ echo 'show stat' | socat ...\" in a console block of the guide"
+fi
 
 # --- Greetings through HAProxy, and the clients' own addresses in hellod's log ---
 # via NAME SOURCE PORT: a client from SOURCE through the balancer on PORT is greeted, and

@@ -5,23 +5,17 @@
 # prometheus-scrape.yml asks for); Icinga 2.13 and Nagios 4.4 validate a minimal configuration
 # that includes the shipped file, then run their daemon just long enough to expand the example
 # service's command line (read from their debug logs), which then runs against hellod. The
-# README shows each file verbatim.
+# validations are the commands that the folder's guide, etc/monitoring/README.md, shows.
 . "$HELLOD_TOP/tests/lib.sh"
 
 MON=$HELLOD_TOP/etc/monitoring
+GUIDE=$MON/README.md
 BLACKBOX=prometheus-blackbox-exporter
 GREETING="Thank you for connecting"
 
-# readme_block FILE: the fenced block after the README's first mention of etc/monitoring/FILE.
-readme_block() {
-	awk -v f="\`etc/monitoring/$1\`" 'index($0, f) { found = 1 }
-	    found && /^```/ { if (inb) exit; inb = 1; next }
-	    inb' "$HELLOD_TOP/README.md"
-}
-for f in blackbox.yml prometheus-scrape.yml icinga2-hellod.conf nagios-hellod.cfg; do
-	check "the README shows etc/monitoring/$f verbatim" \
-	    cmp -s "$MON/$f" <(readme_block "$f")
-done
+check_guide "$GUIDE"
+expect_guide_cmds "... and shows the validations this test runs (icinga2 daemon -C, nagios4 -v)" \
+    "$GUIDE" "icinga2 daemon -C" "nagios4 -v"
 
 have_peers() {
 	command -v "$BLACKBOX" >/dev/null && command -v icinga2 >/dev/null &&
@@ -156,13 +150,16 @@ object Host "greeter-udp" {
 EOF
 }
 icinga2_conf "$I/icinga2.conf" "$MON/icinga2-hellod.conf"
-icinga2 daemon -C -c "$I/icinga2.conf" "${ICINGA_DEFS[@]}" >"$I/validate.log" 2>&1
-expect_eq "icinga2 daemon -C validates the shipped CheckCommand and apply rule (2 services)" \
+# The guide's "icinga2 daemon -C", on this configuration.
+guide_run "$GUIDE" "icinga2 daemon -C" "" "" -c "$I/icinga2.conf" "${ICINGA_DEFS[@]}" \
+    >"$I/validate.log" 2>&1
+expect_eq "the guide's icinga2 daemon -C validates the shipped CheckCommand and apply rule (2 services)" \
     "0 1" "$? $(grep -c 'Instantiated 2 Services' "$I/validate.log")" ||
     grep -E 'critical|warning|Error' "$I/validate.log" | sed 's/^/# /'
 sed 's/set_if = /set_iff = /' "$MON/icinga2-hellod.conf" >"$I/typo.conf"
 icinga2_conf "$I/typo.conf.main" "$I/typo.conf"
-icinga2 daemon -C -c "$I/typo.conf.main" "${ICINGA_DEFS[@]}" >"$I/typo.log" 2>&1
+guide_run "$GUIDE" "icinga2 daemon -C" "" "" -c "$I/typo.conf.main" "${ICINGA_DEFS[@]}" \
+    >"$I/typo.log" 2>&1
 expect_eq "... and fails on a typo in it (set_iff)" "1 yes" \
     "$? $(grep -q "Validation failed for object 'hellod' of type 'CheckCommand'.*Invalid attribute: set_iff" \
         "$I/typo.log" && echo yes)"
@@ -292,13 +289,14 @@ define service {
 }
 EOF
 nagios_cfg "$N/nagios.cfg" "$MON/nagios-hellod.cfg"
-nagios4 -v "$N/nagios.cfg" >"$N/validate.log" 2>&1
-expect_eq "nagios4 -v validates the shipped command and template" "0 1" \
+# The guide's "nagios4 -v /etc/nagios4/nagios.cfg", on this nagios.cfg.
+guide_run "$GUIDE" "nagios4 -v" /etc/nagios4/nagios.cfg "$N/nagios.cfg" >"$N/validate.log" 2>&1
+expect_eq "the guide's nagios4 -v validates the shipped command and template" "0 1" \
     "$? $(grep -c '^Total Errors: *0$' "$N/validate.log")" ||
     grep -E 'Error|Warning' "$N/validate.log" | sed 's/^/# /'
 sed 's/command_line /comand_line /' "$MON/nagios-hellod.cfg" >"$N/typo.cfg"
 nagios_cfg "$N/typo.main.cfg" "$N/typo.cfg"
-nagios4 -v "$N/typo.main.cfg" >"$N/typo.log" 2>&1
+guide_run "$GUIDE" "nagios4 -v" /etc/nagios4/nagios.cfg "$N/typo.main.cfg" >"$N/typo.log" 2>&1
 expect_eq "... and fails on a typo in it (comand_line)" "1 1" \
     "$? $(grep -c "Invalid command object directive 'comand_line'" "$N/typo.log")"
 

@@ -4,10 +4,14 @@
 # (no error, no lint warning); promtool check rules and test rules on etc/monitoring's
 # hellod-rules.yml; and Prometheus 2.42 on loopback, from prometheus-hellod.yml with its target
 # pointed at this hellod and its intervals shortened: after a scrape its query API says up 1
-# and the number of greetings sent, and the rules it loaded are healthy.
+# and the number of greetings sent, and the rules it loaded are healthy. The promtool commands
+# on the rules and the configuration are those etc/monitoring/README.md shows.
 . "$HELLOD_TOP/tests/lib.sh"
 
 MON=$HELLOD_TOP/etc/monitoring
+GUIDE=$MON/README.md
+expect_guide_cmds "etc/monitoring/README.md shows the promtool commands this test runs (check rules, test rules, check config)" \
+    "$GUIDE" "promtool check rules" "promtool test rules" "promtool check config"
 
 have_prometheus() { command -v prometheus >/dev/null && command -v promtool >/dev/null; }
 if ! have_prometheus && [ "$(id -u)" = 0 ]; then
@@ -42,11 +46,13 @@ expect_eq "promtool check metrics: the endpoint's text has no error and no lint 
     "0 yes" "$rc $([ -s "$T/metrics" ] && [ ! -s "$T/check.out" ] && echo yes)" ||
 	sed 's/^/# /' "$T/check.out"
 
-# The rules: promtool's checks, and the names they use are the ones hellod serves (but
-# hellod-check's, which node_exporter serves).
-promtool check rules "$MON/hellod-rules.yml" >"$T/rules.out" 2>&1
+# The rules: promtool's checks, as the guide runs them (check rules on the rules it copied to
+# /etc/prometheus/, test rules from the top of the source tree), and the names they use are
+# the ones hellod serves (but hellod-check's, which node_exporter serves).
+guide_run "$GUIDE" "promtool check rules" /etc/prometheus/hellod-rules.yml \
+    "$MON/hellod-rules.yml" >"$T/rules.out" 2>&1
 rc=$?
-promtool test rules "$HELLOD_TOP/tests/monitoring/hellod-rules.test.yml" >"$T/test.out" 2>&1
+(cd "$HELLOD_TOP" && guide_run "$GUIDE" "promtool test rules" "" "") >"$T/test.out" 2>&1
 test_rc=$?
 missing=""
 # The names in the expressions: comments and quoted strings (label values, annotations)
@@ -55,7 +61,7 @@ for name in $(sed -e 's/^ *#.*//' -e 's/"[^"]*"//g' "$MON/hellod-rules.yml" |
     grep -o '\b\(hellod\|process\)_[a-z_]*' | grep -v '^hellod_check_' | sort -u); do
 	grep -q "^# TYPE $name " "$T/metrics" || missing="$missing $name"
 done
-expect_eq "promtool check rules (7 rules) and test rules (each alert fires where it should and nowhere else) pass, and the rules use only names hellod serves" \
+expect_eq "the guide's promtool check rules (7 rules) and test rules (each alert fires where it should and nowhere else) pass, and the rules use only names hellod serves" \
     "0 1 0 1 none" "$rc $(grep -c 'SUCCESS: 7 rules found' "$T/rules.out") $test_rc \
 $(grep -c '^  SUCCESS$' "$T/test.out") ${missing:-none}" ||
 	sed 's/^/# /' "$T/rules.out" "$T/test.out"
@@ -69,10 +75,12 @@ sed -e "s|^          - 127\\.0\\.0\\.1:12346$|          - 127.0.0.1:$MPORT|" \
 	printf 'global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 2s\n'
 	cat "$T/prometheus.body"
 } >"$T/prometheus.yml"
-# Its target and rule file where the test looks for them, and promtool check config passes.
+# Its target and rule file where the test looks for them, and the guide's promtool check config
+# passes on it.
 example="$(grep -c "127.0.0.1:$MPORT\$" "$T/prometheus.yml") \
 $(grep -c "$MON/hellod-rules.yml\$" "$T/prometheus.yml")"
-promtool check config "$T/prometheus.yml" >"$T/config.out" 2>&1
+guide_run "$GUIDE" "promtool check config" /etc/prometheus/prometheus.yml "$T/prometheus.yml" \
+    >"$T/config.out" 2>&1
 example="$example $?"
 
 PPORT=$(free_port)
@@ -102,7 +110,7 @@ if ! wait_until 60 api /-/ready >/dev/null; then
 fi
 echo "# $(prometheus --version 2>&1 | head -n 1)"
 wait_until 30 query_is 'up{job="hellod_metrics"}' 1
-expect_eq "Prometheus, from prometheus-hellod.yml (promtool check config passes), scrapes hellod: up{job=\"hellod_metrics\"} is 1" \
+expect_eq "Prometheus, from prometheus-hellod.yml (the guide's promtool check config passes), scrapes hellod: up{job=\"hellod_metrics\"} is 1" \
     "1 1 0 1" "$example $(query 'up{job="hellod_metrics"}')" || sed 's/^/# /' "$T/config.out"
 wait_until 10 query_is 'hellod_greetings_total{job="hellod_metrics",proto="tcp"}' 7
 expect_eq "... and its query API says the greetings sent: 7 over TCP, 2 over UDP" "7 2" \
