@@ -54,7 +54,7 @@ obj = $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(1))
 # python3 for HAProxy's stats socket).
 BUILD_DEPS = gcc libc6-dev make pkgconf libsystemd-dev libinih-dev
 CHECK_DEPS = $(BUILD_DEPS) systemd systemd-container iproute2 netbase procps jq groff-base \
-	monitoring-plugins-basic haproxy nginx libnginx-mod-stream python3
+	monitoring-plugins-basic haproxy nginx libnginx-mod-stream python3 netcat-openbsd
 
 LINT_DEPS = cppcheck clang-tidy shellcheck gcc pyflakes3
 FUZZ_DEPS = clang libclang-rt-14-dev

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
 """make lint's link check: every relative link of every Markdown file of the tree points to a
-file or directory that exists (and, with #anchor, to a heading of that file), and every path the
-man pages give under SEE ALSO or FILES for hellod's own pages and files exists in the tree.
+file or directory that exists (and, with #anchor, to a heading of that file); every file of the
+tree that a Markdown file names (`src/...`, `etc/...`, `tests/...`, `packaging/...`,
+`systemd/...`, in code spans and in sh blocks) exists; and every path the man pages give under
+SEE ALSO or FILES for hellod's own pages and files exists in the tree.
 Prints one line per broken link and exits 1 when there is any."""
 import os
 import re
@@ -26,7 +28,7 @@ OWN_PAGES = {"hellod(8)": "src/hellod/hellod.8", "hellod.conf(5)": "src/hellod/h
 
 def slug(heading):
     """GitHub's anchor for a heading: lower case, punctuation dropped, spaces made dashes."""
-    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    text = re.sub(r"[`*]", "", heading.strip().lower())
     text = re.sub(r"[^\w\- ]", "", text)
     return text.replace(" ", "-")
 
@@ -50,15 +52,41 @@ def markdown_files():
                 yield os.path.join(root, name)
 
 
+# A path of the tree named in a Markdown file: from a top-level directory, no placeholder.
+NAMED = re.compile(r"(?<![\w./@$-])((?:\.ci|src|etc|tests|packaging|systemd)/[\w./-]*[\w/])")
+
+
+def named_paths(text):
+    """The tree's paths that text names: whole words, not globs or @placeholders@."""
+    for m in NAMED.finditer(text):
+        after = text[m.end():m.end() + 1]
+        if after in ("*", "@", "<", "$", "{"):
+            continue
+        if any(re.fullmatch(r"[A-Z][A-Z_]+", part) for part in m.group(1).split("/")):
+            continue                    # a placeholder: tests/fuzz/corpus/TARGET/
+        yield m.group(1)
+
+
 def check_markdown(path):
-    bad, fence = [], False
+    bad, fence, shell = [], False, False
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if line.startswith("```"):
                 fence = not fence
+                shell = fence and line.strip() in ("```sh", "```shell", "```console")
                 continue
+            if fence and shell:
+                for named in named_paths(line.split("#", 1)[0]):
+                    if not os.path.exists(os.path.join(TOP, named)):
+                        bad.append(f"{os.path.relpath(path, TOP)}:{n}: {named}: named in an sh "
+                                   "block, not in the tree")
             if fence:
                 continue
+            for code in re.findall(r"`([^`]*)`", line):
+                for named in named_paths(code):
+                    if not os.path.exists(os.path.join(TOP, named)):
+                        bad.append(f"{os.path.relpath(path, TOP)}:{n}: {named}: named, not in "
+                                   "the tree")
             for target in LINK.findall(re.sub(r"`[^`]*`", "", line)):
                 if re.match(r"^[a-z][a-z0-9+.-]*:", target):
                     continue        # http:, https:, mailto:, man:
