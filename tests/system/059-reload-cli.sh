@@ -19,7 +19,9 @@ write_conf() {
 }
 
 write_conf "First"
-start_hellod "$conf"
+start_hellod "$conf" -v
+expect_grep "-v logs debug lines too" 'Up to [0-9]+ connections at once in each of 1 workers' \
+	"$T/hellod.log"
 
 write_conf "Second"
 if hellod --reload "$HPID" >"$T/out" 2>&1; then
@@ -60,6 +62,11 @@ write_conf "Sixth"
 env -u RUNTIME_DIRECTORY "$HELLOD" --reload "$HPID" >"$T/out" 2>&1
 expect_eq "without RUNTIME_DIRECTORY: --reload sends SIGHUP and exits 0" 0 "$?"
 check "... and hellod reloads" wait_until 5 sh -c "[ \"\$($CLIENT tcp 127.0.0.1 $port)\" = Sixth ]"
+
+# Not a PID at all: a usage error, nothing signalled.
+hellod --reload 12x >"$T/out" 2>&1
+expect_eq "--reload 12x: exit 64" 64 "$?"
+expect_grep "... saying why" 'hellod: --reload 12x: not a process ID' "$T/out"
 
 # No such process.
 stop_hellod
