@@ -103,11 +103,13 @@ class Trial:
         reader = threading.Thread(target=drain_notify, args=(notify, stop), daemon=True)
         reader.start()
         port = free_port()
+        self.mport = free_port()
         conf = os.path.join(tmp, "hellod.conf")
         with open(conf, "w") as f:
             f.write(f"[server]\nhost = {HOST}\nport = {port}\nudp = yes\n"
                     f"greeting = {GREETING}\nproxy_protocol = yes\n"
-                    f"trusted_proxies = {PROXY}\n[limits]\nlinger_timeout = 1\n")
+                    f"trusted_proxies = {PROXY}\n[limits]\nlinger_timeout = 1\n"
+                    f"[metrics]\nlisten = {HOST}:{self.mport}\n")
         old = time.time() - 60
         os.utime(conf, (old, old))
         err_path = os.path.join(tmp, "stderr")
@@ -148,6 +150,7 @@ class Trial:
             self.tcp(port, line, must=False)
         for _ in range(2):
             self.udp(port, line, must=False)
+        self.scrape(must=False)
         self.tcp(port, line, must=False, send=b"GET / HTTP/1.0\r\n\r\n")
         self.tcp(port, b"Hello 192.0.2.9\n", must=False, source=PROXY,
                  send=b"PROXY TCP4 192.0.2.9 127.0.0.1 4000 80\r\n")
@@ -172,6 +175,7 @@ class Trial:
         self.tcp(port, b"Hello 192.0.2.9\n", must=True, source=PROXY,
                  send=b"PROXY TCP4 192.0.2.9 127.0.0.1 4000 80\r\n")
         self.udp(port, line, must=True)
+        self.scrape(must=True)
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=8)
@@ -180,6 +184,26 @@ class Trial:
             return
         if proc.returncode != 0:
             self.bad(f"SIGTERM ended it with {proc.returncode}, not 0")
+
+    def scrape(self, must):
+        """GET /metrics: under a fault nothing, or a whole answer; after it, a 200 with the
+        greetings counter."""
+        got = b""
+        try:
+            with socket.create_connection((HOST, self.mport), timeout=CLIENT_TIMEOUT) as s:
+                s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    got += b
+        except OSError:
+            pass
+        whole = got.startswith(b"HTTP/1.1 200 OK\r\n") and b"hellod_greetings_total" in got
+        if got and not whole and not got.startswith(b"HTTP/1.1 5"):
+            self.bad(f"a scrape got {got[:80]!r}, neither the metrics nor an error status")
+        elif must and not whole:
+            self.bad(f"once the fault passed, a scrape got {got[:80]!r}, not the metrics")
 
     def tcp(self, port, line, must, send=b"", source=None):
         got = b""

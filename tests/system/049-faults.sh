@@ -21,7 +21,7 @@ if [ -n "$HELLOD_WRAPPER" ]; then
 	skip "the fault sweep" "under valgrind a trial takes seconds, not milliseconds: make check runs it"
 	exit 0
 fi
-python3 "$HELLOD_TOP/tests/fault/sweep.py" --build "$HELLOD_BUILD" --budget 50 >"$T/sweep" 2>&1
+python3 "$HELLOD_TOP/tests/fault/sweep.py" --build "$HELLOD_BUILD" --budget 70 >"$T/sweep" 2>&1
 status=$?
 cat "$T/sweep"
 summary=$(tail -n 1 "$T/sweep")
