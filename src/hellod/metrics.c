@@ -232,7 +232,9 @@ mconn_read(struct metrics *m, struct mconn *c)
 		mconn_route(m, c, r, &req);
 }
 
-/* Discards what the scraper sends after its answer, until its end; bounded per wakeup. */
+/* Discards what the scraper sends after its answer, until its end; bounded per wakeup: after
+ * a burst the rest waits for the next one (the set is level-triggered), never for a close,
+ * which would reset a scraper still sending its body before it read the answer. */
 static void
 mconn_drain(struct metrics *m, struct mconn *c)
 {
@@ -245,10 +247,11 @@ mconn_drain(struct metrics *m, struct mconn *c)
 			continue;
 		else if (n < 0 && errno == EAGAIN)
 			return;
-		else
-			break;  /* its end, or a reset */
+		else {
+			mconn_close(m, c);      /* its end, or a reset */
+			return;
+		}
 	}
-	mconn_close(m, c);
 }
 
 static void
