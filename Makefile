@@ -163,7 +163,7 @@ check-asan: check-deps
 check-valgrind: check-deps
 	@packaging/build-deps.sh valgrind
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
-	@HELLOD_VALGRIND=1 HELLOD_JOBS=$${HELLOD_JOBS:-1} tests/run.sh build/check
+	@HELLOD_VALGRIND=1 HELLOD_JOBS=$${HELLOD_JOBS:-2} tests/run.sh build/check
 
 # The container image (issue 27): the two binaries and the files of this machine's Debian
 # packages they need, FROM scratch (packaging/container/). podman's settings for this kind of
@@ -292,7 +292,7 @@ cross-build:
 check-cross: check-deps
 	@$(MAKE) --no-print-directory cross ARCH=$(ARCH)
 	@$(MAKE) --no-print-directory BUILDDIR=build/check WERROR=-Werror tests
-	@HELLOD_JOBS=$${HELLOD_JOBS:-1} HELLOD_CROSS=$(ARCH) HELLOD_WRAPPER="$(strip $(CROSS_WRAPPER))" \
+	@HELLOD_JOBS=$${HELLOD_JOBS:-2} HELLOD_CROSS=$(ARCH) HELLOD_WRAPPER="$(strip $(CROSS_WRAPPER))" \
 		HELLOD_TOOLS=build/check \
 		tests/run.sh build/$(ARCH)
 

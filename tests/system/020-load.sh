@@ -9,6 +9,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${HELLOD_NETNS:-}" ] && command -v unshare >/dev/
 	exec env HELLOD_NETNS=1 unshare -n sh -c 'ip link set lo up && exec bash "$0"' "$0"
 fi
 # hellod-serial: a load of thousands of connections, bounded in time
+# hellod-timed: what it asserts is about time or load, which an emulator distorts
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

@@ -2,6 +2,7 @@
 # UDP never amplifies: no reply larger than udp_max_ratio times its request, none to a source
 # port below 1024 (Loop DoS), both counted in STATUS=; a flood of small requests gets nothing.
 # hellod-serial: token-bucket rates, which count time
+# hellod-timed: what it asserts is about time or load, which an emulator distorts
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

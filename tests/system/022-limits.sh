@@ -6,6 +6,7 @@
 # STATUS= and summarised in one log line per period. Figures are counts bounded by the limits
 # over the time loadgen measured; no timing is asserted.
 # hellod-serial: per-source rates, which count time
+# hellod-timed: what it asserts is about time or load, which an emulator distorts
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

@@ -3,6 +3,7 @@
 # and drain_timeout, and clients that send first over a slow or delayed link between two
 # network namespaces. Bounded in count and time; figures are counts, CPU is a share.
 # hellod-serial: load and out-of-fd pauses, bounded in time
+# hellod-timed: what it asserts is about time or load, which an emulator distorts
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

@@ -4,6 +4,7 @@
 # a `tbf` rate limit, which delays a large request just the same). Clients that send first,
 # an HTTP request or 64 KiB, must each get the whole greeting and a clean end, no reset.
 # hellod-serial: delays on a netem link, measured
+# hellod-timed: what it asserts is about time or load, which an emulator distorts
 . "$HELLOD_TOP/tests/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then

@@ -4,6 +4,7 @@
 # and port ends after a few replies, loopback and exempt sources included; a loopback client on
 # another port is still answered (a request not larger than the greeting once a second).
 # hellod-serial: the loop guard's time window
+# hellod-timed: what it asserts is about time or load, which an emulator distorts
 . "$HELLOD_TOP/tests/lib.sh"
 
 printf 'Thank you for connecting\n' >"$T/expected"

@@ -4,6 +4,7 @@
 # STATUS= updates; hellod keeps serving, reloading and stopping, and what it could not send
 # arrives, coalesced, once the reader reads again.
 # hellod-serial: a stalled service manager, timed
+# hellod-timed: what it asserts is about time or load, which an emulator distorts
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

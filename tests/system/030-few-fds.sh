@@ -4,6 +4,7 @@
 # limit and what it needs. (Run without valgrind, whose own descriptors change the budget; a
 # cross build runs under qemu-user all the same, or not at all.)
 # hellod-serial: out-of-fd pauses of 100 ms
+# hellod-timed: what it asserts is about time or load, which an emulator distorts
 . "$HELLOD_TOP/tests/lib.sh"
 
 port=$(free_port)

@@ -59,7 +59,7 @@ check "... and the reload it asked for happens once hellod runs again" \
 
 # Without a runtime directory there is nothing to wait on: it signals and returns.
 write_conf "Sixth"
-env -u RUNTIME_DIRECTORY "$HELLOD" --reload "$HPID" >"$T/out" 2>&1
+env -u RUNTIME_DIRECTORY $HELLOD_WRAPPER "$HELLOD" --reload "$HPID" >"$T/out" 2>&1
 expect_eq "without RUNTIME_DIRECTORY: --reload sends SIGHUP and exits 0" 0 "$?"
 check "... and hellod reloads" wait_until 5 sh -c "[ \"\$($CLIENT tcp 127.0.0.1 $port)\" = Sixth ]"
 
