@@ -29,11 +29,20 @@ if ! grep -q '#' "$T/probes"; then
 fi
 pass "the README shows make run, then $(wc -l <"$T/probes") probe commands"
 
+# The README's minimal configuration is one hellod accepts.
+awk '/^```ini/ { inb = 1; next } /^```/ { inb = 0 } inb' "$README" >"$T/minimal.conf"
+if [ -s "$T/minimal.conf" ] && hellod -t -c "$T/minimal.conf" >"$T/t.out" 2>&1; then
+	pass "the README's minimal configuration passes hellod -t"
+else
+	fail "the README's minimal configuration passes hellod -t" "$(cat "$T/minimal.conf" "$T/t.out")"
+fi
+
 build=${HELLOD_BUILD#"$HELLOD_TOP"/}
 ( cd "$HELLOD_TOP" && exec setsid make --no-print-directory run BUILDDIR="$build" ) \
 	</dev/null >"$T/run.log" 2>&1 &
 MAKE_PID=$!
 KILL_PIDS="$KILL_PIDS $MAKE_PID"
+# shellcheck disable=SC2034 # lib.sh's cleanup runs it
 CLEANUP="kill -9 -$MAKE_PID 2>/dev/null;"
 if ! wait_until 60 grep -q "Started hellod" "$T/run.log"; then
 	fail "make run starts hellod on 127.0.0.1:$PORT" "$(cat "$T/run.log")"
