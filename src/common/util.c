@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include "defaults.h"
 #include "util.h"
 
 int
@@ -293,4 +295,22 @@ read_regular_file(const char *path, size_t max, char **ret_data, char *msg, size
 		r = read_fd(fd, &st, max, ret_data, msg, len);
 	close(fd);
 	return r;
+}
+
+int
+fd_discard(int fd, char *scratch, size_t size)
+{
+	for (size_t total = 0; total < HELLOD_DRAIN_BURST;) {
+		ssize_t n = recv(fd, scratch, size, MSG_DONTWAIT);
+
+		if (n > 0)
+			total += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return 0;
+		else
+			return -1;
+	}
+	return 0;
 }

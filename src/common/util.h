@@ -49,4 +49,10 @@ char *format_usec(uint64_t usec, char *buf, size_t len);
  * (-EFBIG), or cannot be read. */
 ssize_t read_regular_file(const char *path, size_t max, char **ret_data, char *msg, size_t len);
 
+/* Reads and discards what the socket fd has received, into scratch (size bytes at a time), at
+ * most HELLOD_DRAIN_BURST bytes a call, so that one peer cannot hold the loop: the rest waits
+ * for the next readiness, never for a close, which would reset a peer still sending. Returns
+ * 0 when there may be more later, -1 at the peer's end, its reset or another error. */
+int fd_discard(int fd, char *scratch, size_t size);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "timer.h"
+#include "util.h"
 
 static const struct hellod_config *
 config_of(struct conn_table *t)
@@ -189,26 +190,6 @@ conn_send(struct conn *c)
 	return 1;
 }
 
-/* Discards what the client sends until its EOF; bounded per wakeup so one chatty client
- * cannot hold the loop. Returns < 0 to close. */
-static int
-conn_drain(struct conn *c)
-{
-	for (size_t total = 0; total < HELLOD_DRAIN_BURST;) {
-		ssize_t n = recv(c->fd, c->table->scratch, sizeof(c->table->scratch), 0);
-
-		if (n > 0)
-			total += (size_t)n;
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && errno == EAGAIN)
-			return 0;
-		else
-			return -1;      /* EOF, or the client reset: either way we are done */
-	}
-	return 0;
-}
-
 /* One connection's readiness: the rest of the greeting can go, or the client sent something
  * or closed. A reset (EPOLLERR) needs no read: the client is gone. */
 static void
@@ -229,7 +210,7 @@ conn_event(struct conn *c, uint32_t events)
 			r = epoll_ctl(t->epoll, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
 		}
 	} else
-		r = conn_drain(c);
+		r = fd_discard(c->fd, t->scratch, sizeof(t->scratch));
 	if (r < 0)
 		conn_close(c);
 }

@@ -232,28 +232,6 @@ mconn_read(struct metrics *m, struct mconn *c)
 		mconn_route(m, c, r, &req);
 }
 
-/* Discards what the scraper sends after its answer, until its end; bounded per wakeup: after
- * a burst the rest waits for the next one (the set is level-triggered), never for a close,
- * which would reset a scraper still sending its body before it read the answer. */
-static void
-mconn_drain(struct metrics *m, struct mconn *c)
-{
-	for (size_t total = 0; total < HELLOD_DRAIN_BURST;) {
-		ssize_t n = recv(c->fd, m->scratch, sizeof(m->scratch), MSG_DONTWAIT);
-
-		if (n > 0)
-			total += (size_t)n;
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && errno == EAGAIN)
-			return;
-		else {
-			mconn_close(m, c);      /* its end, or a reset */
-			return;
-		}
-	}
-}
-
 static void
 mconn_event(struct metrics *m, struct mconn *c, uint32_t events)
 {
@@ -261,8 +239,9 @@ mconn_event(struct metrics *m, struct mconn *c, uint32_t events)
 		mconn_read(m, c);
 	else if (c->state == MCONN_SENDING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		mconn_send(m, c);
-	else if (c->state == MCONN_LINGERING)
-		mconn_drain(m, c);
+	else if (c->state == MCONN_LINGERING &&
+	    fd_discard(c->fd, m->scratch, sizeof(m->scratch)) < 0)
+		mconn_close(m, c);      /* its end, or a reset */
 }
 
 static int
