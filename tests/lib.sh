@@ -112,6 +112,20 @@ fake_server() {
 # now_ms: a clock for bounds such as "within the deadline plus a margin".
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# socket_activate ARGS...: hellod -c $T/hellod.conf under systemd-socket-activate ARGS (which
+# listens, then execs hellod at the first connection with the sockets from fd 3), its output
+# in $T/hellod.log; sets HPID once it listens.
+socket_activate() {
+	: >"$T/hellod.log"
+	# shellcheck disable=SC2086 # the wrapper is a command line
+	systemd-socket-activate "$@" $HELLOD_WRAPPER "$HELLOD" -c "$T/hellod.conf" \
+		>>"$T/hellod.log" 2>&1 &
+	HPID=$!
+	KILL_PIDS="$KILL_PIDS $HPID"
+	wait_until 10 log_has 'Listening on' ||
+		fail "systemd-socket-activate listens" "$(cat "$T/hellod.log")"
+}
+
 # spawn_hellod LOG ARGS...: hellod in the background, output appended to LOG; sets HPID.
 spawn_hellod() {
 	spawn_log=$1

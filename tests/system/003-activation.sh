@@ -12,19 +12,7 @@ config_port=$(free_port)
 # The config names another port and UDP: under activation neither may be used.
 printf '[server]\nhost = 127.0.0.1\nport = %s\nudp = yes\n' "$config_port" >"$T/hellod.conf"
 
-# activate ARGS...: runs hellod under systemd-socket-activate, which listens, then execs
-# hellod at the first connection with the socket as fd 3 ($LISTEN_FDS=1).
-activate() {
-	: >"$T/hellod.log"
-	systemd-socket-activate "$@" $HELLOD_WRAPPER "$HELLOD" -c "$T/hellod.conf" \
-		>>"$T/hellod.log" 2>&1 &
-	HPID=$!
-	KILL_PIDS="$KILL_PIDS $HPID"
-	wait_until 10 log_has 'Listening on' ||
-		fail "systemd-socket-activate listens" "$(cat "$T/hellod.log")"
-}
-
-activate -l "127.0.0.1:$port" --fdname=hellod-tcp
+socket_activate -l "127.0.0.1:$port" --fdname=hellod-tcp
 greeting_of 127.0.0.1 "$port" >"$T/got"
 check "TCP: the first connection, accepted by hellod, is greeted" \
 	grep -q '^Thank you for connecting$' "$T/got"
@@ -37,7 +25,7 @@ expect_eq "nothing is bound from the config (UDP)" "" "$(ss -lunH "sport = :$con
 stop_hellod
 expect_eq "SIGTERM under activation: exit 0" 0 "$HSTATUS"
 
-activate --datagram -l "127.0.0.1:$port"
+socket_activate --datagram -l "127.0.0.1:$port"
 "$CLIENT" udp 127.0.0.1 "$port" >"$T/got"
 check "UDP (--datagram): the datagram is answered" grep -q '^Thank you for connecting$' "$T/got"
 "$CLIENT" udp 127.0.0.1 "$port" >"$T/got"
@@ -46,20 +34,20 @@ expect_grep "the UDP socket is logged" "Serving UDP on 127.0.0.1:$port \(passed 
 	"$T/hellod.log"
 stop_hellod
 
-activate -l "$T/stream.sock"
+socket_activate -l "$T/stream.sock"
 "$CLIENT" unix "$T/stream.sock" >"$T/got"
 check "AF_UNIX stream socket: greeted" grep -q '^Thank you for connecting$' "$T/got"
 expect_grep "logged as a unix stream socket" "Serving unix stream on unix:$T/stream.sock" \
 	"$T/hellod.log"
 stop_hellod
 
-activate --datagram -l "$T/dgram.sock"
+socket_activate --datagram -l "$T/dgram.sock"
 "$CLIENT" unixgram "$T/dgram.sock" >"$T/got"
 check "AF_UNIX datagram socket: answered" grep -q '^Thank you for connecting$' "$T/got"
 stop_hellod
 
 if has_ipv6; then
-	activate -l "[::1]:$port"
+	socket_activate -l "[::1]:$port"
 	greeting_of ::1 "$port" >"$T/got"
 	check "IPv6 socket passed: greeted" grep -q '^Thank you for connecting$' "$T/got"
 	stop_hellod

@@ -17,18 +17,11 @@ notify_listen
 
 # restart_with CONFIG-PORT: hellod under systemd-socket-activate, which listens on $port and
 # passes it under the store's name, as systemd does after a restart; it execs hellod at the
-# first connection, which the test makes in the background.
+# first connection, which the test makes.
 restart_with() {
 	printf '[server]\nhost = 127.0.0.1\nport = %s\nudp = no\n' "$1" >"$T/hellod.conf"
-	: >"$T/hellod.log"
-	: >"$T/notify.out.0"
-	NOTIFY_SOCKET=$T/notify systemd-socket-activate -l "127.0.0.1:$port" \
-		--fdname="hellod-store-w0-tcp-127.0.0.1-$port" -E NOTIFY_SOCKET \
-		$HELLOD_WRAPPER "$HELLOD" -c "$T/hellod.conf" >>"$T/hellod.log" 2>&1 &
-	HPID=$!
-	KILL_PIDS="$KILL_PIDS $HPID"
-	wait_until 10 log_has 'Listening on' ||
-		fail "systemd-socket-activate listens" "$(cat "$T/hellod.log")"
+	NOTIFY_SOCKET=$T/notify socket_activate -l "127.0.0.1:$port" \
+		--fdname="hellod-store-w0-tcp-127.0.0.1-$port" -E NOTIFY_SOCKET
 }
 
 restart_with "$port"
