@@ -188,17 +188,7 @@ class Trial:
     def scrape(self, must):
         """GET /metrics: under a fault nothing, or a whole answer; after it, a 200 with the
         greetings counter."""
-        got = b""
-        try:
-            with socket.create_connection((HOST, self.mport), timeout=CLIENT_TIMEOUT) as s:
-                s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-                while True:
-                    b = s.recv(65536)
-                    if not b:
-                        break
-                    got += b
-        except OSError:
-            pass
+        got = exchange(self.mport, b"GET /metrics HTTP/1.0\r\n\r\n")
         whole = got.startswith(b"HTTP/1.1 200 OK\r\n") and b"hellod_greetings_total" in got
         if got and not whole and not got.startswith(b"HTTP/1.1 5"):
             self.bad(f"a scrape got {got[:80]!r}, neither the metrics nor an error status")
@@ -206,19 +196,7 @@ class Trial:
             self.bad(f"once the fault passed, a scrape got {got[:80]!r}, not the metrics")
 
     def tcp(self, port, line, must, send=b"", source=None):
-        got = b""
-        try:
-            with socket.create_connection((HOST, port), timeout=CLIENT_TIMEOUT,
-                                          source_address=(source, 0) if source else None) as s:
-                if send:
-                    s.sendall(send)
-                while True:
-                    b = s.recv(4096)
-                    if not b:
-                        break
-                    got += b
-        except OSError:
-            pass
+        got = exchange(port, send, source)
         if got and got != line:
             self.bad(f"a TCP client got {got!r}, not its line {line!r}")
         elif must and got != line:
@@ -237,6 +215,25 @@ class Trial:
             self.bad(f"a UDP client got {got!r}, not its line {line!r}")
         elif must and got != line:
             self.bad(f"once the fault passed, a UDP client got {got!r}, not {line!r}")
+
+
+def exchange(port, send=b"", source=None):
+    """A TCP client of HOST:port from source: sends send, then reads until the end; what it
+    got before the end, a reset or the timeout."""
+    got = b""
+    try:
+        with socket.create_connection((HOST, port), timeout=CLIENT_TIMEOUT,
+                                      source_address=(source, 0) if source else None) as s:
+            if send:
+                s.sendall(send)
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                got += b
+    except OSError:
+        pass
+    return got
 
 
 def check_trial(args, fault, port, sites_file=None):
