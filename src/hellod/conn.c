@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "proxy.h"
 #include "timer.h"
 #include "util.h"
 
@@ -88,6 +89,17 @@ list_append(struct conn *c, struct conn_list *l, uint64_t usec)
 		deadline_timer_arm(t, c->deadline);
 }
 
+/* Gives c's slot back, its fd not closed. */
+static void
+slot_free(struct conn *c)
+{
+	struct conn_table *t = c->table;
+
+	c->next = t->free_list;
+	t->free_list = c;
+	t->n--;
+}
+
 static void
 conn_close(struct conn *c)
 {
@@ -95,13 +107,13 @@ conn_close(struct conn *c)
 
 	/* Closing the fd takes it out of its epoll set as well: it has no duplicate. */
 	close(c->fd);
+	free(c->header);
+	c->header = NULL;
 	c->config = config_unref(c->config);
 	if (c->counted)
 		limits_tcp_release(t->limits, &c->source);
 	list_remove(c);
-	c->next = t->free_list;
-	t->free_list = c;
-	t->n--;
+	slot_free(c);
 }
 
 static void
@@ -426,16 +438,32 @@ conn_greet(struct conn *c, const char *line, size_t len, const struct addr_prefi
 }
 
 int
-conn_open_waiting(struct conn_table *t, int fd)
+conn_keep_header(struct conn *c, const char *header, size_t len)
+{
+	if (!c->header)
+		c->header = malloc(PROXY_HEADER_MAX);
+	if (!c->header)
+		return -ENOMEM;
+	memcpy(c->header, header, len);
+	c->header_len = len;
+	return 0;
+}
+
+int
+conn_open_waiting(struct conn_table *t, int fd, const char *header, size_t len)
 {
 	struct conn *c = conn_get(t);
-	/* Edge-triggered: the header is peeked at, not read, until it is whole, so the fd stays
-	 * readable; each new segment (or the end) wakes it once. What came before it was added,
-	 * a FIN included, wakes it at once. */
+	/* Edge-triggered: each new segment (or the end) wakes it once, and is read at once, to
+	 * the end of what came or of the header's room. What came before it was added, a FIN
+	 * included, wakes it at once. */
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c };
 
 	if (!c)
 		return -ENOSPC;
+	if (len > 0 && conn_keep_header(c, header, len) < 0) {
+		slot_free(c);  /* not conn_close(): fd stays the caller's */
+		return -ENOMEM;
+	}
 	c->fd = fd;
 	list_append(c, &t->waiting, config_of(t)->proxy_usec);
 	if (epoll_ctl(t->waiting_epoll, EPOLL_CTL_ADD, fd, &ev) < 0)

@@ -32,6 +32,8 @@ struct conn {
 	struct conn_table *table;
 	bool counted;                   /* against its source's max_connections_per_source */
 	struct addr_prefix source;      /* if counted */
+	char *header;                   /* waiting: the part of its PROXY header read so far, */
+	size_t header_len;              /* header_len bytes (allocated at the first) */
 };
 
 /* Connections in the order they got their deadline, which is the order of their deadlines
@@ -92,10 +94,14 @@ void conn_table_done(struct conn_table *t);
 int conn_open(struct conn_table *t, int fd, const char *line, size_t len, size_t sent,
     const struct addr_prefix *source);
 
-/* Takes fd, from a trusted proxy whose header is to come within proxy_timeout: nothing is sent
- * before it has. Returns 0 once fd is the table's, -ENOSPC when there is no room (fd still the
+/* Takes fd, from a trusted proxy whose header is to come within proxy_timeout, of which the
+ * first len bytes were read already (kept as c->header): nothing is sent before it has.
+ * Returns 0 once fd is the table's, -ENOSPC when there is no room or -ENOMEM (fd still the
  * caller's). */
-int conn_open_waiting(struct conn_table *t, int fd);
+int conn_open_waiting(struct conn_table *t, int fd, const char *header, size_t len);
+/* Keeps the len bytes read so far of c's header as c->header (at most PROXY_HEADER_MAX).
+ * Returns 0 or -ENOMEM. */
+int conn_keep_header(struct conn *c, const char *header, size_t len);
 /* A waiting connection's header is in: greets it with line as conn_open() would (the line then
  * in c's own slot, if it is still being sent), counted against source (NULL: not counted).
  * Only from header_cb for c itself. */

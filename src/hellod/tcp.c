@@ -4,6 +4,7 @@
  * listeners when out of fds. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,19 +62,20 @@ tcp_line(struct tcp *t, int fd, const struct sockaddr_storage *ss, socklen_t len
 	return greet_line(&t->greeter, *t->config, &p, buf, ret_len);
 }
 
-/* Greets a new client at ss; source is what it was counted against, if it was. The line is
- * rendered into this call's own buffer: conn_open() may handle other connections first (a
- * full table is polled), and their lines go into buffers of their own. */
+/* Greets a new client at ss; source is what it was counted against, if it was; talked: it
+ * sent something already (after a proxy's header), so it lingers whatever close says. The
+ * line is rendered into this call's own buffer: conn_open() may handle other connections
+ * first (a full table is polled), and their lines go into buffers of their own. */
 static void
 tcp_greet(struct tcp *t, int fd, const struct sockaddr_storage *ss, socklen_t ss_len,
-    const struct addr_prefix *source)
+    const struct addr_prefix *source, bool talked)
 {
 	char buf[GREET_LINE_MAX];
 	size_t sent = 0, len;
 	const char *line = tcp_line(t, fd, ss, ss_len, buf, &len);
 	int r = 0;
 
-	if ((*t->config)->close_fast)
+	if ((*t->config)->close_fast && !talked)
 		r = greet_fast(t, fd, line, len, &sent);
 	if (r == 0 && conn_open(t->conns, fd, line, len, sent, source) == 0)
 		return;
@@ -159,45 +161,46 @@ tcp_admit(struct tcp *t, const struct addr_prefix *source, bool *counted, bool m
 	return why;
 }
 
-/* Reads a trusted proxy's PROXY header from fd, peeking at what came until the header is
- * whole, then reading it to its last byte and no further: what follows is the client's and is
- * drained as any client's. closed: the proxy's FIN came, so what is there is all there will
- * be. On entry *ss and *len are the peer, or *len is 0 when not known yet. Returns > 0 when
- * the header was whole, *ss and *len then the client (the peer itself for LOCAL, UNKNOWN and
- * the like, *local then set); 0 when more is to come; < 0 when it is bad, or the proxy went
- * away first. */
+/* Reads what a trusted proxy sent on fd after the have bytes of its header in buf (PROXY_HEADER_MAX
+ * bytes): one recv() of all that came, header and whatever the client sent after it, which is
+ * drained as any client's would be (issue 28: peeking first, then reading the header to its
+ * last byte, cost a second call per greeting). closed: the proxy's FIN came, so what is there
+ * is all there will be. On entry *ss and *len are the peer, or *len is 0 when not known yet.
+ * Returns > 0 when the header was whole, *ss and *len then the client (the peer itself for
+ * LOCAL, UNKNOWN and the like, *local then set) and *talked whether bytes came after it; 0
+ * when more is to come, *have then the bytes of it in buf; < 0 when it is bad, or the proxy
+ * went away first. */
 static int
-header_read(int fd, bool closed, struct sockaddr_storage *ss, socklen_t *len, bool *local)
+header_read(int fd, char buf[static PROXY_HEADER_MAX], size_t *have, bool closed,
+    struct sockaddr_storage *ss, socklen_t *len, bool *local, bool *talked)
 {
-	char header[PROXY_HEADER_MAX];
 	struct proxy_header h;
 	const char *why = "it closed or reset first";
-	char peer[ADDR_STR_MAX] = "?";
 	ssize_t n;
 	int r = -EBADMSG;
 
-	n = recv(fd, header, sizeof(header), MSG_PEEK | MSG_DONTWAIT);
+	n = recv(fd, buf + *have, PROXY_HEADER_MAX - *have, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR) && !closed)
 		return 0;
 	if (n > 0)
-		r = proxy_parse(header, (size_t)n, &h, &why);
-	if (r == 0 && closed) {
+		*have += (size_t)n;
+	if (n >= 0 || errno == EAGAIN || errno == EINTR)
+		r = proxy_parse(buf, *have, &h, &why);
+	if (r == 0 && (closed || n == 0)) {
 		/* Half a header, then the FIN: the rest will never come. */
 		r = -EBADMSG;
 		why = "it closed before its header was whole";
 	}
 	if (r == 0)
 		return 0;       /* more to come, by proxy_timeout */
-	if (r > 0 && recv(fd, header, (size_t)r, MSG_DONTWAIT) != r) {
-		r = -EBADMSG;
-		why = "the header could not be read";
-	}
 	if (*len == 0 && (r < 0 || h.local)) {
 		*len = sizeof(*ss);
 		if (getpeername(fd, (struct sockaddr *)ss, len) < 0)
 			*len = 0;
 	}
 	if (r < 0) {
+		char peer[ADDR_STR_MAX] = "?";
+
 		/* Debug only: the summary line counts them, and a flood must not flood the log. */
 		if (*len > 0)
 			addr_format((const struct sockaddr *)ss, *len, peer, sizeof(peer));
@@ -205,8 +208,9 @@ header_read(int fd, bool closed, struct sockaddr_storage *ss, socklen_t *len, bo
 		return r;
 	}
 	*local = h.local;
+	*talked = *have > (size_t)r;
 	if (!h.local) {
-		*ss = h.source;
+		memcpy(ss, &h.source, h.source_len);
 		*len = h.source_len;
 	}
 	return r;
@@ -225,17 +229,21 @@ static void
 tcp_header_cb(struct conn *c, bool closed, void *userdata)
 {
 	struct tcp *t = userdata;
-	char buf[GREET_LINE_MAX];
+	char buf[GREET_LINE_MAX], header[PROXY_HEADER_MAX];
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
 	struct addr_prefix src;
 	enum refusal refused;
-	bool local = false, has_source, counted;
+	bool local = false, has_source, counted, talked;
 	const char *line;
-	size_t line_len;
+	size_t line_len, have = c->header_len;
 	int r;
 
-	r = header_read(c->fd, closed, &ss, &len, &local);
+	if (have > 0)
+		memcpy(header, c->header, have);
+	r = header_read(c->fd, header, &have, closed, &ss, &len, &local, &talked);
+	if (r == 0 && have > c->header_len && conn_keep_header(c, header, have) < 0)
+		r = -ENOMEM;
 	if (r == 0)
 		return;
 	if (r < 0) {
@@ -265,7 +273,9 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		socklen_t len = sizeof(ss);
 		struct addr_prefix src;
 		enum refusal why;
-		bool has_source, counted, proxied = false, local = false;
+		bool has_source, counted, proxied = false, local = false, talked = false;
+		char header[PROXY_HEADER_MAX];
+		size_t have = 0;
 		int cfd, r;
 
 		cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -288,8 +298,8 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		 * header is usually there already, having come with the handshake's last ACK;
 		 * otherwise the connection waits for it in the table. */
 		if (has_source && config_trusts(*t->config, &src)) {
-			r = header_read(cfd, false, &ss, &len, &local);
-			if (r == 0 && conn_open_waiting(t->conns, cfd) < 0)
+			r = header_read(cfd, header, &have, false, &ss, &len, &local, &talked);
+			if (r == 0 && conn_open_waiting(t->conns, cfd, header, have) < 0)
 				refuse(t, cfd, REFUSED_MAX_CONNECTIONS);
 			if (r < 0)
 				refuse(t, cfd, REFUSED_PROXY);
@@ -305,7 +315,7 @@ tcp_accept_cb(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 		}
 		if ((*t->config)->log_connections)
 			log_peer(&ss, len, proto_text(proxied, local));
-		tcp_greet(t, cfd, &ss, len, counted ? &src : NULL);
+		tcp_greet(t, cfd, &ss, len, counted ? &src : NULL, talked);
 	}
 	if (i > 0)
 		conn_busy(t->conns);

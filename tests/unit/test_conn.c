@@ -365,7 +365,7 @@ waiting_gauge_until_proxy_timeout(void)
 	t.header_cb = header_cb;
 	config->proxy_usec = 20000;
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
-	CHECK(conn_open_waiting(&t, sv[0]) == 0);
+	CHECK(conn_open_waiting(&t, sv[0], NULL, 0) == 0);
 	CHECK(gauges_are(0, 0, 1));
 	run_until_empty(&t, e);
 	CHECK(t.n == 0 && gauges_are(0, 0, 0));
