@@ -97,6 +97,40 @@ format_unix(void)
 	    "unix:(unnamed)");
 }
 
+/* Bit i (0 the most significant) of a's address. */
+static unsigned
+bit_of(const struct addr_prefix *a, unsigned i)
+{
+	return (a->addr[i / 8] >> (7 - i % 8)) & 1;
+}
+
+/* addr_prefix_contains() against its definition, bit by bit: for every length 0-128, an address
+ * that differs from the prefix's in one bit is held when that bit is past the length, and not
+ * when it is within (the word boundaries, 63-65 and 95-97 for IPv4-mapped, included). */
+static void
+prefix_lengths(void)
+{
+	struct addr_prefix p, a;
+
+	CHECK(addr_prefix_parse("2001:db8:a5a5:5a5a:ffff:1:8000:7fff", &a) == 0);
+	for (unsigned bits = 0; bits <= 128; bits++) {
+		p = a;
+		addr_prefix_cut(&p, 0, bits);
+		CHECK(p.bits == bits && addr_prefix_contains(&p, &a));
+		for (unsigned i = 0; i < 128; i++) {
+			struct addr_prefix b = a;
+			bool held;
+
+			b.addr[i / 8] ^= (uint8_t)(0x80 >> (i % 8));
+			held = addr_prefix_contains(&p, &b);
+			if (held != (i >= bits))
+				printf("# /%u, bit %u (was %u): %s\n", bits, i, bit_of(&a, i),
+				    held ? "held" : "not held");
+			CHECK(held == (i >= bits));
+		}
+	}
+}
+
 static void
 prefixes(void)
 {
@@ -183,6 +217,7 @@ int
 main(void)
 {
 	RUN("unit/addr", prefixes);
+	RUN("unit/addr", prefix_lengths);
 	RUN("unit/addr", hosts_accepted);
 	RUN("unit/addr", hosts_rejected);
 	RUN("unit/addr", ports);
