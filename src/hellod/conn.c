@@ -437,16 +437,12 @@ conn_greet(struct conn *c, const char *line, size_t len, const struct addr_prefi
 	conn_start(c, line, len, 0, source, EPOLL_CTL_ADD);
 }
 
-int
-conn_keep_header(struct conn *c, const char *header, size_t len)
+char *
+conn_header(struct conn *c)
 {
 	if (!c->header)
 		c->header = malloc(PROXY_HEADER_MAX);
-	if (!c->header)
-		return -ENOMEM;
-	memcpy(c->header, header, len);
-	c->header_len = len;
-	return 0;
+	return c->header;
 }
 
 int
@@ -460,9 +456,13 @@ conn_open_waiting(struct conn_table *t, int fd, const char *header, size_t len)
 
 	if (!c)
 		return -ENOSPC;
-	if (len > 0 && conn_keep_header(c, header, len) < 0) {
-		slot_free(c);  /* not conn_close(): fd stays the caller's */
-		return -ENOMEM;
+	if (len > 0) {
+		if (!conn_header(c)) {
+			slot_free(c);  /* not conn_close(): fd stays the caller's */
+			return -ENOMEM;
+		}
+		memcpy(c->header, header, len);
+		c->header_len = len;
 	}
 	c->fd = fd;
 	list_append(c, &t->waiting, config_of(t)->proxy_usec);

@@ -99,9 +99,9 @@ int conn_open(struct conn_table *t, int fd, const char *line, size_t len, size_t
  * Returns 0 once fd is the table's, -ENOSPC when there is no room or -ENOMEM (fd still the
  * caller's). */
 int conn_open_waiting(struct conn_table *t, int fd, const char *header, size_t len);
-/* Keeps the len bytes read so far of c's header as c->header (at most PROXY_HEADER_MAX).
- * Returns 0 or -ENOMEM. */
-int conn_keep_header(struct conn *c, const char *header, size_t len);
+/* The buffer (PROXY_HEADER_MAX bytes) that holds the c->header_len bytes of c's header read so
+ * far, allocated at the first call; NULL when out of memory. */
+char *conn_header(struct conn *c);
 /* A waiting connection's header is in: greets it with line as conn_open() would (the line then
  * in c's own slot, if it is still being sent), counted against source (NULL: not counted).
  * Only from header_cb for c itself. */

@@ -229,21 +229,20 @@ static void
 tcp_header_cb(struct conn *c, bool closed, void *userdata)
 {
 	struct tcp *t = userdata;
-	char buf[GREET_LINE_MAX], header[PROXY_HEADER_MAX];
+	char buf[GREET_LINE_MAX];
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
 	struct addr_prefix src;
 	enum refusal refused;
 	bool local = false, has_source, counted, talked;
 	const char *line;
-	size_t line_len, have = c->header_len;
-	int r;
+	size_t line_len;
+	int r = -ENOMEM;
 
-	if (have > 0)
-		memcpy(header, c->header, have);
-	r = header_read(c->fd, header, &have, closed, &ss, &len, &local, &talked);
-	if (r == 0 && have > c->header_len && conn_keep_header(c, header, have) < 0)
-		r = -ENOMEM;
+	/* Read on into the connection's own buffer, where the header's start already is. */
+	if (conn_header(c))
+		r = header_read(c->fd, c->header, &c->header_len, closed, &ss, &len, &local,
+		    &talked);
 	if (r == 0)
 		return;
 	if (r < 0) {
