@@ -55,7 +55,11 @@ set_inet(struct sockaddr_storage *ss, socklen_t *ret_len, int family, const void
 	if (family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
-		*sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
+		/* As much as a sockaddr_in6 zeroed, so that a fixed-size copy of that much, which
+		 * the compiler inlines, copies nothing unset. */
+		memset(ss, 0, sizeof(struct sockaddr_in6));
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
 		memcpy(&sin->sin_addr, addr, sizeof(sin->sin_addr));
 		*ret_len = sizeof(*sin);
 	} else {
@@ -314,10 +318,11 @@ v2_tlvs(const uint8_t *p, size_t len, size_t off, size_t end, const char **why)
 static int
 v2_fixed(const uint8_t *p, size_t len, const char **why)
 {
-	size_t n = len < sizeof(v2_signature) ? len : sizeof(v2_signature);
 	bool local = len > 12 && (p[12] & 0xf) == V2_CMD_LOCAL;
 
-	if (memcmp(p, v2_signature, n) != 0)
+	/* Whole, as it nearly always is, the signature is compared in a fixed size, inlined. */
+	if (len >= sizeof(v2_signature) ? memcmp(p, v2_signature, sizeof(v2_signature)) != 0 :
+	    memcmp(p, v2_signature, len) != 0)
 		return bad(why, "not a PROXY header");
 	if (len > 12 && p[12] >> 4 != 2)
 		return bad(why, "v2: version not 2");
@@ -408,7 +413,10 @@ proxy_parse(const void *buf, size_t len, struct proxy_header *ret, const char **
 	ret->local = h.local;
 	ret->source_len = h.source_len;
 	ret->destination_len = h.destination_len;
-	memcpy(&ret->source, &h.source, h.source_len);
-	memcpy(&ret->destination, &h.destination, h.destination_len);
+	if (!h.local) {
+		/* A sockaddr_in6's size whatever the family: set_inet() zeroed that much. */
+		memcpy(&ret->source, &h.source, sizeof(struct sockaddr_in6));
+		memcpy(&ret->destination, &h.destination, sizeof(struct sockaddr_in6));
+	}
 	return r;
 }

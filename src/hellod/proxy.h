@@ -14,7 +14,9 @@ struct proxy_header {
 	unsigned version;               /* 1 or 2 */
 	bool local;                     /* LOCAL, UNKNOWN, UNSPEC or AF_UNIX: the connection's
 	                                 * own addresses stand */
-	struct sockaddr_storage source, destination;    /* AF_INET or AF_INET6 unless local */
+	struct sockaddr_storage source, destination;    /* AF_INET or AF_INET6 unless local, the
+	                                                 * first sizeof(struct sockaddr_in6) bytes
+	                                                 * of each set */
 	socklen_t source_len, destination_len;
 };
 

@@ -3,6 +3,7 @@
  * greet at once (close = fast) or hand the connection to the table (conn.c), pause the
  * listeners when out of fds. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -210,7 +211,7 @@ header_read(int fd, char buf[static PROXY_HEADER_MAX], size_t *have, bool closed
 	*local = h.local;
 	*talked = *have > (size_t)r;
 	if (!h.local) {
-		memcpy(ss, &h.source, h.source_len);
+		memcpy(ss, &h.source, sizeof(struct sockaddr_in6));     /* see proxy.h */
 		*len = h.source_len;
 	}
 	return r;
