@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Parsing and formatting of hosts, ports and socket addresses; nothing here logs. */
 #include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -255,31 +254,6 @@ addr_source(const struct sockaddr *sa, socklen_t salen, struct addr_prefix *ret)
 		return true;
 	}
 	return false;
-}
-
-/* The address as two 64-bit numbers, most significant first, whatever the host's order. */
-static void
-halves(const struct addr_prefix *a, uint64_t h[2])
-{
-	memcpy(h, a->addr, 16);
-	h[0] = be64toh(h[0]);
-	h[1] = be64toh(h[1]);
-}
-
-/* Two 64-bit compares under the prefix's mask: each client is judged against [access], the
- * exempt and the trusted lists, and a byte loop with memcmp() was 65 instructions of a
- * greeting's few hundred (issue 28). */
-bool
-addr_prefix_contains(const struct addr_prefix *p, const struct addr_prefix *addr)
-{
-	uint64_t a[2], b[2];
-	unsigned hi = p->bits > 64 ? 64 : p->bits, lo = p->bits > 64 ? p->bits - 64 : 0;
-	uint64_t mask_hi = hi == 0 ? 0 : ~UINT64_C(0) << (64 - hi);
-	uint64_t mask_lo = lo == 0 ? 0 : ~UINT64_C(0) << (64 - lo);
-
-	halves(p, a);
-	halves(addr, b);
-	return ((a[0] ^ b[0]) & mask_hi) == 0 && ((a[1] ^ b[1]) & mask_lo) == 0;
 }
 
 void

@@ -234,21 +234,26 @@ put_decimal(char *buf, unsigned v)
 	return n;
 }
 
-/* Writes an IPv4 address's octet v at buf, not terminated; returns its length. */
+/* 0 to 255 as an IPv4 address shows them, each in 4 bytes: its 1-3 digits, then its length in
+ * the last byte. Made by the compiler. */
+#define OCTET(v) { \
+	(char)((v) >= 100 ? '0' + (v) / 100 : (v) >= 10 ? '0' + (v) / 10 : '0' + (v)), \
+	(char)((v) >= 100 ? '0' + (v) / 10 % 10 : (v) >= 10 ? '0' + (v) % 10 : 0), \
+	(char)((v) >= 100 ? '0' + (v) % 10 : 0), \
+	(char)((v) >= 100 ? 3 : (v) >= 10 ? 2 : 1) }
+#define OCTET4(v) OCTET(v), OCTET((v) + 1), OCTET((v) + 2), OCTET((v) + 3)
+#define OCTET16(v) OCTET4(v), OCTET4((v) + 4), OCTET4((v) + 8), OCTET4((v) + 12)
+#define OCTET64(v) OCTET16(v), OCTET16((v) + 16), OCTET16((v) + 32), OCTET16((v) + 48)
+static const char octets[256][4] = { OCTET64(0), OCTET64(64), OCTET64(128), OCTET64(192) };
+
+/* Writes an IPv4 address's octet v at buf, 4 bytes of which must be writable, not terminated;
+ * returns its length. One copy of 4 bytes: the division of each octet was a third of what
+ * $remote_addr cost (issue 28). */
 static size_t
-put_octet(char *buf, unsigned v)
+put_octet(char *buf, uint8_t v)
 {
-	if (v >= 100) {
-		buf[0] = (char)('0' + v / 100);
-		memcpy(buf + 1, digit_pairs + 2 * (v % 100), 2);
-		return 3;
-	}
-	if (v >= 10) {
-		memcpy(buf, digit_pairs + 2 * v, 2);
-		return 2;
-	}
-	buf[0] = (char)('0' + v);
-	return 1;
+	memcpy(buf, octets[v], 4);
+	return (size_t)octets[v][3];
 }
 
 /* Formats the address of sa as text without brackets into buf (TEMPLATE_ADDR_MAX + 1 bytes),

@@ -176,6 +176,30 @@ max_len(void)
 	CHECK(template_max_len(&t, 0) > HELLOD_GREETING_MAX);
 }
 
+/* Every octet value and every port digit count, against inet_ntop() and printf: the tables
+ * and the two-digit steps that format them. */
+static void
+every_octet(void)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct template_values v = { .remote = (const struct sockaddr *)&in,
+		.remote_len = sizeof(in) };
+	char want[64], a[INET_ADDRSTRLEN];
+	static const unsigned ports[] = { 0, 7, 10, 99, 100, 999, 1000, 9999, 10000, 65535 };
+
+	CHECK(template_parse("[$remote_addr] $remote_port", &t, msg, sizeof(msg)) == 0);
+	for (unsigned o = 0; o < 256; o++) {
+		unsigned port = ports[o % (sizeof(ports) / sizeof(ports[0]))];
+
+		in.sin_addr.s_addr = htonl(o << 24 | (255 - o) << 16 | (o * 7 % 256) << 8 | o / 3);
+		in.sin_port = htons((uint16_t)port);
+		inet_ntop(AF_INET, &in.sin_addr, a, sizeof(a));
+		snprintf(want, sizeof(want), "[%s] %u", a, port);
+		template_render(&t, &v, out, sizeof(out));
+		CHECK_STR(out, want);
+	}
+}
+
 static void
 addresses(void)
 {
@@ -435,6 +459,7 @@ main(void)
 	RUN("unit/template", too_many_parts);
 	RUN("unit/template", max_len);
 	RUN("unit/template", addresses);
+	RUN("unit/template", every_octet);
 	RUN("unit/template", hostname_sanitized);
 	RUN("unit/template", hostname_folded);
 	RUN("unit/template", cut_to_buffer);
