@@ -429,7 +429,10 @@ conn_open(struct conn_table *t, int fd, const char *line, size_t len, size_t sen
 void
 conn_greet(struct conn *c, const char *line, size_t len, const struct addr_prefix *source)
 {
-	/* From the waiting set to the table's own. */
+	/* From the waiting set to the table's own; the header's buffer is done with. */
+	free(c->header);
+	c->header = NULL;
+	c->header_len = 0;
 	if (epoll_ctl(c->table->waiting_epoll, EPOLL_CTL_DEL, c->fd, NULL) < 0) {
 		conn_close(c);
 		return;
