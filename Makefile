@@ -44,7 +44,7 @@ CHECK = src/check/main.c src/check/probe.c src/check/prom.c src/check/proxy-head
 	src/check/report.c
 UNIT_TESTS = test_config test_addr test_util test_report test_limits test_conn test_proxy \
 	test_proxy_header test_template test_quotes test_prom test_greet test_http test_metrics \
-	test_budget test_daemon
+	test_budget test_daemon test_reload
 TEST_TOOLS = client fakeserver
 FUZZ_TARGETS = fuzz_config fuzz_reply fuzz_proxy fuzz_template fuzz_quotes fuzz_http
 
