@@ -29,7 +29,6 @@ struct notify {
 	uint64_t monotonic_usec;
 	bool has_status;
 	char status[HELLOD_STATUS_LEN];
-	uint64_t delayed;
 };
 
 int
@@ -91,10 +90,8 @@ flush_locked(struct notify *n)
 		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "STATUS=%s\n", n->status);
 	k = sendto(n->fd, msg, o - 1, MSG_DONTWAIT | MSG_NOSIGNAL,
 	    (const struct sockaddr *)&n->addr, n->addr_len);
-	if (k < 0 && (errno == EAGAIN || errno == EINTR)) {
-		n->delayed++;
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
 		return -EAGAIN;
-	}
 	/* Sent, or failed for good (the reader is gone): either way nothing is left to send. */
 	n->pending = 0;
 	n->has_status = false;
@@ -159,19 +156,6 @@ int
 notify_flush(struct notify *n)
 {
 	return notify_send(n, 0, 0, NULL);
-}
-
-uint64_t
-notify_delayed(struct notify *n)
-{
-	uint64_t d;
-
-	if (!n)
-		return 0;
-	pthread_mutex_lock(&n->lock);
-	d = n->delayed;
-	pthread_mutex_unlock(&n->lock);
-	return d;
 }
 
 struct notify *

@@ -33,9 +33,6 @@ int notify_flush(struct notify *n);
  * is not kept). */
 int notify_fd(struct notify *n, const char *msg, int fd);
 
-/* How many times a message had to wait, for the logs. */
-uint64_t notify_delayed(struct notify *n);
-
 /* Closes the socket. Accepts NULL, returns NULL. */
 struct notify *notify_free(struct notify *n);
 

@@ -111,3 +111,31 @@ sleep 2
 wd1=$(grep -c '^WATCHDOG=1$' "$T/wd.out")
 check "... at half WATCHDOG_USEC: 12 or more in 2 s ($((wd1 - wd0)))" test $((wd1 - wd0)) -ge 12
 stop_hellod
+
+loopback_conf "$T/plain.conf" "$port"
+# $NOTIFY_SOCKET as an abstract address ("@name", as systemd may pass it): READY=1 reaches it.
+abstract="@hellod-test-$$-$port"
+"$CLIENT" -t 60000 notify "$abstract" >"$T/abstract.out" &
+KILL_PIDS="$KILL_PIDS $!"
+wait_until 5 grep -q listening "$T/abstract.out"
+: >"$T/hellod.log"
+NOTIFY_SOCKET=$abstract spawn_hellod "$T/hellod.log" -c "$T/plain.conf"
+if wait_until 20 at_least 1 '^READY=1$' "$T/abstract.out"; then
+	pass "NOTIFY_SOCKET=@abstract: READY=1 arrives"
+else
+	fail "NOTIFY_SOCKET=@abstract: READY=1 arrives" "$(cat "$T/abstract.out" "$T/hellod.log")"
+fi
+stop_hellod
+expect_eq "... and it stops with 0" 0 "$HSTATUS"
+
+# Neither a path nor @abstract: said so once, and served all the same.
+: >"$T/hellod.log"
+NOTIFY_SOCKET=run/notify spawn_hellod "$T/hellod.log" -c "$T/plain.conf"
+wait_until 20 log_has 'Started hellod'
+expect_grep "NOTIFY_SOCKET=run/notify (relative) is refused, with a warning" \
+	'NOTIFY_SOCKET=run/notify is not an AF_UNIX path or @abstract address, ignoring' \
+	"$T/hellod.log"
+greeting_of 127.0.0.1 "$port" >"$T/got"
+check "... and hellod serves all the same" grep -q '^Thank you for connecting$' "$T/got"
+stop_hellod
+expect_eq "... and stops with 0" 0 "$HSTATUS"

@@ -72,6 +72,17 @@ else
 	check "... and removes its PID file from a directory it owns" \
 		test ! -e "$T/run/hellod.pid"
 
+	# No process left to fork (RLIMIT_NPROC 1, which binds all but root): the parent says
+	# why and exits 71, and nothing was started.
+	chmod 755 "$T"
+	chmod 644 "$conf"
+	setpriv --reuid="$uid" --regid="$gid" --clear-groups prlimit --nproc=1:1 \
+		"$HELLOD" -d -P "$T/run/nproc.pid" -c "$conf" >"$T/nproc.out" 2>&1
+	expect_eq "hellod -d unable to fork exits 71" 71 "$?"
+	expect_grep "... saying why" "^hellod: Failed to fork: Resource temporarily unavailable" \
+		"$T/nproc.out"
+	check "... and leaves no PID file" test ! -e "$T/run/nproc.pid"
+
 	hellod -u root -c "$conf" >"$T/root.out" 2>&1
 	expect_eq "-u root is refused (exit 64)" 64 "$?"
 	expect_grep "... with the reason" "Refusing -u root" "$T/root.out"

@@ -393,8 +393,8 @@ unix_socket(const char *path, int type, bool bind_self)
 	return fd;
 }
 
-/* Prints each sd_notify datagram sent to path, then a line "--", until the timeout; with -w,
- * only after not reading for that long. */
+/* Prints each sd_notify datagram sent to path (or @abstract), then a line "--", until the
+ * timeout; with -w, only after not reading for that long. */
 static int
 notify_listen(const char *path)
 {
@@ -403,9 +403,16 @@ notify_listen(const char *path)
 	char buf[4096];
 	int fd;
 
+	socklen_t len = sizeof(sa);
+
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	/* "@name": an abstract address, as $NOTIFY_SOCKET writes it; its length is the name's. */
+	if (path[0] == '@') {
+		sa.sun_path[0] = '\0';
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	}
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) < 0)
 		die(1, "bind");
 	setvbuf(stdout, NULL, _IONBF, 0);
 	printf("listening\n--\n");
@@ -479,7 +486,7 @@ usage(void)
 	    "                      COUNT datagrams from each of SOURCES sockets, then count replies\n"
 	    "  unix PATH           like tcp over an AF_UNIX stream socket\n"
 	    "  unixgram PATH       like udp over an AF_UNIX datagram socket\n"
-	    "  notify PATH         print sd_notify messages sent to PATH, each ending \"--\"\n"
+	    "  notify PATH         print sd_notify messages sent to PATH (or @NAME), each ending \"--\"\n"
 	    "                      (-w MS: read nothing for MS first)\n"
 	    "  forge SRC SPORT DST DPORT\n"
 	    "                      send DATA (default: 512 bytes) to DST:DPORT from a forged\n"
