@@ -137,6 +137,7 @@ reload_record(struct reload *rl, const char *why)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], text[HELLOD_CONFIG_ERROR_LEN + 96];
 	unsigned long long gen = why && strcmp(why, "started") == 0 ? 0 : ++rl->generation;
+	ssize_t k;
 	int fd, n;
 
 	if (!record_path(path, sizeof(path), "reload") ||
@@ -146,7 +147,21 @@ reload_record(struct reload *rl, const char *why)
 	    "failed: ", why ? why : "");
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0 || write(fd, text, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0)
+	if (fd < 0) {
+		log_debug("Failed to record the reload in %s: %s", path, strerror(errno));
+		return;
+	}
+	/* Closed whatever the write did: a full runtime directory must not cost an fd per
+	 * reload. A record not written whole is not renamed into place. */
+	k = write(fd, text, (size_t)n);
+	if (k != n) {
+		log_debug("Failed to record the reload in %s: %s", path,
+		    k < 0 ? strerror(errno) : "short write");
+		close(fd);
+		(void)unlink(tmp);
+		return;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0)
 		log_debug("Failed to record the reload in %s: %s", path, strerror(errno));
 }
 

@@ -3,9 +3,12 @@
  * that kept changing for HELLOD_RELOAD_WAIT_USEC is refused and the refusal recorded; old,
  * future and missing files are read at once; the record file read back, and records that
  * cannot be written or read. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "../../src/hellod/reload.c"
@@ -127,6 +130,55 @@ records(void)
 	(void)unlink(record);
 }
 
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A record that cannot be written whole (a full runtime directory; here a file size limit of
+ * 0) costs no fd: reloads that fail to record, one after the other, must not use hellod's fds
+ * up. The old record stays, and no half-written one is left. */
+static void
+record_write_fails(void)
+{
+	char record[64], outcome[128];
+	struct reload rl = { .path = "/nonexistent" };
+	struct rlimit fsize, none;
+	int before;
+
+	path_in(record, sizeof(record), "reload");
+	CHECK(setenv("RUNTIME_DIRECTORY", scratch, 1) == 0);
+	reload_record(&rl, NULL);
+	CHECK(record_read(record, outcome, sizeof(outcome)) == 1);
+	CHECK(getrlimit(RLIMIT_FSIZE, &fsize) == 0);
+	none = (struct rlimit){ .rlim_cur = 0, .rlim_max = fsize.rlim_max };
+	signal(SIGXFSZ, SIG_IGN);
+	before = open_fds();
+	CHECK(setrlimit(RLIMIT_FSIZE, &none) == 0);
+	for (int i = 0; i < 10; i++)
+		reload_record(&rl, "line 1: bad");
+	CHECK(setrlimit(RLIMIT_FSIZE, &fsize) == 0);
+	signal(SIGXFSZ, SIG_DFL);
+	if (open_fds() != before)
+		printf("# open fds: %d before 10 failed records, %d after\n", before, open_fds());
+	CHECK(open_fds() == before);
+	CHECK(record_read(record, outcome, sizeof(outcome)) == 1);
+	unsetenv("RUNTIME_DIRECTORY");
+	(void)unlink(record);
+	path_in(record, sizeof(record), "reload.new");
+	CHECK(access(record, F_OK) < 0);        /* no half-written record left behind */
+	(void)unlink(record);
+}
+
 /* No PID to ask: 71 at once, nothing signalled. */
 static void
 request_without_pid(void)
@@ -144,6 +196,7 @@ main(void)
 	}
 	RUN("unit/reload", fresh_file_waited_for_then_refused);
 	RUN("unit/reload", records);
+	RUN("unit/reload", record_write_fails);
 	RUN("unit/reload", request_without_pid);
 	(void)rmdir(scratch);
 	return tests_failed ? 1 : 0;
