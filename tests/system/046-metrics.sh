@@ -38,6 +38,9 @@ scraped() { scrape "$1" && [ "$(metric "$2")" = "$3" ]; }
 # hold PORT COUNT SECONDS SOURCE: tests/tools/hold.py in the background, its output in
 # $T/hold.out, waiting until it holds its connections. Sets HOLD_PID.
 hold() {
+	# Emptied here, not only by the child's redirection, which may come after the first
+	# look: an earlier hold's "held" line would then pass for this one's.
+	: >"$T/hold.out"
 	python3 "$HOLD" "$@" >"$T/hold.out" 2>&1 &
 	HOLD_PID=$!
 	KILL_PIDS="$KILL_PIDS $HOLD_PID"
