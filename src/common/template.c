@@ -221,11 +221,11 @@ put_decimal(char *buf, unsigned v)
 
 	for (; v >= 100; v /= 100) {
 		i -= 2;
-		memcpy(digits + i, digit_pairs + 2 * (v % 100), 2);
+		memcpy(digits + i, digit_pairs + 2 * (size_t)(v % 100), 2);
 	}
 	if (v >= 10) {
 		i -= 2;
-		memcpy(digits + i, digit_pairs + 2 * v, 2);
+		memcpy(digits + i, digit_pairs + 2 * (size_t)v, 2);
 	} else
 		digits[--i] = (char)('0' + v);
 	n = sizeof(digits) - i;

@@ -398,6 +398,7 @@ proxy_parse(const void *buf, size_t len, struct proxy_header *ret, const char **
 		return MORE;
 	/* Not the whole struct: its two sockaddr_storage are written as far as their lengths
 	 * say, and only that much is copied out. */
+	h.version = 0;
 	h.local = false;
 	h.source_len = h.destination_len = 0;
 	/* The first byte tells the versions apart: v1 starts "PROXY", v2's signature with a CR. */

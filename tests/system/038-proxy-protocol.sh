@@ -10,7 +10,7 @@
 port=$(free_port)
 conf=$T/hellod.conf
 # The trusted proxy is 127.0.0.1; 127.0.0.2 and up are direct clients (-B binds them).
-HOST=127.0.0.1 TIMEOUT=1 EXEMPT= CLOSE=linger
+HOST=127.0.0.1 TIMEOUT=1 EXEMPT='' CLOSE=linger
 write_conf() {
 	{
 		printf '[server]\nhost = %s\nport = %s\nudp = yes\n' "$HOST" "$port"
