@@ -66,12 +66,12 @@ expect_grep "... saying why" "^hellod: Failed to switch to user daemon: Operatio
 # No thread to start (RLIMIT_NPROC 1 counts threads too, for all but root): the first worker
 # thread is refused, and hellod exits 71 rather than serve with fewer workers than sockets.
 if [ -n "$HELLOD_EMULATED" ]; then
-	skip "worker threads refused" "qemu-user starts threads of its own, which the limit binds too"
+	skip "worker threads refused" "qemu-user starts threads of its own, bound by the limit too"
 	exit 0
 fi
 setpriv --reuid="$uid" --regid="$gid" --clear-groups prlimit --nproc=1:1 \
 	$HELLOD_WRAPPER "$HELLOD" -c "$conf" >"$T/nproc.out" 2>&1
 expect_eq "workers = 3 with no thread allowed exits 71" 71 "$?"
-expect_grep "... saying why" "^hellod: Failed to start worker 1: Resource temporarily unavailable$" \
-	"$T/nproc.out"
+expect_grep "... saying why" \
+	"^hellod: Failed to start worker 1: Resource temporarily unavailable$" "$T/nproc.out"
 expect_no_grep "... and never says it started" "Started hellod" "$T/nproc.out"
