@@ -38,8 +38,10 @@ store_number(const struct config_key *k, struct hellod_config *c, uint64_t v)
 	case STORE_U64:
 		*(uint64_t *)p = v;
 		break;
+	/* GCOVR_EXCL_START: a row whose type is a number has a number's field */
 	default:
-		abort();        /* a row whose type is a number has a number's field */
+		abort();
+	/* GCOVR_EXCL_STOP */
 	}
 }
 
@@ -353,8 +355,8 @@ config_keys_defaults(struct hellod_config *c)
 			r = config_key_parse(k, c, k->def_text, msg);
 			if (r == -ENOMEM)
 				return r;
-			if (r < 0)
-				abort();        /* the built-in default is valid */
+			if (r < 0)      /* GCOVR_EXCL_BR_LINE: as below */
+				abort();        /* GCOVR_EXCL_LINE: the built-in default is valid */
 		} else if (k->storage != STORE_STRING && k->storage != STORE_OTHER)
 			store_number(k, c, k->def);
 	}

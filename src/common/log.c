@@ -64,22 +64,10 @@ log_close(void)
 	log_set_target(LOG_TARGET_STDERR);
 }
 
-enum log_target
-log_get_target(void)
-{
-	return log_target;
-}
-
 void
 log_set_max_level(int level)
 {
 	log_max_level = level;
-}
-
-int
-log_get_max_level(void)
-{
-	return log_max_level;
 }
 
 void

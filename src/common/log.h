@@ -17,12 +17,10 @@ enum log_target {
 void log_open_auto(const char *ident);
 /* Switches to target (opening syslog with LOG_NDELAY so it survives a later chroot or drop). */
 void log_set_target(enum log_target target);
-enum log_target log_get_target(void);
 /* Closes the syslog connection, if any; messages go to stderr afterwards. */
 void log_close(void);
 /* Messages above level (LOG_ERR..LOG_DEBUG) are not written. */
 void log_set_max_level(int level);
-int log_get_max_level(void);
 /* Also hands every message at LOG_WARNING or worse to hook (the forking mode's readiness pipe). */
 void log_set_error_hook(void (*hook)(const char *message, void *userdata), void *userdata);
 

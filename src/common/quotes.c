@@ -193,9 +193,7 @@ quotes_daily(const struct quotes *q, time_t t)
 		day--;
 	/* Day d shows quote d * stride mod n: with stride coprime to n, every quote once in n
 	 * days; near n / phi, consecutive days far apart in the file, neighbours not alike. */
-	stride = n * 618034 / 1000000;
-	if (stride == 0)
-		stride = 1;
+	stride = n * 618034 / 1000000;         /* at least 1: n >= 2 here */
 	while (gcd(stride, n) != 1)
 		stride++;
 	d = (uint64_t)((day % (long long)n + (long long)n) % (long long)n);

@@ -130,8 +130,8 @@ listen_adopt(struct listen_set *set, struct listen_set *metrics)
 	for (int i = 0; names && i < n; i++)
 		free(names[i]);
 	free(names);
-	if (r < 0)
-		return r;
+	if (r < 0)                      /* GCOVR_EXCL_BR_LINE: only after q < 0 (above) */
+		return r;               /* GCOVR_EXCL_LINE: only after q < 0 (above) */
 	if (n > 0 && set->n == 0)
 		return log_error_errno(EBADF, "None of the %d passed sockets can be greeted on%s", n,
 		    metrics->n > 0 ? " (the metrics socket needs hellod.socket beside it)" : "");

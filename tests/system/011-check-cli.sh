@@ -40,6 +40,11 @@ expect_check "--json=x is UNKNOWN, named as given" 3 \
     "^HELLOD UNKNOWN - --json=x: unknown option, or one that takes no argument" --json=x
 expect_check "--quiet=1 is UNKNOWN, named as given" 3 \
     "^HELLOD UNKNOWN - --quiet=1: unknown option, or one that takes no argument" --quiet=1
+expect_check "an empty --prom is UNKNOWN" 3 "^HELLOD UNKNOWN - --prom: needs a file name" --prom ''
+expect_check "of two usage errors the first is named (-t 0 -w 3601)" 3 \
+    "^HELLOD UNKNOWN - -t: out of range: \"0\"" -t 0 -w 3601
+expect_check "... and of the same two the other way round, again the first" 3 \
+    "^HELLOD UNKNOWN - -w: out of range: \"3601\"" -w 3601 -t 0
 expect_check "an unknown option byte is shown escaped" 3 '^HELLOD UNKNOWN - unknown option -\\x01 ' \
     -$'\x01'
 

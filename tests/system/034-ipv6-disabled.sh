@@ -55,3 +55,34 @@ expect_eq "item 9: host = * runs there too (stopped by timeout)" 124 "$HSTATUS"
 run_in_ns '::1'
 expect_eq "item 9: the literal host = ::1 still fails with 71" 71 "$HSTATUS"
 expect_grep "item 9: ... saying why" 'Failed to listen on \[::1\]:[0-9]+ \(TCP\)' "$T/out"
+
+# [metrics] listen the same way (issue 24): a name with an IPv6 address skips it with a warning
+# and serves the rest; a literal IPv6 address still fails. (* binds [::] even so, as for host.)
+mport=$(free_port)
+# metrics_in_ns LISTEN: hellod with [metrics] listen = LISTEN in the namespace, until it has
+# started (then stopped) or exited; HSTATUS and $T/hellod.log.
+metrics_in_ns() {
+	printf '[server]\nhost = 127.0.0.1\nport = %s\n[metrics]\nlisten = %s\n' "$port" "$1" \
+		>"$T/hellod.conf"
+	: >"$T/hellod.log"
+	( exec ip netns exec "$ns" $HELLOD_WRAPPER "$HELLOD" -c "$T/hellod.conf" \
+		>>"$T/hellod.log" 2>&1 ) &
+	HPID=$!
+	KILL_PIDS="$KILL_PIDS $HPID"
+	if wait_until 20 log_has 'Started hellod'; then
+		stop_hellod
+	else
+		wait "$HPID"
+		HSTATUS=$?
+	fi
+}
+metrics_in_ns "localhost:$mport"
+expect_eq "[metrics] listen = localhost:PORT starts and stops with 0" 0 "$HSTATUS"
+expect_grep "... serving the metrics on 127.0.0.1" "Serving metrics on 127\.0\.0\.1:$mport$" \
+	"$T/hellod.log"
+expect_grep "... warning that it cannot serve them on [::1]" \
+	"Cannot serve metrics on \[::1\]:$mport: .*\(IPv6 is disabled on this host\), ignoring$" \
+	"$T/hellod.log"
+metrics_in_ns "[::1]:$mport"
+expect_eq "[metrics] listen = [::1]:PORT still fails with 71" 71 "$HSTATUS"
+expect_grep "... saying why" "Failed to listen on \[::1\]:$mport \(metrics\)" "$T/hellod.log"

@@ -284,6 +284,28 @@ greetings_utf8(void)
 	CHECK(rejected("[server]\ngreeting = latin-1 caf\xe9\n", 2, "(\\xe9)"));
 }
 
+/* A path longer than the kernel takes cannot come through a file (its lines end at 199 bytes),
+ * but the parser, which the fuzzer and other callers reach directly, refuses it too. */
+static void
+path_length_limit(void)
+{
+	const struct config_key *k = config_key_find("server", "quotes");
+	struct hellod_config *c = config_new_defaults();
+	static char value[HELLOD_PATH_MAX + 2];
+	char msg[MSG_LEN];
+
+	memset(value, 'p', sizeof(value));
+	value[0] = '/';
+	value[HELLOD_PATH_MAX] = '\0';
+	CHECK(k && c && config_key_parse(k, c, value, msg) == 0 &&
+	    strlen(c->quotes_path) == HELLOD_PATH_MAX);
+	value[HELLOD_PATH_MAX] = 'p';
+	value[HELLOD_PATH_MAX + 1] = '\0';
+	CHECK(k && c && config_key_parse(k, c, value, msg) == -EINVAL);
+	CHECK(strncmp(msg, "4096 bytes long; allowed: a fortune(6) file, such as ", 52) == 0);
+	config_unref(c);
+}
+
 static void
 greeting_length_limit(void)
 {
@@ -911,6 +933,7 @@ main(void)
 	RUN("unit/config", greetings);
 	RUN("unit/config", greetings_utf8);
 	RUN("unit/config", greeting_length_limit);
+	RUN("unit/config", path_length_limit);
 	RUN("unit/config", unknown_names);
 	RUN("unit/config", duplicates);
 	RUN("unit/config", long_lines);

@@ -80,6 +80,12 @@ scrapers(void)
 	CHECK(whole("POST /metrics HTTP/1.0\r\nContent-Length: 5\r\n\r\n", HTTP_OTHER, true));
 	CHECK(whole("get /metrics HTTP/1.0\r\n\r\n", HTTP_OTHER, true));
 	CHECK(whole("BREW /pot HTTP/1.0\r\n\r\n", HTTP_OTHER, false));
+	/* Field names are tokens: RFC 9110's tchar, each of them; a four-letter name other than
+	 * Host is no Host field (HTTP/1.1 needs exactly one). */
+	CHECK(whole("GET /metrics HTTP/1.0\r\nAz09!#$%&'*+-.^_`|~: v\r\n\r\n", HTTP_GET, true));
+	CHECK(whole("GET /metrics HTTP/1.1\r\nHost: h\r\nHxst: a\r\nhosts: b\r\n\r\n", HTTP_GET,
+	    true));
+	CHECK(whole("M-SEARCH /metrics HTTP/1.0\r\n\r\n", HTTP_OTHER, true));
 	/* Field values may be empty, hold tabs and obs-text. */
 	CHECK(whole("GET /metrics HTTP/1.1\r\nHost:\r\nX:\t\xe9t\xe9 \r\n\r\n", HTTP_GET, true));
 }
@@ -110,6 +116,13 @@ malformed(void)
 	CHECK(refused("GET /metrics http/1.0\r\n\r\n", -EBADMSG));
 	CHECK(refused("GET /metrics HTTP/1.10\r\n\r\n", -EBADMSG));
 	CHECK(refused("GET /metrics HTTP/1\r\n\r\n", -EBADMSG));
+	/* Each byte of the version checked: digit, dot, digit ('/' and ':' are either side). */
+	CHECK(refused("GET /metrics HTTP//.0\r\n\r\n", -EBADMSG));
+	CHECK(refused("GET /metrics HTTP/:.0\r\n\r\n", -EBADMSG));
+	CHECK(refused("GET /metrics HTTP/1,0\r\n\r\n", -EBADMSG));
+	CHECK(refused("GET /metrics HTTP/1./\r\n\r\n", -EBADMSG));
+	CHECK(refused("GET /metrics HTTP/1.:\r\n\r\n", -EBADMSG));
+	CHECK(refused("GET /metrics HTTPS1.0\r\n\r\n", -EBADMSG));
 	CHECK(refused("GET /metrics HTTP/2.0\r\n\r\n", -EPROTONOSUPPORT));
 	CHECK(refused("GET /metrics HTTP/0.9\r\n\r\n", -EPROTONOSUPPORT));
 	CHECK(refused("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", -EPROTONOSUPPORT));
@@ -120,6 +133,9 @@ malformed(void)
 	CHECK(refused("GET /metrics HTTP/1.0\r\nX: a\r\n b\r\n\r\n", -EBADMSG));
 	CHECK(refused("GET /metrics HTTP/1.0\r\nX: a\rb\r\n\r\n", -EBADMSG));
 	CHECK(refused("GET /metrics HTTP/1.0\r\nX: a\r\r\n\r\n", -EBADMSG));
+	CHECK(refused("GET /metrics HTTP/1.0\r\nX: a\x7f\r\n\r\n", -EBADMSG));
+	CHECK(refused("GET /metrics HTTP/1.0\r\nX@Y: a\r\n\r\n", -EBADMSG));
+	CHECK(refused("GET /metrics HTTP/1.0\r\nX\x80: a\r\n\r\n", -EBADMSG));
 	/* HTTP/1.1 needs exactly one Host; 1.0 at most one. */
 	CHECK(refused("GET /metrics HTTP/1.1\r\n\r\n", -EBADMSG));
 	CHECK(refused("GET /metrics HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", -EBADMSG));

@@ -10,9 +10,34 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "defaults.h"
-#include "quotes.h"
+/* quotes.c's allocations, made to fail from the nth on (0: none fails). */
+static unsigned alloc_fail_at, alloc_calls;
+
+static bool
+alloc_fails(void)
+{
+	return alloc_fail_at > 0 && ++alloc_calls >= alloc_fail_at;
+}
+
+static void *
+test_calloc(size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : calloc(n, size);
+}
+
+static void *
+test_malloc(size_t n)
+{
+	return alloc_fails() ? NULL : malloc(n);
+}
+#define calloc test_calloc
+#define malloc test_malloc
+
 #include "test.h"
+#include "../../src/common/quotes.c"
+
+#undef calloc
+#undef malloc
 
 static char dir[] = "/tmp/hellod-test-XXXXXX", path[64], msg[256];
 static struct quotes *q;
@@ -173,6 +198,25 @@ parse_in_memory(void)
 	CHECK(quotes_free(NULL) == NULL);
 }
 
+/* Each of quotes_parse()'s three allocations failing: -ENOMEM said as such, nothing kept, and
+ * the bytes it was given freed all the same (LeakSanitizer and valgrind check). */
+static void
+parse_out_of_memory(void)
+{
+	for (unsigned at = 1; at <= 3; at++) {
+		char *data = strdup("a\n%\nb\n");
+
+		alloc_fail_at = at;
+		alloc_calls = 0;
+		msg[0] = '\0';
+		q = NULL;
+		CHECK(data && quotes_parse(data, 6, &q, msg, sizeof(msg)) == -ENOMEM && !q);
+		CHECK_STR(msg, strerror(ENOMEM));
+	}
+	alloc_fail_at = 0;
+	CHECK(LOAD("a\n%\nb\n") == 0 && q->n == 2);
+}
+
 static void
 daily(void)
 {
@@ -264,6 +308,7 @@ main(void)
 	RUN("unit/quotes", skipped_and_counted);
 	RUN("unit/quotes", files_refused);
 	RUN("unit/quotes", parse_in_memory);
+	RUN("unit/quotes", parse_out_of_memory);
 	RUN("unit/quotes", daily);
 	RUN("unit/quotes", ten_thousand);
 	quotes_free(q);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests of the checked parsers (numbers, seconds, booleans, log levels), the UTF-8
  * decoder and str_escape(). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <syslog.h>
+#include <sys/stat.h>
 
 #include "test.h"
 #include "util.h"
@@ -204,6 +206,36 @@ read_regular_file_grows(void)
 	CHECK(read_regular_file("/dev/null", 100, &data, msg, sizeof(msg)) == 0 && !data);
 }
 
+/* A block device in /dev that can be opened (as root) is refused, its type named. */
+static void
+read_regular_file_block_device(void)
+{
+	char msg[256], path[300], *data = NULL;
+	DIR *d = opendir("/dev");
+	struct dirent *e;
+	bool found = false;
+
+	CHECK(d != NULL);
+	while (d && !found && (e = readdir(d))) {
+		struct stat st;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/dev/%s", e->d_name);
+		if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+			continue;
+		n = read_regular_file(path, 100, &data, msg, sizeof(msg));
+		if (n == -EACCES || n == -EPERM || n == -ENXIO || n == -ENOMEDIUM || n == -EBUSY)
+			continue;       /* not opened: not one to check */
+		found = true;
+		CHECK(n == -EBADFD && !data);
+		CHECK_STR(msg, "not a regular file (a block device); only a regular file is read");
+	}
+	if (d)
+		closedir(d);
+	if (!found)
+		printf("# no block device in /dev could be opened: not checked\n");
+}
+
 int
 main(void)
 {
@@ -219,5 +251,6 @@ main(void)
 	RUN("unit/util", str_escape_cuts_long_input);
 	RUN("unit/util", str_escape_also_more);
 	RUN("unit/util", read_regular_file_grows);
+	RUN("unit/util", read_regular_file_block_device);
 	return tests_failed ? 1 : 0;
 }
