@@ -76,12 +76,21 @@ else
 	# why and exits 71, and nothing was started.
 	chmod 755 "$T"
 	chmod 644 "$conf"
-	setpriv --reuid="$uid" --regid="$gid" --clear-groups prlimit --nproc=1:1 \
-		"$HELLOD" -d -P "$T/run/nproc.pid" -c "$conf" >"$T/nproc.out" 2>&1
-	expect_eq "hellod -d unable to fork exits 71" 71 "$?"
-	expect_grep "... saying why" "^hellod: Failed to fork: Resource temporarily unavailable" \
-		"$T/nproc.out"
-	check "... and leaves no PID file" test ! -e "$T/run/nproc.pid"
+	if [ -n "$HELLOD_EMULATED" ]; then
+		skip "hellod -d unable to fork" \
+		    "qemu-user starts threads of its own, bound by the limit too"
+	else
+		# LeakSanitizer stops the world with a clone() of its own, which the limit
+		# refuses: an ASan build then aborts at exit, whatever hellod did; leaks are
+		# looked for elsewhere.
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		setpriv --reuid="$uid" --regid="$gid" --clear-groups prlimit --nproc=1:1 \
+			"$HELLOD" -d -P "$T/run/nproc.pid" -c "$conf" >"$T/nproc.out" 2>&1
+		expect_eq "hellod -d unable to fork exits 71" 71 "$?"
+		expect_grep "... saying why" \
+		    "^hellod: Failed to fork: Resource temporarily unavailable" "$T/nproc.out"
+		check "... and leaves no PID file" test ! -e "$T/run/nproc.pid"
+	fi
 
 	hellod -u root -c "$conf" >"$T/root.out" 2>&1
 	expect_eq "-u root is refused (exit 64)" 64 "$?"

@@ -34,14 +34,19 @@ test_getrandom(void *buf, size_t n, unsigned flags)
 
 static char scratch[] = "/tmp/hellod-test-prom-XXXXXX";
 
-/* The names in scratch, sorted, space-separated. */
+/* The names in scratch, sorted, space-separated. scandir64(): on 32-bit builds without large
+ * file offsets, scandir() fails with EOVERFLOW on a file system of 64-bit inode numbers. */
 static const char *
 listing(void)
 {
 	static char buf[1024];
-	struct dirent **list;
-	int n = scandir(scratch, &list, NULL, alphasort);
+	struct dirent64 **list = NULL;
+	int n = scandir64(scratch, &list, NULL, alphasort64);
 
+	if (n < 0) {
+		snprintf(buf, sizeof(buf), "(scandir64: %s)", strerror(errno));
+		return buf;
+	}
 	buf[0] = '\0';
 	for (int i = 0; i < n; i++) {
 		if (strcmp(list[i]->d_name, ".") != 0 && strcmp(list[i]->d_name, "..") != 0) {

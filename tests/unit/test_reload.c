@@ -138,7 +138,7 @@ open_fds(void)
 
 	if (!d)
 		return -1;
-	while (readdir(d))
+	while (readdir64(d))    /* 64: whatever the inode numbers, on 32-bit builds too */
 		n++;
 	closedir(d);
 	return n;
