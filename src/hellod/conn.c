@@ -89,6 +89,15 @@ list_append(struct conn *c, struct conn_list *l, uint64_t usec)
 		deadline_timer_arm(t, c->deadline);
 }
 
+/* Frees the buffer of c's PROXY header, read whole or never to be. */
+static void
+header_drop(struct conn *c)
+{
+	free(c->header);
+	c->header = NULL;
+	c->header_len = 0;
+}
+
 /* Gives c's slot back, its fd not closed. */
 static void
 slot_free(struct conn *c)
@@ -107,8 +116,7 @@ conn_close(struct conn *c)
 
 	/* Closing the fd takes it out of its epoll set as well: it has no duplicate. */
 	close(c->fd);
-	free(c->header);
-	c->header = NULL;
+	header_drop(c);
 	c->config = config_unref(c->config);
 	if (c->counted)
 		limits_tcp_release(t->limits, &c->source);
@@ -430,9 +438,7 @@ void
 conn_greet(struct conn *c, const char *line, size_t len, const struct addr_prefix *source)
 {
 	/* From the waiting set to the table's own; the header's buffer is done with. */
-	free(c->header);
-	c->header = NULL;
-	c->header_len = 0;
+	header_drop(c);
 	if (epoll_ctl(c->table->waiting_epoll, EPOLL_CTL_DEL, c->fd, NULL) < 0) {
 		conn_close(c);
 		return;

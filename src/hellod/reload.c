@@ -132,13 +132,36 @@ record_path(char *buf, size_t size, const char *file)
 	return snprintf(buf, size, "%.*s/%s", (int)n, dir, file) < (int)size;
 }
 
+/* Writes len bytes of text to tmp, then renames it to path. The fd is closed whatever the
+ * write did (a full runtime directory must not cost an fd per reload), and a record not
+ * written whole is removed, not renamed into place. Returns 0 or a negative errno. */
+static int
+record_replace(const char *tmp, const char *path, const char *text, size_t len)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	ssize_t k;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	k = write(fd, text, len);
+	if (k != (ssize_t)len)
+		r = k < 0 ? -errno : -ENOSPC;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
 void
 reload_record(struct reload *rl, const char *why)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], text[HELLOD_CONFIG_ERROR_LEN + 96];
 	unsigned long long gen = why && strcmp(why, "started") == 0 ? 0 : ++rl->generation;
-	ssize_t k;
-	int fd, n;
+	int n, r;
 
 	if (!record_path(path, sizeof(path), "reload") ||
 	    !record_path(tmp, sizeof(tmp), "reload.new"))
@@ -146,23 +169,9 @@ reload_record(struct reload *rl, const char *why)
 	n = snprintf(text, sizeof(text), "%llu %s%s\n", gen, !why ? "ok" : gen == 0 ? "" :
 	    "failed: ", why ? why : "");
 	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		log_debug("Failed to record the reload in %s: %s", path, strerror(errno));
-		return;
-	}
-	/* Closed whatever the write did: a full runtime directory must not cost an fd per
-	 * reload. A record not written whole is not renamed into place. */
-	k = write(fd, text, (size_t)n);
-	if (k != n) {
-		log_debug("Failed to record the reload in %s: %s", path,
-		    k < 0 ? strerror(errno) : "short write");
-		close(fd);
-		(void)unlink(tmp);
-		return;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0)
-		log_debug("Failed to record the reload in %s: %s", path, strerror(errno));
+	r = record_replace(tmp, path, text, (size_t)n);
+	if (r < 0)
+		log_debug("Failed to record the reload in %s: %s", path, strerror(-r));
 }
 
 /* The generation number and the outcome recorded in path: -1 when there is none yet. */
